@@ -1,0 +1,1 @@
+//! Paperclip server library.
