@@ -1,0 +1,10 @@
+DROP TABLE mod_migrations;
+DROP TABLE module_state;
+DROP TABLE cost_events;
+DROP TABLE heartbeats;
+DROP TABLE activity;
+DROP TABLE issues;
+DROP TABLE projects;
+DROP TABLE goals;
+DROP TABLE agents;
+DROP TABLE companies;

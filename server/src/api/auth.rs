@@ -1,0 +1,98 @@
+//! API-key authentication: when keys are configured, every `/api` route except
+//! `/api/health` needs `Authorization: Bearer <key>`. Also the [`Actor`] recorded in activity.
+
+use super::api_error::ApiError;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use sha2::{Digest, Sha256};
+use std::future::{ready, Ready};
+
+/// The accepted keys, stored as SHA-256 digests so the plain keys do not stay in memory.
+#[derive(Debug, Clone, Default)]
+pub struct ApiKeys {
+    digests: Vec<[u8; 32]>,
+}
+
+impl ApiKeys {
+    /// Builds the key set from plain keys.
+    pub fn new(keys: &[String]) -> ApiKeys {
+        ApiKeys {
+            digests: keys.iter().map(|k| digest(k)).collect(),
+        }
+    }
+
+    /// True when no key is configured (authentication off).
+    pub fn is_empty(&self) -> bool {
+        self.digests.is_empty()
+    }
+
+    /// Index of the key, when `presented` is one of them.
+    fn find(&self, presented: &str) -> Option<usize> {
+        let d = digest(presented);
+        self.digests.iter().position(|k| *k == d)
+    }
+}
+
+fn digest(key: &str) -> [u8; 32] {
+    Sha256::digest(key.as_bytes()).into()
+}
+
+/// Who performed a write, recorded in the activity log: `user` without authentication,
+/// `api-key:<n>` (the key's position in the configuration) with it.
+#[derive(Debug, Clone)]
+pub struct Actor(pub String);
+
+impl FromRequest for Actor {
+    type Error = ApiError;
+    type Future = Ready<Result<Actor, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let actor = req
+            .extensions()
+            .get::<Actor>()
+            .cloned()
+            .unwrap_or_else(|| Actor("user".to_string()));
+        ready(Ok(actor))
+    }
+}
+
+/// Middleware: checks the bearer key on `/api/*` (except health) when keys are configured.
+pub async fn require_api_key(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let keys = req
+        .app_data::<web::Data<ApiKeys>>()
+        .map(|k| k.get_ref().clone())
+        .unwrap_or_default();
+    let path = req.path();
+    let protected = path.starts_with("/api/") && path != "/api/health";
+    if keys.is_empty() || !protected {
+        return next.call(req).await.map(|r| r.map_into_boxed_body());
+    }
+    let presented = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match presented.and_then(|k| keys.find(k)) {
+        Some(index) => {
+            req.extensions_mut()
+                .insert(Actor(format!("api-key:{index}")));
+            next.call(req).await.map(|r| r.map_into_boxed_body())
+        }
+        None => {
+            let message = if presented.is_some() {
+                "invalid API key"
+            } else {
+                "missing Authorization: Bearer <key> header"
+            };
+            let error = ApiError::new(StatusCode::UNAUTHORIZED, message);
+            Err(error.into())
+        }
+    }
+}

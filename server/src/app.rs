@@ -1,0 +1,115 @@
+//! Assembling and running the server: configuration → database (+ core migrations) → hook bus →
+//! core → HTTP listener → `server:started`.
+
+use crate::api;
+use crate::api::auth::{require_api_key, ApiKeys};
+use crate::config::Config;
+use crate::core::Core;
+use crate::db::{migrations, Database};
+use crate::hooks::{Hook, HookBus};
+use actix_web::{middleware, web, App, HttpServer};
+use anyhow::{bail, Context};
+use serde_json::json;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Everything request handlers share.
+pub struct AppState {
+    /// Core services (database + hook bus).
+    pub core: Core,
+    /// The configuration the server started with.
+    pub config: Arc<Config>,
+}
+
+/// Options of `paperclipai run`.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Address to bind.
+    pub bind: IpAddr,
+    /// Port to bind (0 picks a free one; the chosen port is printed).
+    pub port: u16,
+    /// Configuration file to read.
+    pub config_path: PathBuf,
+    /// Whether the configuration file was named explicitly (then it must exist).
+    pub config_required: bool,
+    /// Data directory (SQLite file, runtime state).
+    pub data_dir: PathBuf,
+}
+
+/// The database URL: `DATABASE_URL`, else the config's, else `<data-dir>/paperclip.db`.
+pub fn database_url(config: &Config, data_dir: &std::path::Path) -> String {
+    std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(|| config.database.url.clone())
+        .unwrap_or_else(|| data_dir.join("paperclip.db").to_string_lossy().into_owned())
+}
+
+/// Opens the database and applies pending core migrations.
+pub fn open_database(url: &str) -> anyhow::Result<Database> {
+    let db = Database::open(url).with_context(|| format!("cannot open database {url}"))?;
+    let mut conn = db.conn().context("cannot connect to the database")?;
+    let applied = migrations::run_core_migrations(&mut conn)?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "core migrations applied");
+    }
+    Ok(db)
+}
+
+/// Refuses to expose the API beyond this machine without API keys.
+pub fn check_bind_safety(bind: IpAddr, keys: &ApiKeys) -> anyhow::Result<()> {
+    if !bind.is_loopback() && keys.is_empty() {
+        bail!(
+            "refusing to bind {bind}: the API would be open to the network without authentication. \
+             Configure API keys (auth.apiKeys in the config file, or PAPERCLIP_API_KEYS) or bind 127.0.0.1"
+        );
+    }
+    Ok(())
+}
+
+/// Runs the server until Ctrl-C / SIGTERM.
+pub async fn run(options: RunOptions) -> anyhow::Result<()> {
+    let config = Config::load(&options.config_path, options.config_required)?;
+    let keys = ApiKeys::new(&config.resolved_api_keys()?);
+    check_bind_safety(options.bind, &keys)?;
+
+    let url = database_url(&config, &options.data_dir);
+    let db = tokio::task::spawn_blocking(move || open_database(&url)).await??;
+    let hooks = Arc::new(HookBus::new());
+    let core = Core::new(db.clone(), hooks.clone());
+    let state = web::Data::new(AppState {
+        core,
+        config: Arc::new(config),
+    });
+    let keys = web::Data::new(keys);
+
+    let server = HttpServer::new({
+        let state = state.clone();
+        move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(keys.clone())
+                .wrap(middleware::from_fn(require_api_key))
+                .wrap(middleware::Compress::default())
+                .configure(api::configure)
+        }
+    })
+    .bind(SocketAddr::new(options.bind, options.port))
+    .with_context(|| format!("cannot bind {}:{}", options.bind, options.port))?;
+    let address = server
+        .addrs()
+        .first()
+        .copied()
+        .context("the server bound no address")?;
+    let server = server.run();
+    // Tests and scripts read this line to learn the port (useful with --port 0).
+    println!(
+        "paperclipai {} listening on http://{address} (database: {})",
+        crate::VERSION,
+        db.backend().name()
+    );
+    hooks.emit(Hook::ServerStarted, &json!({ "port": address.port() }));
+    server.await?;
+    Ok(())
+}

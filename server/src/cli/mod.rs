@@ -1,0 +1,44 @@
+//! The `paperclipai` command line: argument parsing only; each command calls into the library.
+
+mod db_command;
+mod run_command;
+
+use clap::{Parser, Subcommand};
+
+/// Paperclip: a control plane for companies of AI agents, extended by native modules.
+#[derive(Debug, Parser)]
+#[command(name = "paperclipai", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (REST API, web UI, modules).
+    Run(run_command::RunArgs),
+    /// Database maintenance.
+    #[command(subcommand)]
+    Db(db_command::DbCommand),
+}
+
+/// Parses the command line and runs the command.
+pub fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logging();
+    match cli.command {
+        Command::Run(args) => run_command::run(args),
+        Command::Db(command) => db_command::run(command),
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PAPERCLIP_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,16 @@
+//! The core domain: companies, agents, goals, projects, issues, activity, heartbeats, costs and
+//! budgets. One file per entity holds its types and queries. Every write runs in one
+//! transaction through [`Core::write`], which emits the write's hooks only after the commit.
+//!
+//! Architecture invariant: nothing in `core/` knows about modules.
+
+pub mod activity;
+pub mod company;
+mod core_service;
+mod error;
+pub mod paging;
+pub mod validate;
+pub mod validate_patch;
+
+pub use core_service::Core;
+pub use error::CoreError;

@@ -1,0 +1,133 @@
+//! The shared database handle: a pool of [`DbConnection`]s plus the helper that moves blocking
+//! diesel work onto a blocking thread, so no request handler touches the pool directly.
+
+use super::connection::{Backend, DbConnection};
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
+use diesel::RunQueryDsl;
+use std::time::Duration;
+
+/// A connection checked out of the pool.
+pub type PooledConn = PooledConnection<ConnectionManager>;
+
+/// Errors opening or using the database handle itself (not query errors).
+#[derive(Debug, thiserror::Error)]
+pub enum DatabaseError {
+    /// The pool could not hand out a connection in time, or could not be built.
+    #[error("database pool: {0}")]
+    Pool(#[from] r2d2::PoolError),
+    /// A connection could not be opened.
+    #[error("database connection: {0}")]
+    Connection(#[from] diesel::ConnectionError),
+    /// The data directory for the SQLite file could not be created.
+    #[error("database file: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Opens [`DbConnection`]s for the r2d2 pool.
+#[derive(Debug)]
+pub struct ConnectionManager {
+    url: String,
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        DbConnection::open(&self.url).map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        diesel::sql_query("SELECT 1")
+            .execute(conn)
+            .map(|_| ())
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// The database: a connection pool and the backend it talks to. Cheap to clone.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool<ConnectionManager>,
+    backend: Backend,
+    url: String,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("backend", &self.backend)
+            .finish()
+    }
+}
+
+impl Database {
+    /// Opens a pool for `url` (a SQLite file path or a `postgres://` URL). For SQLite the
+    /// parent directory is created if needed.
+    pub fn open(url: &str) -> Result<Database, DatabaseError> {
+        let backend = Backend::from_url(url);
+        if backend == Backend::Sqlite {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            if let Some(parent) = std::path::Path::new(path).parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent)?;
+                }
+            }
+        }
+        let max_size = match backend {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        };
+        let pool = Pool::builder()
+            .max_size(max_size)
+            .connection_timeout(Duration::from_secs(15))
+            .build(ConnectionManager {
+                url: url.to_string(),
+            })?;
+        Ok(Database {
+            pool,
+            backend,
+            url: url.to_string(),
+        })
+    }
+
+    /// The backend this database runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The URL the pool connects to.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Checks a connection out of the pool (blocking). Use [`Database::run`] from async code.
+    pub fn conn(&self) -> Result<PooledConn, DatabaseError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs blocking database work on a blocking thread and returns its result. The closure
+    /// gets a pooled connection; a pool error is converted with `From<DatabaseError>`.
+    pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DatabaseError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let joined = tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(DatabaseError::from)?;
+            work(&mut conn)
+        })
+        .await;
+        match joined {
+            Ok(result) => result,
+            // A panic inside database work is a bug; surface it instead of hiding it.
+            Err(join_error) => std::panic::resume_unwind(join_error.into_panic()),
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! The hook bus: the core's post-commit events, delivered to subscribers (in-process Rust
+//! subscribers and, through the module host, native modules) without ever blocking the write
+//! that caused them.
+
+mod hook;
+pub mod hook_bus;
+mod pending_hooks;
+mod subscriber_worker;
+
+pub use hook::Hook;
+pub use hook_bus::{
+    HookBus, HookEvent, HookSubscriber, SubscriberStats, SubscriptionId, SubscriptionOptions,
+};
+pub use pending_hooks::PendingHooks;
