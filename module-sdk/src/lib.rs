@@ -1,1 +1,126 @@
-//! module-sdk
+//! Build native Paperclip modules.
+//!
+//! A module is a `cdylib` crate that the Paperclip server loads at run time. This crate gives it:
+//!
+//! - a safe API: implement [`Module`], subscribe typed hooks, add [`Router`] routes and background
+//!   services on the [`Registrar`], use the database ([`Db`]), the scoped logger ([`Logger`]) and
+//!   read-only core services ([`Core`]) through the [`ModuleContext`];
+//! - [`declare_module!`], which exports the module with every entry point wrapped so a panic
+//!   becomes an error for the host instead of unwinding across the library boundary;
+//! - the stable ABI itself ([`abi`]), which the server uses to load modules.
+//!
+//! No `unsafe` and no abi_stable knowledge is needed to write a module.
+//!
+//! # Example
+//!
+//! ```
+//! use module_sdk::{params, AgentHeartbeat, Module, ModuleContext, Registrar, Response, Result, Router};
+//! use std::time::Duration;
+//!
+//! pub struct Observability {
+//!     retention_days: u64,
+//! }
+//!
+//! impl Module for Observability {
+//!     fn register(r: &mut Registrar<Self>) -> Result<Self> {
+//!         let retention_days = r.config()["retentionDays"].as_u64().unwrap_or(30);
+//!
+//!         // The hook is inferred from the payload type; it must be listed in the manifest.
+//!         r.on(|_m: &Self, ctx: &ModuleContext, beat: AgentHeartbeat| {
+//!             if let Some(tokens) = beat.meta.tokens_used {
+//!                 ctx.db().execute(
+//!                     "INSERT INTO mod_observability_token_metrics (agent_id, tokens_used, recorded_at) \
+//!                      VALUES ($1, $2, $3)",
+//!                     &params![beat.agent_id, tokens, beat.timestamp],
+//!                 )?;
+//!             }
+//!             Ok(())
+//!         });
+//!
+//!         // Served under /api/modules/<routes.prefix>/…
+//!         r.routes(Router::new().get("/agents/:id/tokens", |_m: &Self, ctx: &ModuleContext, req| {
+//!             let rows = ctx.db().query(
+//!                 "SELECT SUM(tokens_used) AS total FROM mod_observability_token_metrics WHERE agent_id = $1",
+//!                 &params![req.param("id")],
+//!             )?;
+//!             Ok(Response::ok(&rows.first().map(|r| r["total"].clone())))
+//!         }));
+//!
+//!         r.service("retention", Duration::from_secs(3600), |m: &Self, ctx: &ModuleContext| {
+//!             ctx.db().execute(
+//!                 "DELETE FROM mod_observability_token_metrics WHERE recorded_at < $1",
+//!                 &params![format!("-{} days", m.retention_days)],
+//!             )?;
+//!             Ok(())
+//!         });
+//!
+//!         Ok(Observability { retention_days })
+//!     }
+//! }
+//!
+//! module_sdk::declare_module!(Observability);
+//! # fn main() {}
+//! ```
+//!
+//! # Rules
+//!
+//! - A module creates and writes only tables named `mod_<id>_*`; it may read core tables.
+//! - SQL uses `$1..$n` placeholders; the server rewrites them for SQLite or PostgreSQL.
+//! - A hook is delivered only if the manifest's `hooks` lists it.
+//! - Handlers run on the server's worker threads, possibly concurrently, with a time limit.
+//!
+//! # ABI evolution
+//!
+//! The root module and the host handle are abi_stable prefix types. New entry points and host
+//! methods are only ever appended after the `#[sabi(last_prefix_field)]` markers, so a newer
+//! server keeps loading modules built against an older SDK; a module built against a newer SDK
+//! than the server is refused with a clear message. See `abi/mod.rs`.
+
+#![warn(missing_docs)]
+
+pub mod abi;
+mod context;
+mod core_api;
+pub mod db;
+mod declare_module;
+mod entities;
+mod error;
+mod hook;
+mod logger;
+mod module;
+mod payloads;
+mod registrar;
+mod router;
+mod runtime;
+
+pub use context::ModuleContext;
+pub use core_api::Core;
+pub use db::{Db, Row};
+pub use entities::{Activity, Agent, Goal, Issue, Project};
+pub use error::{Error, Result};
+pub use hook::{Hook, UnknownHook};
+pub use logger::Logger;
+pub use module::Module;
+pub use payloads::{
+    AgentCreated, AgentDeleted, AgentHeartbeat, AgentStatusChanged, AgentUpdated,
+    BudgetSpendRecorded, BudgetThresholdCrossed, GoalCompleted, GoalCreated, HeartbeatMeta,
+    HookPayload, IssueAssigned, IssueCreated, IssueStatusChanged, ServerStarted,
+};
+pub use registrar::Registrar;
+pub use router::{IntoResponse, Request, Response, Router};
+pub use runtime::guard;
+
+/// The package version of this SDK (reported by a module's `describe`).
+pub const SDK_VERSION: &str = env!("MODULE_SDK_VERSION");
+
+/// Re-exports used by this crate's macros; not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::declare_module::{lib_header, ROOT_MODULE_SYMBOL};
+    pub use crate::runtime::{module_root, ModuleBuildInfo};
+    pub use abi_stable::library::LibHeader;
+    pub use serde_json;
+}
+
+#[cfg(test)]
+mod test_support;

@@ -1,0 +1,166 @@
+//! Database access through the host. Modules never link a driver: SQL with `$1..$n` placeholders
+//! and JSON parameters go to the host, which checks the SQL (a module may write only its own
+//! `mod_<id>_*` tables), rewrites placeholders for the backend and runs it on its pool.
+
+use crate::abi::HostHandle;
+use crate::error::{Error, Result};
+use serde::{de::DeserializeOwned, Serialize};
+use serde_json::{Map, Value};
+use std::ops::Deref;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+
+/// Builds the parameter list for [`Db::query`] / [`Db::execute`] from any `Serialize` values:
+/// `db.execute("INSERT INTO mod_x_t (a, b) VALUES ($1, $2)", &params![id, 42])`.
+#[macro_export]
+macro_rules! params {
+    () => {
+        ::std::vec::Vec::<$crate::__private::serde_json::Value>::new()
+    };
+    ($($value:expr),+ $(,)?) => {
+        ::std::vec![$($crate::db::to_param(&$value)),+]
+    };
+}
+
+/// Converts one value to a SQL parameter. Used by [`params!`].
+///
+/// # Panics
+/// If the value cannot be represented as JSON (a map with non-string keys); the SDK's entry-point
+/// wrapper turns such a panic into an error for the host.
+pub fn to_param<T: Serialize + ?Sized>(value: &T) -> Value {
+    serde_json::to_value(value).expect("SQL parameter must be representable as JSON")
+}
+
+/// One result row: column name → JSON value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Row(Map<String, Value>);
+
+impl Row {
+    /// Wraps a JSON object as a row.
+    pub fn new(columns: Map<String, Value>) -> Self {
+        Self(columns)
+    }
+
+    /// The value of `column` as `T`; an error names the column when it is missing or has another type.
+    pub fn get<T: DeserializeOwned>(&self, column: &str) -> Result<T> {
+        let value = self
+            .0
+            .get(column)
+            .ok_or_else(|| Error::msg(format!("no column `{column}` in the row")))?;
+        T::deserialize(value)
+            .map_err(|e| Error::msg(format!("column `{column}` has an unexpected type: {e}")))
+    }
+
+    /// Deserializes the whole row into `T` (e.g. a struct with one field per column).
+    pub fn to<T: DeserializeOwned>(&self) -> Result<T> {
+        T::deserialize(&Value::Object(self.0.clone()))
+            .map_err(|e| Error::msg(format!("row does not match the expected shape: {e}")))
+    }
+
+    /// The underlying JSON object.
+    pub fn into_inner(self) -> Map<String, Value> {
+        self.0
+    }
+}
+
+impl Deref for Row {
+    type Target = Map<String, Value>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+/// Database access for one module, either autocommit or inside one transaction.
+#[derive(Clone, Copy)]
+pub struct Db<'a> {
+    host: &'a HostHandle,
+    /// 0 = autocommit, otherwise the host's transaction id.
+    tx: u64,
+}
+
+impl<'a> Db<'a> {
+    pub(crate) fn new(host: &'a HostHandle) -> Self {
+        Self { host, tx: 0 }
+    }
+
+    /// Whether this handle runs inside a transaction.
+    pub fn in_transaction(&self) -> bool {
+        self.tx != 0
+    }
+
+    /// Runs a query and returns its rows.
+    pub fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        let params = serde_json::to_string(params)?;
+        let json = self
+            .host
+            .db_query(self.tx, sql.into(), params.as_str().into())
+            .into_result()?;
+        let rows: Vec<Map<String, Value>> = serde_json::from_str(&json)
+            .map_err(|e| Error::msg(format!("host returned malformed rows: {e}")))?;
+        Ok(rows.into_iter().map(Row).collect())
+    }
+
+    /// Runs a query and deserializes each row into `T`.
+    pub fn query_as<T: DeserializeOwned>(&self, sql: &str, params: &[Value]) -> Result<Vec<T>> {
+        self.query(sql, params)?.iter().map(Row::to).collect()
+    }
+
+    /// Runs a query that must return exactly one row.
+    pub fn query_one(&self, sql: &str, params: &[Value]) -> Result<Row> {
+        let mut rows = self.query(sql, params)?;
+        match rows.len() {
+            1 => Ok(rows.remove(0)),
+            n => Err(Error::msg(format!("expected exactly one row, got {n}"))),
+        }
+    }
+
+    /// Runs a query that returns at most one row.
+    pub fn query_opt(&self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
+        let mut rows = self.query(sql, params)?;
+        match rows.len() {
+            0 => Ok(None),
+            1 => Ok(Some(rows.remove(0))),
+            n => Err(Error::msg(format!("expected at most one row, got {n}"))),
+        }
+    }
+
+    /// Runs a statement and returns the number of rows affected.
+    pub fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
+        let params = serde_json::to_string(params)?;
+        Ok(self
+            .host
+            .db_execute(self.tx, sql.into(), params.as_str().into())
+            .into_result()?)
+    }
+
+    /// Runs `f` in a transaction: commits when it returns `Ok`, rolls back when it returns `Err`
+    /// or panics (the panic then continues). Called on a handle that is already in a
+    /// transaction, `f` simply joins it.
+    pub fn transaction<T>(&self, f: impl FnOnce(&Db<'a>) -> Result<T>) -> Result<T> {
+        if self.in_transaction() {
+            return f(self);
+        }
+        let tx = self.host.db_begin().into_result()?;
+        let inner = Db {
+            host: self.host,
+            tx,
+        };
+        // The closure only borrows the handle; after a panic we roll back and resume the panic,
+        // so no broken state is observed through it.
+        match catch_unwind(AssertUnwindSafe(|| f(&inner))) {
+            Ok(Ok(value)) => {
+                self.host.db_commit(tx).into_result()?;
+                Ok(value)
+            }
+            Ok(Err(e)) => {
+                // The handler's error is the one worth reporting; a rollback failure would only hide it.
+                let _ = self.host.db_rollback(tx);
+                Err(e)
+            }
+            Err(panic) => {
+                let _ = self.host.db_rollback(tx);
+                resume_unwind(panic)
+            }
+        }
+    }
+}

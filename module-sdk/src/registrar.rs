@@ -1,0 +1,133 @@
+//! What a module's `register` uses to subscribe hooks, add routes and services.
+
+use crate::context::ModuleContext;
+use crate::core_api::Core;
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::hook::Hook;
+use crate::logger::Logger;
+use crate::payloads::HookPayload;
+use crate::router::Router;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::time::Duration;
+
+pub(crate) type HookHandler<M> =
+    Box<dyn Fn(&M, &ModuleContext, &str) -> Result<()> + Send + Sync>;
+pub(crate) type ServiceHandler<M> = Box<dyn Fn(&M, &ModuleContext) -> Result<()> + Send + Sync>;
+
+/// Collects a module's subscriptions during `register`, and gives access to its context.
+pub struct Registrar<M> {
+    ctx: ModuleContext,
+    pub(crate) hooks: Vec<(Hook, HookHandler<M>)>,
+    pub(crate) router: Router<M>,
+    pub(crate) services: Vec<(String, Duration, ServiceHandler<M>)>,
+    pub(crate) problems: Vec<String>,
+}
+
+impl<M: 'static> Registrar<M> {
+    /// A registrar for a module with this context (the SDK makes one per `register` call).
+    pub fn new(ctx: ModuleContext) -> Self {
+        Self {
+            ctx,
+            hooks: Vec::new(),
+            router: Router::new(),
+            services: Vec::new(),
+            problems: Vec::new(),
+        }
+    }
+
+    /// The module's context (the same one handlers receive).
+    pub fn ctx(&self) -> &ModuleContext {
+        &self.ctx
+    }
+
+    /// The module id.
+    pub fn module_id(&self) -> &str {
+        self.ctx.module_id()
+    }
+
+    /// The validated config.
+    pub fn config(&self) -> &Value {
+        self.ctx.config()
+    }
+
+    /// The config deserialized into `T`.
+    pub fn config_as<T: DeserializeOwned>(&self) -> Result<T> {
+        self.ctx.config_as()
+    }
+
+    /// Database access.
+    pub fn db(&self) -> Db<'_> {
+        self.ctx.db()
+    }
+
+    /// The module's logger.
+    pub fn log(&self) -> Logger<'_> {
+        self.ctx.log()
+    }
+
+    /// Read access to core services.
+    pub fn core(&self) -> Core<'_> {
+        self.ctx.core()
+    }
+
+    /// Subscribes to the hook whose payload type is `P`, e.g.
+    /// `r.on(|m, ctx, beat: AgentHeartbeat| { … })`. The hook must be listed in the manifest.
+    /// A payload that does not parse as `P` is reported to the host as `BadRequest`.
+    pub fn on<P, F>(&mut self, handler: F) -> &mut Self
+    where
+        P: HookPayload,
+        F: Fn(&M, &ModuleContext, P) -> Result<()> + Send + Sync + 'static,
+    {
+        let handler: HookHandler<M> = Box::new(move |m, ctx, json| {
+            let payload: P = serde_json::from_str(json).map_err(|e| {
+                Error::bad_request(format!("invalid `{}` payload: {e}", P::HOOK))
+            })?;
+            handler(m, ctx, payload)
+        });
+        self.hooks.push((P::HOOK, handler));
+        self
+    }
+
+    /// Subscribes to `hook` with an untyped JSON payload.
+    pub fn on_raw<F>(&mut self, hook: Hook, handler: F) -> &mut Self
+    where
+        F: Fn(&M, &ModuleContext, Value) -> Result<()> + Send + Sync + 'static,
+    {
+        let handler: HookHandler<M> = Box::new(move |m, ctx, json| {
+            let payload: Value = serde_json::from_str(json)
+                .map_err(|e| Error::bad_request(format!("invalid `{hook}` payload: {e}")))?;
+            handler(m, ctx, payload)
+        });
+        self.hooks.push((hook, handler));
+        self
+    }
+
+    /// Adds routes, served under `/api/modules/<prefix>` (the manifest's `routes.prefix`).
+    /// Calling it again adds more routes after the earlier ones.
+    pub fn routes(&mut self, router: Router<M>) -> &mut Self {
+        self.router.extend(router);
+        self
+    }
+
+    /// Adds a background service that the host runs every `interval` (never overlapping with
+    /// itself). Names must be unique and the interval at least 1 ms.
+    pub fn service<F>(&mut self, name: &str, interval: Duration, run: F) -> &mut Self
+    where
+        F: Fn(&M, &ModuleContext) -> Result<()> + Send + Sync + 'static,
+    {
+        if name.trim().is_empty() {
+            self.problems.push("a service name must not be empty".into());
+        } else if self.services.iter().any(|(n, _, _)| n == name) {
+            self.problems
+                .push(format!("service `{name}` is registered twice"));
+        } else if interval.as_millis() == 0 {
+            self.problems
+                .push(format!("service `{name}` needs an interval of at least 1 ms"));
+        } else {
+            self.services.push((name.to_owned(), interval, Box::new(run)));
+        }
+        self
+    }
+}
