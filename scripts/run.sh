@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Builds the first-party modules into plugins-dist/ and starts the server on SQLite
+# (http://127.0.0.1:3100 unless --port/--bind say otherwise). Extra arguments go to
+# `paperclipai run`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/build-modules.sh --release
+cargo build --release -p paperclip-server
+exec target/release/paperclipai run "$@"
