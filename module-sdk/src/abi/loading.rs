@@ -10,6 +10,7 @@ use super::ModuleRoot_Ref;
 use abi_stable::{
     abi_stability::abi_checking::check_layout_compatibility,
     library::{lib_header_from_path, LibraryError, RootModule},
+    type_layout::TypeLayout,
     StableAbi,
 };
 use std::{fmt, path::Path};
@@ -73,15 +74,7 @@ pub fn load_module_root(path: &Path) -> Result<ModuleRoot_Ref, LoadError> {
         other => LoadError::Incompatible(one_line(&other)),
     })?;
     let module_layout = header.layout().ok_or(LoadError::NoLayout)?;
-    let host_layout = <ModuleRoot_Ref as StableAbi>::LAYOUT;
-    check_layout_compatibility(module_layout, host_layout).map_err(|errors| {
-        let text = errors.to_string();
-        if text.contains("too many fields") {
-            LoadError::NewerSdk(one_line(&text))
-        } else {
-            LoadError::Incompatible(one_line(&text))
-        }
-    })?;
+    check_module_layout(module_layout, <ModuleRoot_Ref as StableAbi>::LAYOUT)?;
     // SAFETY: the layout of the library's root module was just checked to be a prefix-compatible
     // version of `ModuleRoot_Ref`'s (module layout as interface, host layout as implementation),
     // which is exactly the precondition `init_root_module_with_unchecked_layout` asks for; fields
@@ -100,6 +93,22 @@ pub fn load_module_root(path: &Path) -> Result<ModuleRoot_Ref, LoadError> {
     })
 }
 
+/// Checks that a module whose root module has `module_layout` can be called by a host whose root
+/// module has `host_layout`: the module's layout must be a prefix of (or equal to) the host's.
+fn check_module_layout(
+    module_layout: &'static TypeLayout,
+    host_layout: &'static TypeLayout,
+) -> Result<(), LoadError> {
+    check_layout_compatibility(module_layout, host_layout).map_err(|errors| {
+        let text = errors.to_string();
+        if text.contains("too many fields") {
+            LoadError::NewerSdk(one_line(&text))
+        } else {
+            LoadError::Incompatible(one_line(&text))
+        }
+    })
+}
+
 /// abi_stable's messages span many lines (and layout reports can be long); a module status wants
 /// one readable line.
 fn one_line(e: &dyn fmt::Display) -> String {
@@ -114,4 +123,76 @@ fn one_line(e: &dyn fmt::Display) -> String {
         line.push_str(" …");
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type PrevRoot = module_sdk_prev::abi::ModuleRoot_Ref;
+
+    fn layout_of<T: StableAbi>() -> &'static TypeLayout {
+        T::LAYOUT
+    }
+
+    #[test]
+    fn a_current_host_accepts_a_module_of_the_previous_abi() {
+        assert_eq!(
+            check_module_layout(layout_of::<PrevRoot>(), layout_of::<ModuleRoot_Ref>()),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn a_current_host_accepts_a_module_of_its_own_abi() {
+        assert_eq!(
+            check_module_layout(layout_of::<ModuleRoot_Ref>(), layout_of::<ModuleRoot_Ref>()),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn an_older_host_refuses_a_newer_module_saying_so() {
+        // The previous ABI playing the host, the current one the (newer) module.
+        let err = check_module_layout(layout_of::<ModuleRoot_Ref>(), layout_of::<PrevRoot>())
+            .unwrap_err();
+        assert!(matches!(err, LoadError::NewerSdk(_)), "{err:?}");
+        assert!(err.to_string().contains("built against a newer SDK than this server"));
+    }
+
+    #[test]
+    fn an_unrelated_root_module_is_incompatible() {
+        let err = check_module_layout(
+            layout_of::<crate::abi::RouteRequest>(),
+            layout_of::<ModuleRoot_Ref>(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, LoadError::Incompatible(_)), "{err:?}");
+    }
+
+    #[test]
+    fn a_missing_file_is_an_open_error() {
+        let err = load_module_root(Path::new("/nonexistent/libnothing.so"))
+            .err()
+            .expect("a missing file must not load");
+        assert!(matches!(err, LoadError::Open(_)), "{err:?}");
+    }
+
+    #[test]
+    fn the_abi_version_is_deliberate_not_the_package_version() {
+        assert_eq!(
+            <ModuleRoot_Ref as RootModule>::VERSION_STRINGS.to_string(),
+            super::super::ABI_VERSION
+        );
+        assert_eq!(super::super::ABI_VERSION, "1.1.0");
+    }
+
+    #[test]
+    fn long_messages_become_one_bounded_line() {
+        let text = format!("a\n  b\t{}", "x".repeat(5000));
+        let line = one_line(&text);
+        assert!(line.starts_with("a b x"));
+        assert!(!line.contains('\n'));
+        assert!(line.len() < 1600);
+    }
 }
