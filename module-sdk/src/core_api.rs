@@ -29,15 +29,20 @@ impl<'a> Core<'a> {
             .host
             .core_call(method.into(), args.as_str().into())
             .into_result()?;
-        serde_json::from_str(&out)
-            .map_err(|e| Error::msg(format!("core method `{method}` returned malformed JSON: {e}")))
+        serde_json::from_str(&out).map_err(|e| {
+            Error::msg(format!(
+                "core method `{method}` returned malformed JSON: {e}"
+            ))
+        })
     }
 
     /// Calls a core method and deserializes the result into `T`.
     pub fn call_as<T: DeserializeOwned>(&self, method: &str, args: &Value) -> Result<T> {
         let value = self.call(method, args)?;
         T::deserialize(value).map_err(|e| {
-            Error::msg(format!("core method `{method}` returned an unexpected shape: {e}"))
+            Error::msg(format!(
+                "core method `{method}` returned an unexpected shape: {e}"
+            ))
         })
     }
 
@@ -103,5 +108,42 @@ fn company_args(company_id: Option<&str>) -> Value {
     match company_id {
         Some(id) => json!({ "companyId": id }),
         None => json!({}),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::FakeHost;
+
+    #[test]
+    fn typed_helpers_call_the_documented_methods() {
+        let host = FakeHost::default();
+        let handle = host.handle();
+        let core = Core::new(&handle);
+        host.state.lock().unwrap().core_result = "null".into();
+        assert_eq!(core.agent("a1").unwrap(), None);
+        host.state.lock().unwrap().core_result = "[]".into();
+        assert!(core.issues(Some("c1")).unwrap().is_empty());
+        assert!(core.activity(None, Some(5)).unwrap().is_empty());
+        assert!(core.goals(None).unwrap().is_empty());
+        assert_eq!(
+            host.calls(),
+            [
+                r#"core agents.get {"id":"a1"}"#,
+                r#"core issues.list {"companyId":"c1"}"#,
+                r#"core activity.list {"limit":5}"#,
+                "core goals.list {}",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_wrong_shape_is_an_error_naming_the_method() {
+        let host = FakeHost::default();
+        host.state.lock().unwrap().core_result = r#"{"not":"a list"}"#.into();
+        let handle = host.handle();
+        let err = Core::new(&handle).projects(None).unwrap_err();
+        assert!(err.message().contains("projects.list"), "{err}");
     }
 }

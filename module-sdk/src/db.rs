@@ -164,3 +164,141 @@ impl<'a> Db<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::FakeHost;
+    use serde_json::json;
+
+    #[test]
+    fn params_serialize_any_value_and_queries_go_out_autocommit() {
+        let host = FakeHost::default();
+        host.state.lock().unwrap().query_result = r#"[{"n":2,"name":"x"}]"#.into();
+        let handle = host.handle();
+        let db = Db::new(&handle);
+        let rows = db
+            .query(
+                "SELECT n, name FROM mod_fake_t WHERE a = $1 AND b = $2 AND c = $3",
+                &params!["s", 7, None::<i32>],
+            )
+            .unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].get::<i64>("n").unwrap(), 2);
+        assert_eq!(rows[0]["name"], "x");
+        assert!(rows[0]
+            .get::<i64>("missing")
+            .unwrap_err()
+            .message()
+            .contains("`missing`"));
+        assert!(rows[0]
+            .get::<i64>("name")
+            .unwrap_err()
+            .message()
+            .contains("`name`"));
+        assert_eq!(
+            host.calls(),
+            [
+                r#"query 0 SELECT n, name FROM mod_fake_t WHERE a = $1 AND b = $2 AND c = $3 ["s",7,null]"#
+            ]
+        );
+        assert_eq!(params![], Vec::<Value>::new());
+    }
+
+    #[test]
+    fn query_one_and_opt_check_the_row_count() {
+        let host = FakeHost::default();
+        let handle = host.handle();
+        let db = Db::new(&handle);
+        assert_eq!(db.query_opt("SELECT 1", &[]).unwrap(), None);
+        assert!(db
+            .query_one("SELECT 1", &[])
+            .unwrap_err()
+            .message()
+            .contains("got 0"));
+        host.state.lock().unwrap().query_result = r#"[{"a":1},{"a":2}]"#.into();
+        assert!(db
+            .query_opt("SELECT 1", &[])
+            .unwrap_err()
+            .message()
+            .contains("got 2"));
+        #[derive(serde::Deserialize)]
+        struct A {
+            a: i32,
+        }
+        let all: Vec<A> = db.query_as("SELECT a", &[]).unwrap();
+        assert_eq!(all.iter().map(|r| r.a).collect::<Vec<_>>(), [1, 2]);
+    }
+
+    #[test]
+    fn host_errors_surface_with_their_message() {
+        let host = FakeHost::default();
+        let handle = host.handle();
+        let err = Db::new(&handle)
+            .execute("DELETE FROM forbidden", &[])
+            .unwrap_err();
+        assert_eq!(err.message(), "table `agents` is read-only for modules");
+    }
+
+    #[test]
+    fn transaction_commits_on_ok() {
+        let host = FakeHost::default();
+        let handle = host.handle();
+        let n = Db::new(&handle)
+            .transaction(|tx| {
+                assert!(tx.in_transaction());
+                // A nested transaction joins the outer one.
+                tx.transaction(|inner| inner.execute("UPDATE mod_fake_t SET a = $1", &params![1]))
+            })
+            .unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(
+            host.calls(),
+            [
+                "begin 1",
+                r#"execute 1 UPDATE mod_fake_t SET a = $1 [1]"#,
+                "commit 1"
+            ]
+        );
+    }
+
+    #[test]
+    fn transaction_rolls_back_on_err_and_on_panic() {
+        let host = FakeHost::default();
+        let handle = host.handle();
+        let db = Db::new(&handle);
+        let err = db
+            .transaction(|_| -> Result<()> { Err(Error::msg("nope")) })
+            .unwrap_err();
+        assert_eq!(err.message(), "nope");
+        let panicked = catch_unwind(AssertUnwindSafe(|| {
+            db.transaction(|_| -> Result<()> { panic!("boom") })
+        }));
+        assert!(panicked.is_err());
+        assert_eq!(
+            host.calls(),
+            ["begin 1", "rollback 1", "begin 2", "rollback 2"]
+        );
+    }
+
+    #[test]
+    fn rows_deserialize_into_structs() {
+        #[derive(serde::Deserialize, PartialEq, Debug)]
+        struct Metric {
+            agent_id: String,
+            tokens: u64,
+        }
+        let mut map = Map::new();
+        map.insert("agent_id".into(), json!("a1"));
+        map.insert("tokens".into(), json!(5));
+        let row = Row::new(map);
+        assert_eq!(
+            row.to::<Metric>().unwrap(),
+            Metric {
+                agent_id: "a1".into(),
+                tokens: 5
+            }
+        );
+        assert_eq!(row.into_inner().len(), 2);
+    }
+}

@@ -4,7 +4,7 @@ use crate::abi::ModuleRoot_Ref;
 use crate::module::Module;
 use crate::runtime::{module_root, ModuleBuildInfo};
 use abi_stable::library::{
-    CheckTypeLayout, LibHeader, RootModuleResult, __call_root_module_loader,
+    __call_root_module_loader, CheckTypeLayout, LibHeader, RootModuleResult,
 };
 
 /// The symbol abi_stable looks up in a library (`abi_stable::library::ROOT_MODULE_LOADER_NAME`);
@@ -32,8 +32,19 @@ pub const fn lib_header<M: Module + ModuleBuildInfo>() -> LibHeader {
 /// Exports a [`Module`](crate::Module) implementation from a `cdylib` crate so the Paperclip
 /// server can load it. Use it once, at the crate root:
 ///
-/// ```ignore
+/// ```
+/// use module_sdk::{Module, Registrar, Result};
+///
+/// pub struct MyModule;
+///
+/// impl Module for MyModule {
+///     fn register(_r: &mut Registrar<Self>) -> Result<Self> {
+///         Ok(MyModule)
+///     }
+/// }
+///
 /// module_sdk::declare_module!(MyModule);
+/// # fn main() {}
 /// ```
 #[macro_export]
 macro_rules! declare_module {
@@ -49,4 +60,17 @@ macro_rules! declare_module {
         pub static _1as_0lib_1header_0root_bmodule_bloader: $crate::__private::LibHeader =
             $crate::__private::lib_header::<$module>();
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exported_symbol_is_the_one_abi_stable_looks_up() {
+        assert_eq!(
+            ROOT_MODULE_SYMBOL,
+            abi_stable::library::ROOT_MODULE_LOADER_NAME
+        );
+    }
 }

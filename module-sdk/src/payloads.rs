@@ -168,3 +168,129 @@ pub struct HeartbeatMeta {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn agent() -> Value {
+        json!({
+            "id": "a1", "companyId": "c1", "name": "Ada", "role": "engineer", "title": null,
+            "status": "active", "reportsTo": "a0", "budgetMonthlyCents": 10000,
+            "spentMonthlyCents": 250, "lastHeartbeatAt": "2026-01-01T00:00:00Z",
+            "metadata": {"k": 1}, "createdAt": "2026-01-01T00:00:00Z",
+            "updatedAt": "2026-01-02T00:00:00Z", "addedLater": "tolerated"
+        })
+    }
+
+    fn issue() -> Value {
+        json!({
+            "id": "i1", "companyId": "c1", "identifier": "PC-1", "title": "Fix", "status": "todo",
+            "priority": "high", "assigneeAgentId": "a1", "createdAt": "2026-01-01T00:00:00Z",
+            "updatedAt": "2026-01-01T00:00:00Z"
+        })
+    }
+
+    fn goal() -> Value {
+        json!({
+            "id": "g1", "companyId": "c1", "title": "Ship", "level": "company",
+            "status": "completed", "createdAt": "2026-01-01T00:00:00Z",
+            "updatedAt": "2026-01-01T00:00:00Z"
+        })
+    }
+
+    /// Parses `json` as `P`, checks its hook, and that re-serializing keeps every field it knows.
+    fn round_trip<P: HookPayload + std::fmt::Debug + PartialEq>(hook: &str, json: Value) -> P {
+        assert_eq!(P::HOOK.as_str(), hook);
+        let parsed: P = serde_json::from_value(json).unwrap();
+        let again: P = serde_json::from_value(serde_json::to_value(&parsed).unwrap()).unwrap();
+        assert_eq!(parsed, again);
+        parsed
+    }
+
+    #[test]
+    fn all_thirteen_payloads_parse_from_camel_case() {
+        assert_eq!(
+            round_trip::<ServerStarted>("server:started", json!({"port": 3100})).port,
+            3100
+        );
+        let created = round_trip::<AgentCreated>("agent:created", json!({"agent": agent()}));
+        assert_eq!(created.agent.company_id, "c1");
+        assert_eq!(created.agent.reports_to.as_deref(), Some("a0"));
+        assert_eq!(created.agent.title, None);
+        let updated = round_trip::<AgentUpdated>(
+            "agent:updated",
+            json!({"agent": agent(), "changes": {"title": "CTO"}}),
+        );
+        assert_eq!(updated.changes["title"], "CTO");
+        round_trip::<AgentDeleted>("agent:deleted", json!({"agent": agent()}));
+        let beat = round_trip::<AgentHeartbeat>(
+            "agent:heartbeat",
+            json!({"agentId": "a1", "timestamp": "2026-01-01T00:00:00Z",
+                   "meta": {"tokensUsed": 1200, "costCents": 3, "model": "m", "latencyMs": 80, "gpu": "h100"}}),
+        );
+        assert_eq!(beat.meta.tokens_used, Some(1200));
+        assert_eq!(beat.meta.cost_cents, Some(3));
+        assert_eq!(beat.meta.latency_ms, Some(80));
+        assert_eq!(beat.meta.extra["gpu"], "h100");
+        let status = round_trip::<AgentStatusChanged>(
+            "agent:status_changed",
+            json!({"agent": agent(), "from": "idle", "to": "active"}),
+        );
+        assert_eq!(
+            (status.from.as_str(), status.to.as_str()),
+            ("idle", "active")
+        );
+        let issue_created = round_trip::<IssueCreated>("issue:created", json!({"issue": issue()}));
+        assert_eq!(issue_created.issue.assignee_agent_id.as_deref(), Some("a1"));
+        round_trip::<IssueStatusChanged>(
+            "issue:status_changed",
+            json!({"issue": issue(), "from": "todo", "to": "done"}),
+        );
+        round_trip::<IssueAssigned>(
+            "issue:assigned",
+            json!({"issue": issue(), "agent": agent()}),
+        );
+        round_trip::<GoalCreated>("goal:created", json!({"goal": goal()}));
+        assert_eq!(
+            round_trip::<GoalCompleted>("goal:completed", json!({"goal": goal()}))
+                .goal
+                .level,
+            "company"
+        );
+        let spend = round_trip::<BudgetSpendRecorded>(
+            "budget:spend_recorded",
+            json!({"agentId": "a1", "amount": 150, "total": 8150}),
+        );
+        assert_eq!((spend.amount, spend.total), (150, 8150));
+        let crossed = round_trip::<BudgetThresholdCrossed>(
+            "budget:threshold_crossed",
+            json!({"agentId": "a1", "budget": 10000, "spent": 9000, "percent": 90}),
+        );
+        assert_eq!(crossed.percent, 90.0);
+    }
+
+    #[test]
+    fn heartbeat_meta_may_be_absent_and_serializes_camel_case() {
+        let beat: AgentHeartbeat =
+            serde_json::from_value(json!({"agentId": "a1", "timestamp": "t"})).unwrap();
+        assert_eq!(beat.meta, HeartbeatMeta::default());
+        let meta = HeartbeatMeta {
+            tokens_used: Some(1),
+            ..HeartbeatMeta::default()
+        };
+        assert_eq!(
+            serde_json::to_value(meta).unwrap(),
+            json!({"tokensUsed": 1})
+        );
+    }
+
+    #[test]
+    fn a_missing_required_field_is_named() {
+        let err =
+            serde_json::from_value::<BudgetSpendRecorded>(json!({"agentId": "a1", "amount": 1}))
+                .unwrap_err();
+        assert!(err.to_string().contains("total"), "{err}");
+    }
+}

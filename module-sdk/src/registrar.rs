@@ -12,8 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::time::Duration;
 
-pub(crate) type HookHandler<M> =
-    Box<dyn Fn(&M, &ModuleContext, &str) -> Result<()> + Send + Sync>;
+pub(crate) type HookHandler<M> = Box<dyn Fn(&M, &ModuleContext, &str) -> Result<()> + Send + Sync>;
 pub(crate) type ServiceHandler<M> = Box<dyn Fn(&M, &ModuleContext) -> Result<()> + Send + Sync>;
 
 /// Collects a module's subscriptions during `register`, and gives access to its context.
@@ -81,9 +80,8 @@ impl<M: 'static> Registrar<M> {
         F: Fn(&M, &ModuleContext, P) -> Result<()> + Send + Sync + 'static,
     {
         let handler: HookHandler<M> = Box::new(move |m, ctx, json| {
-            let payload: P = serde_json::from_str(json).map_err(|e| {
-                Error::bad_request(format!("invalid `{}` payload: {e}", P::HOOK))
-            })?;
+            let payload: P = serde_json::from_str(json)
+                .map_err(|e| Error::bad_request(format!("invalid `{}` payload: {e}", P::HOOK)))?;
             handler(m, ctx, payload)
         });
         self.hooks.push((P::HOOK, handler));
@@ -118,15 +116,18 @@ impl<M: 'static> Registrar<M> {
         F: Fn(&M, &ModuleContext) -> Result<()> + Send + Sync + 'static,
     {
         if name.trim().is_empty() {
-            self.problems.push("a service name must not be empty".into());
+            self.problems
+                .push("a service name must not be empty".into());
         } else if self.services.iter().any(|(n, _, _)| n == name) {
             self.problems
                 .push(format!("service `{name}` is registered twice"));
         } else if interval.as_millis() == 0 {
-            self.problems
-                .push(format!("service `{name}` needs an interval of at least 1 ms"));
+            self.problems.push(format!(
+                "service `{name}` needs an interval of at least 1 ms"
+            ));
         } else {
-            self.services.push((name.to_owned(), interval, Box::new(run)));
+            self.services
+                .push((name.to_owned(), interval, Box::new(run)));
         }
         self
     }

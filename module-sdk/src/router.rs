@@ -38,7 +38,8 @@ impl Request {
 
     /// Adds a header.
     pub fn with_header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_ascii_lowercase(), value.to_owned()));
+        self.headers
+            .push((name.to_ascii_lowercase(), value.to_owned()));
         self
     }
 
@@ -365,7 +366,10 @@ impl<M> Router<M> {
             }
         }
         if allowed.is_empty() {
-            Response::error(404, &format!("no route for {} {}", request.method, request.path))
+            Response::error(
+                404,
+                &format!("no route for {} {}", request.method, request.path),
+            )
         } else {
             Response::error(
                 405,
@@ -405,15 +409,13 @@ fn percent_decode(s: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h * 16 + l);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 2;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -423,4 +425,136 @@ fn percent_decode(s: &str) -> String {
 
 fn hex(b: u8) -> Option<u8> {
     (b as char).to_digit(16).map(|d| d as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::FakeHost;
+
+    fn ctx() -> ModuleContext {
+        ModuleContext::new(FakeHost::default().handle(), json!({}))
+    }
+
+    fn router() -> Router<()> {
+        Router::new()
+            .get("/agents", |_, _, _| Response::ok(&json!(["all"])))
+            .get("/agents/:id", |_, _, req| {
+                Response::ok(&json!({ "id": req.param("id") }))
+            })
+            .get("/agents/:id/metrics/:metric", |_, _, req| {
+                Response::ok(&json!({ "id": req.param("id"), "metric": req.param("metric") }))
+            })
+            .post("/agents", |_, _, req| -> Result<Response> {
+                let body: serde_json::Value = req.json()?;
+                Ok(Response::json(201, &body))
+            })
+            .delete("/agents/:id", |_, _, _| Response::status(204))
+    }
+
+    fn call(req: Request) -> Response {
+        router().handle(&(), &ctx(), req)
+    }
+
+    #[test]
+    fn literal_and_param_segments_match() {
+        assert_eq!(
+            call(Request::new("GET", "/agents")).body_json().unwrap(),
+            json!(["all"])
+        );
+        assert_eq!(
+            call(Request::new("get", "/agents/a%201/"))
+                .body_json()
+                .unwrap(),
+            json!({ "id": "a 1" })
+        );
+        assert_eq!(
+            call(Request::new("GET", "/agents/7/metrics/tokens"))
+                .body_json()
+                .unwrap(),
+            json!({ "id": "7", "metric": "tokens" })
+        );
+        assert_eq!(call(Request::new("DELETE", "/agents/7")).status, 204);
+    }
+
+    #[test]
+    fn unknown_paths_are_404_and_wrong_methods_405_in_json() {
+        let missing = call(Request::new("GET", "/agents/7/other"));
+        assert_eq!(missing.status, 404);
+        assert_eq!(
+            missing.body_json().unwrap(),
+            json!({ "error": "no route for GET /agents/7/other" })
+        );
+        let wrong = call(Request::new("PUT", "/agents/7"));
+        assert_eq!(wrong.status, 405);
+        assert!(wrong
+            .headers
+            .contains(&("allow".into(), "GET, DELETE".into())));
+        assert!(wrong.body_json().unwrap()["error"]
+            .as_str()
+            .unwrap()
+            .contains("PUT"));
+        assert_eq!(
+            Router::<()>::new()
+                .handle(&(), &ctx(), Request::new("GET", "/"))
+                .status,
+            404
+        );
+    }
+
+    #[test]
+    fn json_bodies_parse_and_bad_ones_are_400() {
+        let ok = call(Request::new("POST", "/agents").with_body(r#"{"name":"x"}"#));
+        assert_eq!(ok.status, 201);
+        assert_eq!(ok.body_json().unwrap(), json!({ "name": "x" }));
+        let bad = call(Request::new("POST", "/agents").with_body("{nope"));
+        assert_eq!(bad.status, 400);
+        assert!(bad.body_json().unwrap()["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid JSON body"));
+    }
+
+    #[test]
+    fn handler_errors_other_than_bad_request_are_500() {
+        let r = Router::<()>::new().get("/x", |_, _, _| -> Result<Response> {
+            Err(Error::msg("disk full"))
+        });
+        let resp = r.handle(&(), &ctx(), Request::new("GET", "/x"));
+        assert_eq!(resp.status, 500);
+        assert_eq!(resp.body_json().unwrap(), json!({ "error": "disk full" }));
+    }
+
+    #[test]
+    fn query_and_headers_are_read() {
+        let req = Request::new("GET", "/")
+            .with_query("q=a+b%21&limit=10&flag&bad=%zz")
+            .with_header("X-Trace", "t1");
+        assert_eq!(req.query("q").as_deref(), Some("a b!"));
+        assert_eq!(req.query("limit").as_deref(), Some("10"));
+        assert_eq!(req.query("flag").as_deref(), Some(""));
+        assert_eq!(req.query("bad").as_deref(), Some("%zz"));
+        assert_eq!(req.query("missing"), None);
+        assert_eq!(req.header("x-trace"), Some("t1"));
+    }
+
+    #[test]
+    fn abi_requests_and_responses_convert() {
+        use abi_stable::std_types::Tuple2;
+        let abi = RouteRequest {
+            method: "post".into(),
+            path: "/agents".into(),
+            query: "a=1".into(),
+            headers: vec![Tuple2("Content-Type".into(), "application/json".into())].into(),
+            body: b"{}".to_vec().into(),
+        };
+        let req = Request::from(&abi);
+        assert_eq!(req.method(), "POST");
+        assert_eq!(req.header("content-type"), Some("application/json"));
+        assert_eq!(req.query("a").as_deref(), Some("1"));
+        let out: RouteResponse = Response::error(418, "teapot").into();
+        assert_eq!(out.status, 418);
+        assert_eq!(out.body.as_slice(), br#"{"error":"teapot"}"#);
+        assert_eq!(out.headers[0].0.as_str(), "content-type");
+    }
 }

@@ -253,3 +253,204 @@ pub fn module_root<M: Module + ModuleBuildInfo>() -> ModuleRoot_Ref {
     }
     .leak_into_prefix()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payloads::{AgentCreated, ServerStarted};
+    use crate::router::Response;
+    use crate::test_support::FakeHost;
+    use abi_stable::std_types::RVec;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::Duration;
+
+    #[test]
+    fn guard_turns_errors_and_panics_into_values() {
+        assert_eq!(guard(|| Ok(5)), RResult::ROk(5));
+        let failed = guard(|| -> Result<()> { Err(Error::bad_request("bad")) }).unwrap_err();
+        assert_eq!(failed, ModuleError::new(ErrorKind::BadRequest, "bad"));
+        let panicked = guard(|| -> Result<()> { panic!("static message") }).unwrap_err();
+        assert_eq!(panicked.kind, ErrorKind::Panic);
+        assert_eq!(panicked.message.as_str(), "module panicked: static message");
+        let formatted = guard(|| -> Result<()> { panic!("code {}", 42) }).unwrap_err();
+        assert_eq!(formatted.message.as_str(), "module panicked: code 42");
+        let opaque = guard(|| -> Result<()> { std::panic::panic_any(7u8) }).unwrap_err();
+        assert!(opaque.message.contains("non-text payload"));
+    }
+
+    /// A module with one of everything; `port` remembers the last `server:started`.
+    struct Probe {
+        port: AtomicU32,
+        label: String,
+    }
+
+    #[derive(serde::Deserialize)]
+    struct ProbeConfig {
+        label: String,
+    }
+
+    impl Module for Probe {
+        fn register(r: &mut Registrar<Self>) -> Result<Self> {
+            let config: ProbeConfig = r.config_as()?;
+            r.on(|m: &Self, _ctx: &ModuleContext, e: ServerStarted| {
+                m.port.store(u32::from(e.port), Ordering::SeqCst);
+                Ok(())
+            });
+            r.on(
+                |_m: &Self, _ctx: &ModuleContext, _e: AgentCreated| -> Result<()> {
+                    panic!("agent handler exploded")
+                },
+            );
+            r.on_raw(Hook::ServerStarted, |_m, ctx, payload| {
+                ctx.log().info(format!("raw {payload}"));
+                Ok(())
+            });
+            r.routes(
+                Router::new().get("/port", |m: &Self, ctx: &ModuleContext, _req| {
+                    Response::ok(&serde_json::json!({
+                        "port": m.port.load(Ordering::SeqCst),
+                        "label": m.label,
+                        "module": ctx.module_id(),
+                    }))
+                }),
+            );
+            r.service("fail", Duration::from_secs(1), |_m, _ctx| {
+                Err(Error::msg("service failed"))
+            });
+            Ok(Probe {
+                port: AtomicU32::new(0),
+                label: config.label,
+            })
+        }
+    }
+
+    impl ModuleBuildInfo for Probe {
+        const CRATE_NAME: &'static str = "probe";
+        const CRATE_VERSION: &'static str = "9.9.9";
+    }
+
+    fn route(path: &str) -> RouteResponse {
+        handle_route_entry(&RouteRequest {
+            method: "GET".into(),
+            path: path.into(),
+            query: RString::new(),
+            headers: RVec::new(),
+            body: RVec::new(),
+        })
+        .unwrap()
+    }
+
+    /// The entry points share one static per library, so the whole lifecycle is one test.
+    #[test]
+    fn entry_points_follow_the_module_lifecycle() {
+        let root = module_root::<Probe>();
+        let host = FakeHost::default();
+
+        // Before register: errors, not panics.
+        for err in [
+            (root.on_hook())("server:started".into(), "{}".into()).unwrap_err(),
+            (root.run_service())("fail".into()).unwrap_err(),
+        ] {
+            assert_eq!(err.kind, ErrorKind::NotRegistered);
+        }
+
+        // A config that does not fit is refused and leaves the module unregistered.
+        let err = (root.register())(host.handle(), r#"{"label": 3}"#.into()).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::BadRequest);
+        assert!(err.message.contains("invalid module config"), "{err}");
+        let err = (root.register())(host.handle(), "{not json".into()).unwrap_err();
+        assert!(err.message.contains("config is not valid JSON"), "{err}");
+
+        let reg = (root.register())(host.handle(), r#"{"label":"one"}"#.into()).unwrap();
+        let hooks: Vec<&str> = reg.hooks.iter().map(|h| h.as_str()).collect();
+        assert_eq!(hooks, ["server:started", "agent:created"]);
+        assert_eq!(reg.services.len(), 1);
+        assert_eq!(reg.services[0].interval_ms, 1000);
+        assert!(reg.has_routes);
+
+        (root.on_hook())("server:started".into(), r#"{"port":3100}"#.into()).unwrap();
+        assert_eq!(
+            host.state.lock().unwrap().logs,
+            [(
+                crate::abi::LogLevel::Info,
+                r#"raw {"port":3100}"#.to_owned()
+            )]
+        );
+        let body: serde_json::Value = serde_json::from_slice(&route("/port").body).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"port": 3100, "label": "one", "module": "fake"})
+        );
+
+        let bad = (root.on_hook())("server:started".into(), r#"{"port":"x"}"#.into()).unwrap_err();
+        assert_eq!(bad.kind, ErrorKind::BadRequest);
+        let panic = (root.on_hook())("agent:created".into(), "{}".into()).unwrap_err();
+        assert_eq!(
+            panic.kind,
+            ErrorKind::BadRequest,
+            "payload is checked before the handler runs"
+        );
+        let unsubscribed = (root.on_hook())("goal:created".into(), "{}".into()).unwrap_err();
+        assert_eq!(unsubscribed.kind, ErrorKind::NotFound);
+        let unknown = (root.on_hook())("goal:exploded".into(), "{}".into()).unwrap_err();
+        assert_eq!(unknown.kind, ErrorKind::NotFound);
+
+        let agent = serde_json::json!({"agent": {
+            "id": "a", "companyId": "c", "name": "n", "role": "r", "status": "idle",
+            "budgetMonthlyCents": 0, "spentMonthlyCents": 0, "createdAt": "t", "updatedAt": "t"}});
+        let panic = (root.on_hook())("agent:created".into(), agent.to_string().as_str().into())
+            .unwrap_err();
+        assert_eq!(panic.kind, ErrorKind::Panic);
+        assert!(panic.message.contains("agent handler exploded"));
+
+        let failed = (root.run_service())("fail".into()).unwrap_err();
+        assert_eq!(
+            failed,
+            ModuleError::new(ErrorKind::Failed, "service failed")
+        );
+        assert_eq!(
+            (root.run_service())("other".into()).unwrap_err().kind,
+            ErrorKind::NotFound
+        );
+
+        // Re-registration replaces the state.
+        (root.register())(host.handle(), r#"{"label":"two"}"#.into()).unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&route("/port").body).unwrap();
+        assert_eq!(body["label"], "two");
+        assert_eq!(body["port"], 0);
+
+        let describe = root.describe().expect("current modules have describe");
+        let info: serde_json::Value = serde_json::from_str(&describe()).unwrap();
+        assert_eq!(info["abi"], ABI_VERSION);
+        assert_eq!(info["module"], "9.9.9");
+
+        (root.shutdown())();
+        assert_eq!(
+            (root.on_hook())("server:started".into(), "{}".into())
+                .unwrap_err()
+                .kind,
+            ErrorKind::NotRegistered
+        );
+    }
+
+    #[test]
+    fn services_with_bad_names_or_intervals_fail_registration() {
+        let host = FakeHost::default();
+        let mut r: Registrar<Probe> =
+            Registrar::new(ModuleContext::new(host.handle(), serde_json::json!({})));
+        r.service("a", Duration::from_secs(1), |_, _| Ok(()))
+            .service("a", Duration::from_secs(1), |_, _| Ok(()))
+            .service("b", Duration::ZERO, |_, _| Ok(()))
+            .service(" ", Duration::from_secs(1), |_, _| Ok(()));
+        let probe = Probe {
+            port: AtomicU32::new(0),
+            label: String::new(),
+        };
+        let err = finish(r, probe).err().expect("must fail");
+        assert_eq!(err.kind(), ErrorKind::BadRequest);
+        assert_eq!(
+            err.message(),
+            "service `a` is registered twice; service `b` needs an interval of at least 1 ms; a service name must not be empty"
+        );
+    }
+}

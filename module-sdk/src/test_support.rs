@@ -69,10 +69,19 @@ impl HostApi for FakeHost {
         RResult::ROk(())
     }
 
-    fn db_query(&self, tx: u64, sql: RStr<'_>, params_json: RStr<'_>) -> RResult<RString, HostError> {
+    fn db_query(
+        &self,
+        tx: u64,
+        sql: RStr<'_>,
+        params_json: RStr<'_>,
+    ) -> RResult<RString, HostError> {
         self.record(format!("query {tx} {sql} {params_json}"));
         let rows = self.state.lock().unwrap().query_result.clone();
-        RResult::ROk(if rows.is_empty() { "[]".into() } else { rows.into() })
+        RResult::ROk(if rows.is_empty() {
+            "[]".into()
+        } else {
+            rows.into()
+        })
     }
 
     fn db_execute(&self, tx: u64, sql: RStr<'_>, params_json: RStr<'_>) -> RResult<u64, HostError> {

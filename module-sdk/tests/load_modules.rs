@@ -107,7 +107,10 @@ fn a_declare_module_library_loads_and_answers() {
     assert_eq!(err.kind, ErrorKind::NotRegistered);
 
     let registration = root.register()(handle(&host), r#"{"greeting":"hi"}"#.into()).unwrap();
-    assert_eq!(registration.hooks.as_slice(), &[RString::from("agent:heartbeat")]);
+    assert_eq!(
+        registration.hooks.as_slice(),
+        &[RString::from("agent:heartbeat")]
+    );
     assert_eq!(registration.services.len(), 1);
     assert_eq!(registration.services[0].name.as_str(), "tick");
     assert_eq!(registration.services[0].interval_ms, 50);
@@ -147,7 +150,9 @@ fn a_declare_module_library_loads_and_answers() {
     // Disable, then enable again in the same process: fresh state.
     root.shutdown()();
     assert_eq!(
-        root.on_hook()("agent:heartbeat".into(), beat.into()).unwrap_err().kind,
+        root.on_hook()("agent:heartbeat".into(), beat.into())
+            .unwrap_err()
+            .kind,
         ErrorKind::NotRegistered
     );
     root.register()(handle(&host), "{}".into()).unwrap();
@@ -160,14 +165,20 @@ fn a_declare_module_library_loads_and_answers() {
 #[test]
 fn a_module_of_the_previous_abi_loads_without_the_appended_field() {
     let root = load_module_root(&library(built_libraries(), "abi_prev_module")).unwrap();
-    assert!(root.describe().is_none(), "ABI 1.0 modules have no describe");
+    assert!(
+        root.describe().is_none(),
+        "ABI 1.0 modules have no describe"
+    );
 
     let host = LogHost {
         id: "abi-prev",
         ..LogHost::default()
     };
     let registration = root.register()(handle(&host), "{}".into()).unwrap();
-    assert_eq!(registration.hooks.as_slice(), &[RString::from("server:started")]);
+    assert_eq!(
+        registration.hooks.as_slice(),
+        &[RString::from("server:started")]
+    );
     root.on_hook()("server:started".into(), r#"{"port":3100}"#.into()).unwrap();
     root.run_service()("noop".into()).unwrap();
     let (status, body) = get(&root, "/");
@@ -197,7 +208,9 @@ fn a_library_that_is_not_a_module_is_refused_clearly() {
             name.contains("abi_stable_derive") && name.ends_with(std::env::consts::DLL_SUFFIX)
         })
         .expect("abi_stable_derive's proc-macro library is in target/debug/deps");
-    let err = load_module_root(&not_a_module).err().expect("must be refused");
+    let err = load_module_root(&not_a_module)
+        .err()
+        .expect("must be refused");
     assert!(matches!(err, LoadError::NotAModule(_)), "{err:?}");
     assert!(err.to_string().contains("not a Paperclip module"));
 }

@@ -32,7 +32,12 @@ pub trait HostApi: Send + Sync + Clone {
 
     /// Runs a query with `$1..$n` placeholders; `tx` 0 means autocommit. `params_json` is a JSON
     /// array. Returns a JSON array of row objects (column name → value).
-    fn db_query(&self, tx: u64, sql: RStr<'_>, params_json: RStr<'_>) -> RResult<RString, HostError>;
+    fn db_query(
+        &self,
+        tx: u64,
+        sql: RStr<'_>,
+        params_json: RStr<'_>,
+    ) -> RResult<RString, HostError>;
 
     /// Runs a statement with `$1..$n` placeholders; `tx` 0 means autocommit. Returns rows affected.
     fn db_execute(&self, tx: u64, sql: RStr<'_>, params_json: RStr<'_>) -> RResult<u64, HostError>;

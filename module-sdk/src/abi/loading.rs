@@ -113,7 +113,11 @@ fn check_module_layout(
 /// one readable line.
 fn one_line(e: &dyn fmt::Display) -> String {
     const LIMIT: usize = 1500;
-    let mut line = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut line = e
+        .to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     if line.len() > LIMIT {
         let mut cut = LIMIT;
         while !line.is_char_boundary(cut) {
@@ -157,7 +161,9 @@ mod tests {
         let err = check_module_layout(layout_of::<ModuleRoot_Ref>(), layout_of::<PrevRoot>())
             .unwrap_err();
         assert!(matches!(err, LoadError::NewerSdk(_)), "{err:?}");
-        assert!(err.to_string().contains("built against a newer SDK than this server"));
+        assert!(err
+            .to_string()
+            .contains("built against a newer SDK than this server"));
     }
 
     #[test]

@@ -31,7 +31,10 @@ fn not_registered<T>() -> RResult<T, ModuleError> {
     })
 }
 
-extern "C" fn register(host: HostHandle, _config_json: RStr<'_>) -> RResult<Registration, ModuleError> {
+extern "C" fn register(
+    host: HostHandle,
+    _config_json: RStr<'_>,
+) -> RResult<Registration, ModuleError> {
     guarded(|| {
         host.log(LogLevel::Info, "abi-prev-module registered".into());
         *HOST.lock().unwrap_or_else(|e| e.into_inner()) = Some(host);
@@ -47,13 +50,18 @@ extern "C" fn register(host: HostHandle, _config_json: RStr<'_>) -> RResult<Regi
 }
 
 extern "C" fn on_hook(hook: RStr<'_>, payload_json: RStr<'_>) -> RResult<(), ModuleError> {
-    guarded(|| match HOST.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-        Some(host) => {
-            host.log(LogLevel::Info, format!("hook {hook}: {payload_json}").as_str().into());
-            RResult::ROk(())
-        }
-        None => not_registered(),
-    })
+    guarded(
+        || match HOST.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            Some(host) => {
+                host.log(
+                    LogLevel::Info,
+                    format!("hook {hook}: {payload_json}").as_str().into(),
+                );
+                RResult::ROk(())
+            }
+            None => not_registered(),
+        },
+    )
 }
 
 extern "C" fn handle_route(request: &RouteRequest) -> RResult<RouteResponse, ModuleError> {

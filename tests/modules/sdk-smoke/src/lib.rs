@@ -14,7 +14,10 @@ pub struct SdkSmoke {
 
 impl Module for SdkSmoke {
     fn register(r: &mut Registrar<Self>) -> Result<Self> {
-        let greeting = r.config()["greeting"].as_str().unwrap_or("hello").to_owned();
+        let greeting = r.config()["greeting"]
+            .as_str()
+            .unwrap_or("hello")
+            .to_owned();
         r.on(|m: &Self, ctx: &ModuleContext, beat: AgentHeartbeat| {
             m.heartbeats.fetch_add(1, Ordering::SeqCst);
             ctx.log().info(format!("heartbeat from {}", beat.agent_id));
@@ -29,14 +32,21 @@ impl Module for SdkSmoke {
                         "ticks": m.ticks.load(Ordering::SeqCst),
                     }))
                 })
-                .get("/panic", |_m: &Self, _ctx: &ModuleContext, _req| -> Response {
-                    panic!("smoke module panicked on purpose")
-                }),
+                .get(
+                    "/panic",
+                    |_m: &Self, _ctx: &ModuleContext, _req| -> Response {
+                        panic!("smoke module panicked on purpose")
+                    },
+                ),
         );
-        r.service("tick", Duration::from_millis(50), |m: &Self, _ctx: &ModuleContext| {
-            m.ticks.fetch_add(1, Ordering::SeqCst);
-            Ok(())
-        });
+        r.service(
+            "tick",
+            Duration::from_millis(50),
+            |m: &Self, _ctx: &ModuleContext| {
+                m.ticks.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            },
+        );
         Ok(SdkSmoke {
             greeting,
             heartbeats: AtomicU64::new(0),

@@ -3,8 +3,8 @@
 // `ModuleRoot_Ref` is the name abi_stable convention gives the prefix reference.
 #![allow(non_camel_case_types)]
 
-use super::{ModuleError, Registration, RouteRequest, RouteResponse, ABI_VERSION};
 use super::HostHandle;
+use super::{ModuleError, Registration, RouteRequest, RouteResponse, ABI_VERSION};
 use abi_stable::{
     declare_root_module_statics,
     library::RootModule,
@@ -24,8 +24,10 @@ use abi_stable::{
 pub struct ModuleRoot {
     /// Called once after the module's migrations ran (and again after a disable/enable): gives the
     /// module its host handle and validated config JSON; returns what it subscribes to.
-    pub register:
-        extern "C" fn(host: HostHandle, config_json: RStr<'_>) -> RResult<Registration, ModuleError>,
+    pub register: extern "C" fn(
+        host: HostHandle,
+        config_json: RStr<'_>,
+    ) -> RResult<Registration, ModuleError>,
 
     /// Delivers one hook event (`hook` is e.g. `"agent:heartbeat"`, `payload_json` its payload).
     pub on_hook: extern "C" fn(hook: RStr<'_>, payload_json: RStr<'_>) -> RResult<(), ModuleError>,
