@@ -1,0 +1,108 @@
+//! A throw-away PostgreSQL database per test server, so tests run in parallel on one
+//! PostgreSQL without seeing each other's rows.
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+
+/// A database created for one test server and dropped (`WITH (FORCE)`, ending any session
+/// still using it) when this value is dropped.
+#[derive(Debug)]
+pub struct TestDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl TestDatabase {
+    /// Creates `pc_test_<uuid>` on the server of `admin_url`.
+    ///
+    /// # Panics
+    /// When the server cannot be reached or refuses to create the database.
+    pub fn create(admin_url: &str) -> TestDatabase {
+        let name = format!("pc_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::establish(admin_url).unwrap_or_else(|e| {
+            panic!(
+                "cannot connect to PostgreSQL at {admin_url} ({}): {e}",
+                crate::TEST_DATABASE_URL_VAR
+            )
+        });
+        // The name is generated above from hex digits only, so formatting it into the
+        // statement cannot inject SQL (CREATE DATABASE takes no bind parameters).
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+        let url = with_database_name(admin_url, &name);
+        TestDatabase {
+            admin_url: admin_url.to_string(),
+            name,
+            url,
+        }
+    }
+
+    /// The URL of the test database (what the server gets as `DATABASE_URL`).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The database name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        // Best effort: a leftover test database is harmless, a panic in drop is not.
+        match PgConnection::establish(&self.admin_url) {
+            Ok(mut admin) => {
+                if let Err(e) = diesel::sql_query(format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.name
+                ))
+                .execute(&mut admin)
+                {
+                    eprintln!("warning: cannot drop test database {}: {e}", self.name);
+                }
+            }
+            Err(e) => eprintln!("warning: cannot drop test database {}: {e}", self.name),
+        }
+    }
+}
+
+/// `url` with its database name (the path after the host) replaced by `name`, keeping any
+/// `?query`.
+fn with_database_name(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let root = match base[authority_start..].find('/') {
+        Some(i) => &base[..authority_start + i],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{root}/{name}?{query}"),
+        None => format!("{root}/{name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database_name;
+
+    #[test]
+    fn database_name_is_replaced() {
+        assert_eq!(
+            with_database_name("postgres://postgres@127.0.0.1:5432/test", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            with_database_name("postgres://u:p@h/db?sslmode=disable", "x"),
+            "postgres://u:p@h/x?sslmode=disable"
+        );
+        assert_eq!(
+            with_database_name("postgres://h:5432", "x"),
+            "postgres://h:5432/x"
+        );
+    }
+}
