@@ -1,0 +1,1 @@
+DROP TABLE mod_fault_bad_migration_b;

@@ -1,0 +1,1 @@
+DROP TABLE mod_fault_core_write_t;

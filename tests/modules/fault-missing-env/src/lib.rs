@@ -1,0 +1,25 @@
+//! Fault test module: the tests configure its `token` as `$PAPERCLIP_E2E_SURELY_UNSET_VAR`, which is not set; the host must refuse the config naming the variable.
+//!
+//! Its code is well-behaved (`GET /ok` answers); the fault is in its manifest or config, so the
+//! host must refuse it before running any of it, and everything else must keep working.
+
+use module_sdk::{Module, ModuleContext, Registrar, Request, Response, Result, Router};
+use serde_json::json;
+
+/// The module instance (stateless).
+pub struct MissingEnv;
+
+impl Module for MissingEnv {
+    fn register(r: &mut Registrar<Self>) -> Result<Self> {
+        r.log().info("registered, although the host should have refused this module");
+        r.routes(Router::new().get("/ok", ok));
+        Ok(MissingEnv)
+    }
+}
+
+module_sdk::declare_module!(MissingEnv);
+
+/// `GET /ok` → `{"ok": true, "module": <id>}`.
+fn ok(_m: &MissingEnv, ctx: &ModuleContext, _req: &Request) -> Response {
+    Response::ok(&json!({ "ok": true, "module": ctx.module_id() }))
+}

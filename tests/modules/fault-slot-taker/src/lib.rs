@@ -1,0 +1,25 @@
+//! Fault test module: claims the slot `kitchen` that the kitchen-sink module holds; the host must report it `conflict`, naming the holder.
+//!
+//! Its code is well-behaved (`GET /ok` answers); the fault is in its manifest or config, so the
+//! host must refuse it before running any of it, and everything else must keep working.
+
+use module_sdk::{Module, ModuleContext, Registrar, Request, Response, Result, Router};
+use serde_json::json;
+
+/// The module instance (stateless).
+pub struct SlotTaker;
+
+impl Module for SlotTaker {
+    fn register(r: &mut Registrar<Self>) -> Result<Self> {
+        r.log().info("registered, although the host should have refused this module");
+        r.routes(Router::new().get("/ok", ok));
+        Ok(SlotTaker)
+    }
+}
+
+module_sdk::declare_module!(SlotTaker);
+
+/// `GET /ok` → `{"ok": true, "module": <id>}`.
+fn ok(_m: &SlotTaker, ctx: &ModuleContext, _req: &Request) -> Response {
+    Response::ok(&json!({ "ok": true, "module": ctx.module_id() }))
+}

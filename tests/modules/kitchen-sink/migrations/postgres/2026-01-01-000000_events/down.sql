@@ -1,0 +1,1 @@
+DROP TABLE mod_kitchen_sink_events;

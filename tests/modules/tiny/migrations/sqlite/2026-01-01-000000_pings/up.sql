@@ -1,0 +1,3 @@
+CREATE TABLE mod_tiny_pings (
+    id TEXT PRIMARY KEY NOT NULL
+);
