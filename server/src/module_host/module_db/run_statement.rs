@@ -1,0 +1,73 @@
+//! Running one checked statement with bound parameters on a connection of either backend.
+
+use super::param_binding::{bind_pg, bind_sqlite};
+use super::row_to_json::{row_to_json, JsonRow};
+use super::ModuleDbError;
+use crate::db::DbConnection;
+use crate::module_host::sql_guard::{CheckedStatement, StatementKind};
+use diesel::connection::{DefaultLoadingMode, LoadConnection};
+use diesel::pg::{Pg, PgConnection};
+use diesel::sqlite::{Sqlite, SqliteConnection};
+use diesel::RunQueryDsl;
+use serde_json::Value;
+
+/// Runs a statement and returns the rows it yields (none for a statement without results).
+pub(super) fn query_rows(
+    conn: &mut DbConnection,
+    statement: &CheckedStatement,
+    params: &[Value],
+) -> Result<Vec<JsonRow>, ModuleDbError> {
+    match conn {
+        DbConnection::Sqlite(c) => load_sqlite(c, &statement.sql, params),
+        DbConnection::Pg(c) => load_pg(c, &statement.sql, params),
+    }
+}
+
+/// Runs a statement and returns how many rows it affected: for a write, the rows written (or
+/// returned, with `RETURNING`); for a read, the rows it returned; for a schema change, 0.
+pub(super) fn execute_statement(
+    conn: &mut DbConnection,
+    statement: &CheckedStatement,
+    params: &[Value],
+) -> Result<u64, ModuleDbError> {
+    if statement.returns_rows {
+        return Ok(query_rows(conn, statement, params)?.len() as u64);
+    }
+    let affected = match conn {
+        DbConnection::Sqlite(c) => bind_sqlite(&statement.sql, params)?.execute(c)?,
+        DbConnection::Pg(c) => bind_pg(&statement.sql, params)?.execute(c)?,
+    };
+    // SQLite reports the changes of the connection's last INSERT/UPDATE/DELETE even after a
+    // schema statement, which would be a stale number here.
+    Ok(if statement.kind == StatementKind::Schema {
+        0
+    } else {
+        affected as u64
+    })
+}
+
+fn load_sqlite(
+    conn: &mut SqliteConnection,
+    sql: &str,
+    params: &[Value],
+) -> Result<Vec<JsonRow>, ModuleDbError> {
+    let statement = bind_sqlite(sql, params)?;
+    let mut rows = Vec::new();
+    for row in LoadConnection::<DefaultLoadingMode>::load(conn, statement)? {
+        rows.push(row_to_json::<Sqlite, _>(&row?)?);
+    }
+    Ok(rows)
+}
+
+fn load_pg(
+    conn: &mut PgConnection,
+    sql: &str,
+    params: &[Value],
+) -> Result<Vec<JsonRow>, ModuleDbError> {
+    let statement = bind_pg(sql, params)?;
+    let mut rows = Vec::new();
+    for row in LoadConnection::<DefaultLoadingMode>::load(conn, statement)? {
+        rows.push(row_to_json::<Pg, _>(&row?)?);
+    }
+    Ok(rows)
+}
