@@ -1,0 +1,6 @@
+DROP TABLE mod_observability_alert_rules;
+DROP TABLE mod_observability_issue_status_counts;
+DROP TABLE mod_observability_threshold_crossings;
+DROP TABLE mod_observability_spend_events;
+DROP TABLE mod_observability_usage_totals;
+DROP TABLE mod_observability_token_metrics;
