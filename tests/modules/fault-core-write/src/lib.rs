@@ -10,7 +10,8 @@ pub struct CoreWrite;
 
 impl Module for CoreWrite {
     fn register(r: &mut Registrar<Self>) -> Result<Self> {
-        r.log().info("registered, although its migration writes a core table");
+        r.log()
+            .info("registered, although its migration writes a core table");
         r.routes(Router::new().get("/ok", ok));
         Ok(CoreWrite)
     }

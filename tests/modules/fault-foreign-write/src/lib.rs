@@ -39,9 +39,10 @@ fn foreign_write(_m: &ForeignWrite, ctx: &ModuleContext, _req: &Request) -> Resu
 }
 
 fn foreign_read(_m: &ForeignWrite, ctx: &ModuleContext, _req: &Request) -> Result<Response> {
-    let rows = ctx
-        .db()
-        .query("SELECT hook, payload FROM mod_kitchen_sink_events", &params![])?;
+    let rows = ctx.db().query(
+        "SELECT hook, payload FROM mod_kitchen_sink_events",
+        &params![],
+    )?;
     Ok(Response::ok(&json!({ "rows": rows.len() })))
 }
 

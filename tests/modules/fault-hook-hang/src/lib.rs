@@ -2,7 +2,9 @@
 //! (`modules.hookTimeoutMs`), count it, and never make the core write or other modules wait;
 //! `GET /ok` keeps answering and reports how many calls entered the handler.
 
-use module_sdk::{AgentCreated, Module, ModuleContext, Registrar, Request, Response, Result, Router};
+use module_sdk::{
+    AgentCreated, Module, ModuleContext, Registrar, Request, Response, Result, Router,
+};
 use serde_json::json;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

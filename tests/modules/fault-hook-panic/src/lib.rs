@@ -2,7 +2,9 @@
 //! failures and keep delivering to everyone else; the module's routes keep answering (`GET /ok`
 //! also reports how many events reached the handler).
 
-use module_sdk::{AgentCreated, Module, ModuleContext, Registrar, Request, Response, Result, Router};
+use module_sdk::{
+    AgentCreated, Module, ModuleContext, Registrar, Request, Response, Result, Router,
+};
 use serde_json::json;
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -11,7 +11,8 @@ pub struct MissingEnv;
 
 impl Module for MissingEnv {
     fn register(r: &mut Registrar<Self>) -> Result<Self> {
-        r.log().info("registered, although the host should have refused this module");
+        r.log()
+            .info("registered, although the host should have refused this module");
         r.routes(Router::new().get("/ok", ok));
         Ok(MissingEnv)
     }

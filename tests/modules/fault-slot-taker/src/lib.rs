@@ -11,7 +11,8 @@ pub struct SlotTaker;
 
 impl Module for SlotTaker {
     fn register(r: &mut Registrar<Self>) -> Result<Self> {
-        r.log().info("registered, although the host should have refused this module");
+        r.log()
+            .info("registered, although the host should have refused this module");
         r.routes(Router::new().get("/ok", ok));
         Ok(SlotTaker)
     }

@@ -15,8 +15,8 @@
 use module_sdk::{
     params, AgentCreated, AgentDeleted, AgentHeartbeat, AgentStatusChanged, AgentUpdated,
     BudgetSpendRecorded, BudgetThresholdCrossed, Error, GoalCompleted, GoalCreated, Hook,
-    HookPayload, IssueAssigned, IssueCreated, IssueStatusChanged, Module, ModuleContext,
-    Registrar, Request, Response, Result, Router, ServerStarted,
+    HookPayload, IssueAssigned, IssueCreated, IssueStatusChanged, Module, ModuleContext, Registrar,
+    Request, Response, Result, Router, ServerStarted,
 };
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -58,9 +58,12 @@ impl Module for KitchenSink {
             Hook::ALL.len()
         ));
         for hook in Hook::ALL {
-            r.on_raw(hook, move |_m: &Self, ctx: &ModuleContext, payload: Value| {
-                record_event(ctx, hook, &payload)
-            });
+            r.on_raw(
+                hook,
+                move |_m: &Self, ctx: &ModuleContext, payload: Value| {
+                    record_event(ctx, hook, &payload)
+                },
+            );
         }
         count_typed::<ServerStarted>(r);
         count_typed::<AgentCreated>(r);
@@ -186,9 +189,7 @@ fn insert_item(db: &module_sdk::Db<'_>, item: NewItem) -> Result<Value> {
             item.name
         )));
     }
-    let id = item
-        .id
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let id = item.id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     db.execute(
         "INSERT INTO mod_kitchen_sink_items (id, name, qty, agent_id) VALUES ($1, $2, $3, $4)",
         &params![id, item.name, item.qty, item.agent_id],

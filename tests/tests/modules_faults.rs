@@ -1,0 +1,449 @@
+//! Faulty modules, each in its own test next to the kitchen-sink module, on SQLite and
+//! PostgreSQL: the faulty module gets the status and reason that name its fault, and the server,
+//! the kitchen sink and the core keep working (health 200, a kitchen-sink route 200, a core
+//! write 201 whose hook still reaches the kitchen sink).
+//!
+//! The fault modules are the crates `tests/modules/fault-*`; the missing-library bundle is the
+//! `tiny` bundle copied without its library. Needs `scripts/build-modules.sh` and
+//! `cargo build -p paperclip-server` first.
+
+mod modules_support;
+
+use modules_support::{
+    assert_server_and_kitchen_sink_work, assert_status, counter, kitchen_config, kitchen_events,
+    module, wait_for, wait_for_status, Database, ModulesDir, KITCHEN_SECRET, KITCHEN_SINK,
+};
+use paperclip_e2e::{
+    each_backend, json, ServerOptions, StatusCode, TestBackend, TestServer, Value,
+};
+use std::time::{Duration, Instant};
+
+/// A server with the kitchen sink and the given fault modules, `extra` merged into
+/// `modules` of the config.
+fn start_with(backend: TestBackend, faults: &[&str], extra: Value) -> TestServer {
+    let mut config = kitchen_config();
+    if let Value::Object(extra) = extra {
+        for (key, value) in extra {
+            if key == "config" {
+                for (id, module_config) in value.as_object().expect("config is an object") {
+                    config["modules"]["config"][id] = module_config.clone();
+                }
+            } else {
+                config["modules"][key] = value;
+            }
+        }
+    }
+    let mut options = ServerOptions::new()
+        .module(KITCHEN_SINK)
+        .config(config)
+        .env("KITCHEN_SINK_SECRET", KITCHEN_SECRET);
+    for fault in faults {
+        options = options.module(*fault);
+    }
+    let server = TestServer::start(backend, options);
+    wait_for_status(&server, KITCHEN_SINK, "active");
+    server
+}
+
+/// The module's routes are not served: the host's 404.
+fn assert_routes_not_served(server: &TestServer, prefix: &str) {
+    let (status, body) = server.get(&format!("/api/modules/{prefix}/ok"));
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "{prefix} must not be mounted: {body}"
+    );
+}
+
+#[test]
+fn a_panic_in_register_fails_only_that_module() {
+    each_backend(|backend| {
+        let server = start_with(backend, &["fault-register-panic"], json!({}));
+        assert_status(
+            &server,
+            "fault-register-panic",
+            "failed",
+            &["register", "register exploded on purpose"],
+        );
+        assert_routes_not_served(&server, "fault-register-panic");
+        assert_server_and_kitchen_sink_work(&server);
+    });
+}
+
+#[test]
+fn a_panic_in_a_hook_is_counted_and_delivery_goes_on() {
+    each_backend(|backend| {
+        let server = start_with(backend, &["fault-hook-panic"], json!({}));
+        wait_for_status(&server, "fault-hook-panic", "active");
+        let company = server.create_company("Panic Corp");
+        for name in ["One", "Two"] {
+            server.create_agent(&company, json!({ "name": name }));
+        }
+        wait_for("two hook failures", || {
+            (counter(&server, "fault-hook-panic", "hookFailures") >= 2).then_some(())
+        });
+        // Both events reached the handler: a panic does not stop the module's worker.
+        let ok = server.get_ok("/api/modules/fault-hook-panic/ok");
+        assert_eq!(ok["calls"], 2, "{ok}");
+        assert_status(
+            &server,
+            "fault-hook-panic",
+            "degraded",
+            &["hook exploded on purpose"],
+        );
+        assert_server_and_kitchen_sink_work(&server);
+        assert_eq!(counter(&server, KITCHEN_SINK, "hookFailures"), 0);
+    });
+}
+
+#[test]
+fn a_panic_in_a_route_answers_500_and_the_module_keeps_serving() {
+    each_backend(|backend| {
+        let server = start_with(backend, &["fault-route-panic"], json!({}));
+        wait_for_status(&server, "fault-route-panic", "active");
+        let (status, body) = server.get("/api/modules/fault-route-panic/boom");
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+        assert!(body["error"].is_string(), "a JSON error: {body}");
+        let ok = server.get_ok("/api/modules/fault-route-panic/ok");
+        assert_eq!(ok["ok"], true);
+        assert!(counter(&server, "fault-route-panic", "routeErrors") >= 1);
+        assert!(counter(&server, "fault-route-panic", "routeCalls") >= 2);
+        assert_status(
+            &server,
+            "fault-route-panic",
+            "degraded",
+            &["route exploded on purpose"],
+        );
+        assert_server_and_kitchen_sink_work(&server);
+    });
+}
+
+#[test]
+fn a_panic_in_a_service_is_counted_and_the_service_keeps_its_schedule() {
+    each_backend(|backend| {
+        let server = start_with(backend, &["fault-service-panic"], json!({}));
+        wait_for("three failed service runs", || {
+            (counter(&server, "fault-service-panic", "serviceFailures") >= 3).then_some(())
+        });
+        let runs = server.get_ok("/api/modules/fault-service-panic/ok")["runs"]
+            .as_u64()
+            .expect("runs");
+        assert!(
+            runs >= 3,
+            "the service is rescheduled after each panic: {runs}"
+        );
+        assert!(counter(&server, "fault-service-panic", "serviceRuns") >= 3);
+        assert_status(
+            &server,
+            "fault-service-panic",
+            "degraded",
+            &["service exploded on purpose"],
+        );
+        assert_server_and_kitchen_sink_work(&server);
+    });
+}
+
+#[test]
+fn a_hook_that_never_returns_times_out_without_slowing_the_core() {
+    each_backend(|backend| {
+        let server = start_with(backend, &["fault-hook-hang"], json!({"hookTimeoutMs": 300}));
+        wait_for_status(&server, "fault-hook-hang", "active");
+        let company = server.create_company("Hang Corp");
+        for name in ["First", "Second", "Third"] {
+            let started = Instant::now();
+            server.create_agent(&company, json!({ "name": name }));
+            assert!(
+                started.elapsed() < Duration::from_secs(2),
+                "the core write waited for the hung module: {:?}",
+                started.elapsed()
+            );
+        }
+        wait_for("the hung call to time out", || {
+            (counter(&server, "fault-hook-hang", "hookTimeouts") >= 1).then_some(())
+        });
+        // While the first call hangs, later events are not queued behind it for ever.
+        wait_for("the later events to be dropped", || {
+            (counter(&server, "fault-hook-hang", "hookDrops") >= 1).then_some(())
+        });
+        let ok = server.get_ok("/api/modules/fault-hook-hang/ok");
+        assert_eq!(ok["entered"], 1, "only one call is stuck: {ok}");
+        assert_status(&server, "fault-hook-hang", "degraded", &[]);
+        // The kitchen sink got all three events although the other subscriber hangs.
+        wait_for("the kitchen sink to get all three agents", || {
+            (kitchen_events(&server, "agent:created").len() >= 3).then_some(())
+        });
+        assert_server_and_kitchen_sink_work(&server);
+    });
+}
+
+#[test]
+fn bad_sql_in_a_migration_rolls_it_back_and_fails_the_module() {
+    each_backend(|backend| {
+        let server = start_with(backend, &["fault-bad-migration"], json!({}));
+        assert_status(
+            &server,
+            "fault-bad-migration",
+            "failed",
+            &["2026-01-02-000000"],
+        );
+        assert_routes_not_served(&server, "fault-bad-migration");
+        let mut db = Database::open(&server);
+        assert!(
+            db.table_exists("mod_fault_bad_migration_a"),
+            "migration 1 applied"
+        );
+        assert!(
+            !db.table_exists("mod_fault_bad_migration_b"),
+            "migration 2 rolled back whole"
+        );
+        let applied = db.applied_migrations("fault-bad-migration");
+        assert_eq!(applied.len(), 1, "only migration 1 recorded: {applied:?}");
+        assert!(
+            applied[0].version.starts_with("2026-01-01-000000"),
+            "{applied:?}"
+        );
+        assert_server_and_kitchen_sink_work(&server);
+    });
+}
+
+#[test]
+fn a_migration_writing_a_core_table_is_refused() {
+    each_backend(|backend| {
+        // Start without it, with an agent it would rename, then drop it in and rescan.
+        let server = start_with(backend, &[], json!({}));
+        let company = server.create_company("Core Corp");
+        let agent = server.create_agent(&company, json!({"name": "Untouchable"}));
+        server.add_module("fault-core-write");
+        let (status, body) = server.post("/api/admin/modules/rescan", &json!({}));
+        assert!(status.is_success(), "rescan answered {status}: {body}");
+        let view = wait_for("fault-core-write to be scanned", || {
+            let (status, view) = server.get("/api/admin/modules/fault-core-write");
+            (status == StatusCode::OK && view["status"] != "disabled").then_some(view)
+        });
+        assert_eq!(view["status"], "failed", "{view}");
+        assert_status(&server, "fault-core-write", "failed", &["agents"]);
+        let agent_now = server.get_ok(&format!("/api/agents/{agent}"));
+        assert_eq!(agent_now["name"], "Untouchable");
+        let mut db = Database::open(&server);
+        assert!(
+            !db.table_exists("mod_fault_core_write_t"),
+            "nothing of the migration applied"
+        );
+        assert!(db.applied_migrations("fault-core-write").is_empty());
+        assert_routes_not_served(&server, "fault-core-write");
+        assert_server_and_kitchen_sink_work(&server);
+    });
+}
+
+#[test]
+fn sql_on_another_modules_tables_or_the_hosts_is_refused_at_run_time() {
+    each_backend(|backend| {
+        let server = start_with(backend, &["fault-foreign-write"], json!({}));
+        wait_for_status(&server, "fault-foreign-write", "active");
+        let company = server.create_company("Foreign Corp");
+        let agent = server.create_agent(&company, json!({"name": "Keep My Name"}));
+        let before = kitchen_events(&server, "agent:created").len();
+
+        let refused = |method: &str, path: &str, body: Value, table: &str| {
+            let (status, answer) = match method {
+                "GET" => server.get(path),
+                _ => server.post(path, &body),
+            };
+            assert!(
+                status.is_server_error(),
+                "{method} {path} answered {status}: {answer}"
+            );
+            let error = answer["error"].as_str().unwrap_or_default();
+            assert!(error.contains(table), "the refusal names {table}: {answer}");
+        };
+        refused(
+            "POST",
+            "/api/modules/fault-foreign-write/foreign-write",
+            json!({}),
+            "mod_kitchen_sink_items",
+        );
+        refused(
+            "GET",
+            "/api/modules/fault-foreign-write/foreign-read",
+            Value::Null,
+            "mod_kitchen_sink_events",
+        );
+        refused(
+            "POST",
+            "/api/modules/fault-foreign-write/core-write",
+            json!({ "agentId": agent }),
+            "agents",
+        );
+        refused(
+            "GET",
+            "/api/modules/fault-foreign-write/host-read",
+            Value::Null,
+            "mod_migrations",
+        );
+
+        // Nothing changed, and reading a core table is allowed.
+        let (status, _) =
+            server.get("/api/modules/kitchen-sink/items/planted-by-fault-foreign-write");
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            server.get_ok(&format!("/api/agents/{agent}"))["name"],
+            "Keep My Name"
+        );
+        assert_eq!(kitchen_events(&server, "agent:created").len(), before);
+        let read = server.get_ok("/api/modules/fault-foreign-write/core-read");
+        assert_eq!(read["agents"], 1, "{read}");
+        assert_server_and_kitchen_sink_work(&server);
+    });
+}
+
+#[test]
+fn a_wrong_core_requirement_is_incompatible() {
+    each_backend(|backend| {
+        let server = start_with(backend, &["fault-wrong-core"], json!({}));
+        assert_status(
+            &server,
+            "fault-wrong-core",
+            "incompatible",
+            &[">=9.0.0", "0.1.0"],
+        );
+        assert_routes_not_served(&server, "fault-wrong-core");
+        assert_server_and_kitchen_sink_work(&server);
+    });
+}
+
+#[test]
+fn a_missing_library_fails_only_that_module() {
+    each_backend(|backend| {
+        let modules = ModulesDir::new();
+        modules.add(KITCHEN_SINK);
+        let bundle = modules.add_as("tiny", "fault-missing-library", |_| {});
+        let library = bundle.join(format!(
+            "{}tiny{}",
+            std::env::consts::DLL_PREFIX,
+            std::env::consts::DLL_SUFFIX
+        ));
+        std::fs::remove_file(&library).expect("the copied bundle has the tiny library");
+        let server = TestServer::start(
+            backend,
+            ServerOptions::new()
+                .config(modules.config(kitchen_config()))
+                .env("KITCHEN_SINK_SECRET", KITCHEN_SECRET),
+        );
+        wait_for_status(&server, KITCHEN_SINK, "active");
+        assert_status(&server, "fault-missing-library", "failed", &["libtiny"]);
+        assert_routes_not_served(&server, "fault-missing-library");
+        assert_server_and_kitchen_sink_work(&server);
+    });
+}
+
+#[test]
+fn a_library_that_is_not_a_module_is_refused() {
+    each_backend(|backend| {
+        let server = start_with(backend, &["fault-not-a-module"], json!({}));
+        assert_status(
+            &server,
+            "fault-not-a-module",
+            "incompatible",
+            &["not a paperclip module"],
+        );
+        assert_routes_not_served(&server, "fault-not-a-module");
+        assert_server_and_kitchen_sink_work(&server);
+    });
+}
+
+#[test]
+fn a_root_module_of_another_layout_is_refused() {
+    each_backend(|backend| {
+        let server = start_with(backend, &["fault-abi-layout"], json!({}));
+        assert_status(
+            &server,
+            "fault-abi-layout",
+            "incompatible",
+            &["incompatible"],
+        );
+        assert_routes_not_served(&server, "fault-abi-layout");
+        assert_server_and_kitchen_sink_work(&server);
+    });
+}
+
+#[test]
+fn a_module_built_against_a_newer_abi_is_refused() {
+    each_backend(|backend| {
+        let server = start_with(backend, &["fault-abi-newer"], json!({}));
+        assert_status(&server, "fault-abi-newer", "incompatible", &["newer sdk"]);
+        assert_routes_not_served(&server, "fault-abi-newer");
+        assert_server_and_kitchen_sink_work(&server);
+    });
+}
+
+#[test]
+fn the_first_holder_keeps_a_slot_and_the_other_is_a_conflict() {
+    each_backend(|backend| {
+        // `fault-slot-taker` sorts first by folder name; the config's order gives the kitchen
+        // sink the slot.
+        let server = start_with(
+            backend,
+            &["fault-slot-taker"],
+            json!({"enabled": [KITCHEN_SINK, "fault-slot-taker"]}),
+        );
+        assert_status(
+            &server,
+            "fault-slot-taker",
+            "conflict",
+            &["kitchen", KITCHEN_SINK],
+        );
+        assert_eq!(module(&server, KITCHEN_SINK)["slot"], "kitchen");
+        assert_routes_not_served(&server, "fault-slot-taker");
+        assert_server_and_kitchen_sink_work(&server);
+    });
+}
+
+#[test]
+fn a_dependency_cycle_fails_both_modules() {
+    each_backend(|backend| {
+        let server = start_with(backend, &["fault-cycle-a", "fault-cycle-b"], json!({}));
+        for id in ["fault-cycle-a", "fault-cycle-b"] {
+            assert_status(&server, id, "failed", &["cycle"]);
+            assert_routes_not_served(&server, id);
+        }
+        let reason = module(&server, "fault-cycle-a")["reason"].to_string();
+        assert!(
+            reason.contains("fault-cycle-b"),
+            "the cycle is named: {reason}"
+        );
+        assert_server_and_kitchen_sink_work(&server);
+    });
+}
+
+#[test]
+fn a_config_violating_the_schema_is_invalid() {
+    each_backend(|backend| {
+        let server = start_with(
+            backend,
+            &["fault-config-schema"],
+            json!({"config": {"fault-config-schema": {"limit": "lots"}}}),
+        );
+        assert_status(&server, "fault-config-schema", "invalid", &["limit"]);
+        assert_routes_not_served(&server, "fault-config-schema");
+        assert_server_and_kitchen_sink_work(&server);
+    });
+}
+
+#[test]
+fn a_config_naming_a_missing_env_var_is_invalid() {
+    each_backend(|backend| {
+        let server = start_with(
+            backend,
+            &["fault-missing-env"],
+            json!({"config": {"fault-missing-env": {"token": "$PAPERCLIP_E2E_SURELY_UNSET_VAR"}}}),
+        );
+        assert_status(
+            &server,
+            "fault-missing-env",
+            "invalid",
+            &["PAPERCLIP_E2E_SURELY_UNSET_VAR"],
+        );
+        assert_routes_not_served(&server, "fault-missing-env");
+        assert_server_and_kitchen_sink_work(&server);
+    });
+}
