@@ -1,11 +1,19 @@
 //! The REST API under `/api`: one file per resource, thin handlers that parse input, call the
 //! core and render JSON. Errors are `{"error": …, "field": …}` with a 4xx/5xx status.
 
+mod activity;
+mod agents;
 pub mod api_error;
 pub mod auth;
 mod companies;
+mod cost_events;
+mod goals;
 mod health;
+mod heartbeats;
+mod issues;
 pub mod json_body;
+pub mod list_query;
+mod projects;
 
 use actix_web::web;
 
@@ -13,4 +21,11 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
     companies::configure(cfg);
+    agents::configure(cfg);
+    heartbeats::configure(cfg);
+    goals::configure(cfg);
+    projects::configure(cfg);
+    issues::configure(cfg);
+    activity::configure(cfg);
+    cost_events::configure(cfg);
 }

@@ -94,9 +94,10 @@ pub fn record(
     Ok(())
 }
 
-/// Filters of the activity list.
+/// Filters of the activity list. Unknown filters are refused, so a typo is reported instead of
+/// listing everything.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ActivityFilter {
     /// Only this entity kind.
     pub entity_type: Option<String>,

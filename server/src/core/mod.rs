@@ -5,10 +5,20 @@
 //! Architecture invariant: nothing in `core/` knows about modules.
 
 pub mod activity;
+pub mod agent;
+pub mod budget;
+pub mod change_set;
 pub mod company;
 mod core_service;
+pub mod cost_event;
 mod error;
+pub mod goal;
+pub mod heartbeat;
+pub mod hierarchy;
+pub mod issue;
 pub mod paging;
+pub mod project;
+pub mod reference;
 pub mod validate;
 pub mod validate_patch;
 

@@ -70,7 +70,9 @@ pub fn non_negative_cents(field: &str, value: i64) -> Result<i64, CoreError> {
     }
 }
 
-/// A fresh UUID v4 string.
+/// A fresh id: a UUID v7 string. Its leading bits are the creation time and ids made by this
+/// process sort in creation order, so lists ordered "newest first" by `(created_at, id)` stay
+/// in insertion order even for rows written within the same millisecond.
 pub fn new_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    uuid::Uuid::now_v7().to_string()
 }

@@ -1,0 +1,54 @@
+//! `POST /api/agents/{id}/heartbeat` (an agent checking in; the body may be empty) and
+//! `GET /api/agents/{id}/heartbeats` (newest first).
+
+use super::api_error::ApiError;
+use super::auth::Actor;
+use super::json_body::parse_json;
+use super::list_query::ListQuery;
+use crate::app::AppState;
+use crate::core::heartbeat::{self, HeartbeatInput};
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/agents/{id}/heartbeat", web::post().to(record))
+        .route("/api/agents/{id}/heartbeats", web::get().to(list));
+}
+
+/// The heartbeat list takes no filters, only paging.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoFilter {}
+
+async fn record(
+    state: web::Data<AppState>,
+    actor: Actor,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    // A bare check-in carries nothing: an empty body means no meta and no status change.
+    let input: HeartbeatInput = if body.iter().all(u8::is_ascii_whitespace) {
+        HeartbeatInput::default()
+    } else {
+        parse_json(&body)?
+    };
+    let recorded = state
+        .core
+        .write(move |c, hooks| heartbeat::record(c, hooks, &actor.0, &id, input))
+        .await?;
+    Ok(HttpResponse::Created().json(recorded))
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    query: ListQuery<NoFilter>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let page = state
+        .core
+        .read(move |c| heartbeat::list(c, &id, query.page))
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
