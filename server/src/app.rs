@@ -1,5 +1,6 @@
 //! Assembling and running the server: configuration → database (+ core migrations) → hook bus →
-//! core → HTTP listener → `server:started`.
+//! core → module host (every enabled module brought up) → HTTP listener → `server:started` →
+//! on exit, modules shut down.
 
 use crate::api;
 use crate::api::auth::{require_api_key, ApiKeys};
@@ -7,6 +8,7 @@ use crate::config::Config;
 use crate::core::Core;
 use crate::db::{migrations, Database};
 use crate::hooks::{Hook, HookBus};
+use crate::module_host::{route_dispatcher, HostSettings, ModuleHost};
 use actix_web::{middleware, web, App, HttpServer};
 use anyhow::{bail, Context};
 use serde_json::json;
@@ -20,6 +22,8 @@ pub struct AppState {
     pub core: Core,
     /// The configuration the server started with.
     pub config: Arc<Config>,
+    /// The native modules: their routes, hooks, services and admin operations.
+    pub modules: Arc<ModuleHost>,
 }
 
 /// Options of `paperclipai run`.
@@ -78,9 +82,19 @@ pub async fn run(options: RunOptions) -> anyhow::Result<()> {
     let db = tokio::task::spawn_blocking(move || open_database(&url)).await??;
     let hooks = Arc::new(HookBus::new());
     let core = Core::new(db.clone(), hooks.clone());
+    let modules = Arc::new(ModuleHost::new(
+        core.clone(),
+        HostSettings::from(&config.modules),
+    ));
+    tokio::task::spawn_blocking({
+        let modules = Arc::clone(&modules);
+        move || modules.start()
+    })
+    .await??;
     let state = web::Data::new(AppState {
         core,
         config: Arc::new(config),
+        modules: Arc::clone(&modules),
     });
     let keys = web::Data::new(keys);
 
@@ -93,10 +107,18 @@ pub async fn run(options: RunOptions) -> anyhow::Result<()> {
                 .wrap(middleware::from_fn(require_api_key))
                 .wrap(middleware::Compress::default())
                 .configure(api::configure)
+                .configure(route_dispatcher::configure)
         }
     })
-    .bind(SocketAddr::new(options.bind, options.port))
-    .with_context(|| format!("cannot bind {}:{}", options.bind, options.port))?;
+    .bind(SocketAddr::new(options.bind, options.port));
+    let server = match server {
+        Ok(server) => server,
+        Err(e) => {
+            stop_modules(modules).await;
+            return Err(e)
+                .with_context(|| format!("cannot bind {}:{}", options.bind, options.port));
+        }
+    };
     let address = server
         .addrs()
         .first()
@@ -109,7 +131,19 @@ pub async fn run(options: RunOptions) -> anyhow::Result<()> {
         crate::VERSION,
         db.backend().name()
     );
+    // Every enabled module is up (or reported failed) before this point, so each subscriber of
+    // `server:started` gets it exactly once.
     hooks.emit(Hook::ServerStarted, &json!({ "port": address.port() }));
-    server.await?;
+    let served = server.await;
+    stop_modules(modules).await;
+    served?;
     Ok(())
+}
+
+/// Takes every running module down (services stopped, hooks and routes detached, `shutdown`
+/// called), off the async runtime.
+async fn stop_modules(modules: Arc<ModuleHost>) {
+    if let Err(e) = tokio::task::spawn_blocking(move || modules.shutdown()).await {
+        tracing::error!(error = %e, "stopping the modules failed");
+    }
 }

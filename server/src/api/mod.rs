@@ -2,6 +2,7 @@
 //! core and render JSON. Errors are `{"error": …, "field": …}` with a 4xx/5xx status.
 
 mod activity;
+mod admin_modules;
 mod agents;
 pub mod api_error;
 pub mod auth;
@@ -20,6 +21,7 @@ use actix_web::web;
 /// Registers every core route under `/api` (module and admin routes are added by their owners).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
+    admin_modules::configure(cfg);
     companies::configure(cfg);
     agents::configure(cfg);
     heartbeats::configure(cfg);

@@ -2,6 +2,9 @@
 
 use crate::app;
 use crate::config::Config;
+use crate::module_host::offline_migrations::{migrate_modules, MigrationOutcome};
+use crate::module_host::HostSettings;
+use anyhow::bail;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
@@ -21,6 +24,9 @@ pub struct MigrateArgs {
     /// Data directory (SQLite database file).
     #[arg(long, default_value = "./data")]
     pub data_dir: PathBuf,
+    /// Migrate only this module (after the core), whether enabled or not.
+    #[arg(long, value_name = "ID")]
+    pub module: Option<String>,
 }
 
 /// Runs a database command.
@@ -34,8 +40,29 @@ pub fn run(command: DbCommand) -> anyhow::Result<()> {
                 args.config.is_some(),
             )?;
             let url = app::database_url(&config, &args.data_dir);
-            app::open_database(&url)?;
+            let db = app::open_database(&url)?;
             println!("core migrations up to date ({url})");
+            let settings = HostSettings::from(&config.modules);
+            let outcomes = migrate_modules(&db, &settings, args.module.as_deref())?;
+            let mut failures = 0;
+            for (id, outcome) in &outcomes {
+                match outcome {
+                    MigrationOutcome::Applied(applied) if applied.is_empty() => {
+                        println!("module {id}: migrations up to date")
+                    }
+                    MigrationOutcome::Applied(applied) => {
+                        println!("module {id}: applied {}", applied.join(", "))
+                    }
+                    MigrationOutcome::Skipped(why) => println!("module {id}: skipped ({why})"),
+                    MigrationOutcome::Failed(error) => {
+                        failures += 1;
+                        eprintln!("module {id}: FAILED: {error}");
+                    }
+                }
+            }
+            if failures > 0 {
+                bail!("the migrations of {failures} module(s) failed");
+            }
             Ok(())
         }
     }

@@ -1,6 +1,7 @@
 //! The `paperclipai` command line: argument parsing only; each command calls into the library.
 
 mod db_command;
+mod module_command;
 mod run_command;
 
 use clap::{Parser, Subcommand};
@@ -22,6 +23,9 @@ pub enum Command {
     /// Database maintenance.
     #[command(subcommand)]
     Db(db_command::DbCommand),
+    /// Native modules: list, enable, disable (through the running server, or the database).
+    #[command(subcommand)]
+    Module(module_command::ModuleCommand),
 }
 
 /// Parses the command line and runs the command.
@@ -31,6 +35,7 @@ pub fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Run(args) => run_command::run(args),
         Command::Db(command) => db_command::run(command),
+        Command::Module(command) => module_command::run(command),
     }
 }
 

@@ -1,0 +1,167 @@
+//! Module administration, outside the modules' own namespace:
+//!
+//! | Method and path | What |
+//! |---|---|
+//! | `GET /api/admin/modules` | every module: status, reason, counters, config (secrets masked) |
+//! | `GET /api/admin/modules/{id}` | one module |
+//! | `POST /api/admin/modules/{id}/enable` | enable (saved) and bring up; 409 when refused |
+//! | `POST /api/admin/modules/{id}/disable` | disable (saved): services, hooks, routes stop; data kept |
+//! | `PUT /api/admin/modules/{id}/config` | validate and save a config override (`null` removes it); applies on next enable |
+//! | `POST /api/admin/modules/rescan` | pick up bundles dropped into the modules folder |
+//!
+//! Lifecycle operations block on module code and the database, so they run on a blocking
+//! thread; they are serialized by the host.
+
+use super::api_error::ApiError;
+use crate::app::AppState;
+use crate::module_host::{ModuleHost, ModuleOpError};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/admin/modules", web::get().to(list_modules))
+        .route("/api/admin/modules/rescan", web::post().to(rescan_modules))
+        .route("/api/admin/modules/{id}", web::get().to(get_module))
+        .route(
+            "/api/admin/modules/{id}/enable",
+            web::post().to(enable_module),
+        )
+        .route(
+            "/api/admin/modules/{id}/disable",
+            web::post().to(disable_module),
+        )
+        .route(
+            "/api/admin/modules/{id}/config",
+            web::put().to(put_module_config),
+        );
+}
+
+async fn list_modules(state: web::Data<AppState>) -> Result<HttpResponse, AdminError> {
+    let modules = Arc::clone(&state.modules);
+    let views = web::block(move || modules.list()).await.map_err(blocking)?;
+    Ok(HttpResponse::Ok().json(views))
+}
+
+async fn get_module(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AdminError> {
+    let id = id.into_inner();
+    let modules = Arc::clone(&state.modules);
+    let lookup = id.clone();
+    let view = web::block(move || modules.get(&lookup))
+        .await
+        .map_err(blocking)?;
+    match view {
+        Some(view) => Ok(HttpResponse::Ok().json(view)),
+        None => Err(AdminError::Op(ModuleOpError::NotFound(id))),
+    }
+}
+
+async fn enable_module(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AdminError> {
+    run_op(&state, move |host| host.enable(&id)).await
+}
+
+async fn disable_module(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AdminError> {
+    run_op(&state, move |host| host.disable(&id)).await
+}
+
+async fn put_module_config(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AdminError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(AdminError::Api(ApiError::bad_field(
+            "body",
+            "the body must be the module's configuration as JSON (or null to remove the saved one)",
+        )));
+    }
+    let config: Value = serde_json::from_slice(&body).map_err(|e| {
+        AdminError::Api(ApiError::bad_field(
+            "body",
+            format!("the body is not valid JSON: {e}"),
+        ))
+    })?;
+    run_op(&state, move |host| host.set_config(&id, config)).await
+}
+
+async fn rescan_modules(state: web::Data<AppState>) -> Result<HttpResponse, AdminError> {
+    run_op(&state, |host| host.rescan()).await
+}
+
+/// Runs a lifecycle operation on a blocking thread and answers its result as JSON.
+async fn run_op<T, F>(state: &AppState, op: F) -> Result<HttpResponse, AdminError>
+where
+    T: Serialize + Send + 'static,
+    F: FnOnce(&ModuleHost) -> Result<T, ModuleOpError> + Send + 'static,
+{
+    let modules = Arc::clone(&state.modules);
+    let result = web::block(move || op(&modules)).await.map_err(blocking)?;
+    result
+        .map(|value| HttpResponse::Ok().json(value))
+        .map_err(AdminError::Op)
+}
+
+fn blocking(error: actix_web::error::BlockingError) -> AdminError {
+    AdminError::Api(ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        format!("the module operation did not finish: {error}"),
+    ))
+}
+
+/// An admin error, rendered as `{"error": …}` plus, where it helps, the refused module's
+/// `status` or the configuration's `field` and every `problems` line.
+#[derive(Debug)]
+enum AdminError {
+    Op(ModuleOpError),
+    Api(ApiError),
+}
+
+impl std::fmt::Display for AdminError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AdminError::Op(e) => write!(f, "{e}"),
+            AdminError::Api(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl actix_web::ResponseError for AdminError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AdminError::Api(e) => e.status,
+            AdminError::Op(ModuleOpError::NotFound(_)) => StatusCode::NOT_FOUND,
+            AdminError::Op(ModuleOpError::Refused(_)) => StatusCode::CONFLICT,
+            AdminError::Op(ModuleOpError::InvalidConfig(_)) => StatusCode::BAD_REQUEST,
+            AdminError::Op(ModuleOpError::Database(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+            AdminError::Op(ModuleOpError::ShutDown) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let body = match self {
+            AdminError::Api(e) => return e.error_response(),
+            AdminError::Op(ModuleOpError::Refused(refusal)) => json!({
+                "error": refusal.reason,
+                "status": refusal.status,
+            }),
+            AdminError::Op(ModuleOpError::InvalidConfig(problems)) => json!({
+                "error": format!("the configuration does not match the module's configSchema: {problems}"),
+                "field": problems.first_field,
+                "problems": problems.problems,
+            }),
+            AdminError::Op(other) => json!({ "error": other.to_string() }),
+        };
+        HttpResponse::build(self.status_code()).json(body)
+    }
+}

@@ -1,0 +1,54 @@
+//! How a module is shown by the admin API (`GET /api/admin/modules`) and the CLI.
+
+use super::module_counters::CounterSnapshot;
+use super::module_status::ModuleStatus;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One module as the admin API shows it. Fields that come from the manifest are `null` when the
+/// manifest could not be read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModuleView {
+    /// Module id (the folder name when the manifest names none).
+    pub id: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// Short description.
+    pub description: Option<String>,
+    /// The module's version.
+    pub version: Option<String>,
+    /// Who maintains it.
+    pub author: Option<String>,
+    /// The bundle folder in the modules directory.
+    pub bundle: String,
+    /// Where the module stands.
+    pub status: ModuleStatus,
+    /// Why it is not simply active (`null` when active).
+    pub reason: Option<String>,
+    /// Whether it is meant to run (saved state, else the config's `modules.enabled`).
+    pub enabled: bool,
+    /// Its exclusive slot.
+    pub slot: Option<String>,
+    /// Hooks: the ones registered while running, else the ones the manifest declares.
+    pub hooks: Vec<String>,
+    /// Route prefix with its leading `/`; routes are served under `/api/modules<routePrefix>/`.
+    pub route_prefix: Option<String>,
+    /// The manifest's `ui` (pages and widgets) for the web shell.
+    pub ui: Option<Value>,
+    /// The manifest's `configSchema`.
+    pub config_schema: Option<Value>,
+    /// The effective configuration (running one, else the one the next enable would use), with
+    /// values that came from `$ENV_VAR` references shown as `"***"`.
+    pub config: Value,
+    /// A saved configuration differs from the one the running module got; it applies on the
+    /// next enable.
+    pub config_pending: bool,
+    /// Calls into the module since the server started.
+    pub counters: CounterSnapshot,
+    /// The bundle's library or manifest changed on disk (or the bundle was removed) while the
+    /// module's library is loaded: the new version is served after a restart.
+    pub restart_required: bool,
+    /// What the library says about its build (SDK, ABI, crate versions), when loaded.
+    pub build: Option<Value>,
+}
