@@ -194,14 +194,22 @@ impl Call<'_> {
     fn take_filter<F: DeserializeOwned>(&mut self) -> Result<F, CoreCallError> {
         let rest = Value::Object(std::mem::take(&mut self.args));
         serde_path_to_error::deserialize::<_, F>(rest).map_err(|e| {
-            let message = e
-                .into_inner()
-                .to_string()
-                .replace("unknown field", "unknown argument")
-                .replace(
-                    "expected one of",
-                    "expected companyId, limit, offset or one of",
-                );
+            let path = e.path().to_string();
+            let message = e.into_inner().to_string();
+            let Some(unknown) = message.strip_prefix("unknown field") else {
+                return self.bad(format!("the argument `{path}`: {message}"));
+            };
+            // serde lists the filter's fields; `companyId` and the paging arguments are
+            // accepted too, so name them as well.
+            let message = match unknown.split_once(", expected ") {
+                Some((name, expected)) => {
+                    let expected = expected.strip_prefix("one of ").unwrap_or(expected);
+                    format!(
+                        "unknown argument{name}, expected `companyId`, `limit`, `offset`, {expected}"
+                    )
+                }
+                None => format!("unknown argument{unknown}, expected `companyId`, `limit` or `offset`"),
+            };
             self.bad(message)
         })
     }

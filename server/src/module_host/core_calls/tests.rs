@@ -251,7 +251,10 @@ fn bad_calls_are_errors_naming_the_problem() {
             typo.starts_with("agents.list: unknown argument `stauts`"),
             "{typo}"
         );
-        assert!(typo.contains("companyId, limit, offset"), "{typo}");
+        assert!(
+            typo.ends_with("expected `companyId`, `limit`, `offset`, `status` or `reportsTo`"),
+            "{typo}"
+        );
         let missing = call_err(&core, "issues.get", "{}");
         assert_eq!(
             missing,
@@ -280,6 +283,11 @@ fn bad_calls_are_errors_naming_the_problem() {
         );
         assert!(no_company.contains("ghost"), "{no_company}");
         assert!(no_company.contains("not found"), "{no_company}");
+        let typed = call_err(&core, "agents.list", &json!({"status": 5}).to_string());
+        assert!(
+            typed.starts_with("agents.list: the argument `status`: invalid type"),
+            "{typed}"
+        );
         let not_object = call_err(&core, "agents.list", "[1]");
         assert!(not_object.contains("must be a JSON object"), "{not_object}");
         let not_json = call_err(&core, "agents.list", "{");

@@ -178,7 +178,7 @@ impl TransactionRegistry {
             .collect();
         // A transaction busy in a call counts as open; only one the host ended does not.
         open.iter()
-            .filter(|t| t.state.try_lock().map_or(true, |s| s.conn.is_some()))
+            .filter(|t| !matches!(t.state.try_lock(), Some(s) if s.conn.is_none()))
             .count()
     }
 

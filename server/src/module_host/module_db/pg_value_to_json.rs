@@ -413,7 +413,8 @@ mod tests {
         assert_eq!(numeric_text(false, 1, 0, &[1, 2]), "10002");
         assert_eq!(numeric_text(true, 0, 2, &[12, 5000]), "-12.50");
         assert_eq!(numeric_text(false, -1, 3, &[10]), "0.001");
-        assert_eq!(numeric_text(false, -2, 6, &[12]), "0.000012");
+        assert_eq!(numeric_text(false, -2, 8, &[12]), "0.00000012");
+        assert_eq!(numeric_text(false, -2, 6, &[12]), "0.000000");
         assert_eq!(numeric_text(false, 0, 0, &[]), "0");
     }
 
@@ -443,8 +444,13 @@ mod tests {
             n(false, 0, 20, &[0, 3333, 3333, 3333, 3333, 3333]),
             json!("0.33333333333333333333")
         );
-        // Beyond i64: 10^20.
-        assert_eq!(n(false, 5, 0, &[1]), json!("100000000000000000000"));
+        // Beyond i64 and not an exact f64.
+        assert_eq!(
+            n(false, 4, 0, &[1234, 5678, 9012, 3456, 7890]),
+            json!("12345678901234567890")
+        );
+        // 10^20 is beyond i64 but an exact f64.
+        assert_eq!(n(false, 5, 0, &[1]), json!(1e20));
         assert_eq!(numeric_to_json(PgNumeric::NaN), json!("NaN"));
     }
 

@@ -122,6 +122,7 @@ pub(crate) fn each_backend(test: impl Fn(&TestDatabase)) {
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
             let database = make();
             let name = database.backend().name();
+            eprintln!("── backend: {name}");
             let result = panic::catch_unwind(AssertUnwindSafe(|| test(&database)));
             (name, result)
         }));
