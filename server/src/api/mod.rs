@@ -15,6 +15,7 @@ mod issues;
 pub mod json_body;
 pub mod list_query;
 mod projects;
+mod templates;
 
 use actix_web::web;
 
@@ -30,4 +31,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     issues::configure(cfg);
     activity::configure(cfg);
     cost_events::configure(cfg);
+    templates::configure(cfg);
 }

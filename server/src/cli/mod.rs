@@ -3,6 +3,7 @@
 mod db_command;
 mod module_command;
 mod run_command;
+mod template_command;
 
 use clap::{Parser, Subcommand};
 
@@ -26,6 +27,9 @@ pub enum Command {
     /// Native modules: list, enable, disable (through the running server, or the database).
     #[command(subcommand)]
     Module(module_command::ModuleCommand),
+    /// Company templates: validate, import, export.
+    #[command(subcommand)]
+    Template(template_command::TemplateCommand),
 }
 
 /// Parses the command line and runs the command.
@@ -36,6 +40,7 @@ pub fn main() -> anyhow::Result<()> {
         Command::Run(args) => run_command::run(args),
         Command::Db(command) => db_command::run(command),
         Command::Module(command) => module_command::run(command),
+        Command::Template(command) => template_command::run(command),
     }
 }
 
