@@ -1,0 +1,159 @@
+//! Observability module, end to end, through its lifecycle: disable (routes 404, heartbeats not
+//! recorded) and enable (recording resumes, old rows kept), an invalid config (the status says
+//! why, the server runs on), and the Prometheus listener started and stopped with the module.
+//! Needs the bundle: `scripts/build-modules.sh`.
+
+mod observability_support;
+
+use observability_support::{
+    assert_active, free_port, get, heartbeat, module_view, options, start, wait_for,
+    wait_for_heartbeats, TestDb, BASE,
+};
+use paperclip_e2e::{each_backend, json, StatusCode, TestBackend, TestServer};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+fn admin(server: &TestServer, action: &str) {
+    let (status, body) = server.post(
+        &format!("/api/admin/modules/observability/{action}"),
+        &json!({}),
+    );
+    assert!(status.is_success(), "{action}: {body}");
+}
+
+#[test]
+fn disable_stops_recording_and_enable_resumes_it_keeping_the_data() {
+    each_backend(|backend| {
+        let server = start(backend, json!({}));
+        let company = server.create_company("Acme");
+        let agent = server.create_agent(&company, json!({}));
+        heartbeat(&server, &agent, json!({"tokensUsed": 10}));
+        wait_for_heartbeats(&server, 1);
+
+        admin(&server, "disable");
+        assert_eq!(module_view(&server)["status"], "disabled");
+        for path in ["/summary", "/metrics", "/alert-rules"] {
+            let (status, body) = server.get(&format!("{BASE}{path}"));
+            assert_eq!(
+                status,
+                StatusCode::NOT_FOUND,
+                "{path} while disabled: {body}"
+            );
+        }
+        // The core goes on; the module records nothing.
+        heartbeat(&server, &agent, json!({"tokensUsed": 20}));
+        std::thread::sleep(Duration::from_millis(500));
+        let mut db = TestDb::open(&server);
+        assert_eq!(db.count("mod_observability_token_metrics", ""), 1);
+
+        admin(&server, "enable");
+        assert_active(&server);
+        let summary = get(&server, "/summary");
+        assert_eq!(
+            summary["totals"]["tokens"], 10,
+            "the old row is still there: {summary}"
+        );
+        heartbeat(&server, &agent, json!({"tokensUsed": 30}));
+        let summary = wait_for_heartbeats(&server, 2);
+        assert_eq!(summary["totals"]["tokens"], 40);
+    });
+}
+
+#[test]
+fn an_invalid_config_is_explained_and_the_server_runs_on() {
+    each_backend(|backend| {
+        let server = start(backend, json!({"retentionDays": "ten"}));
+        let view = module_view(&server);
+        assert_eq!(view["status"], "invalid", "{view}");
+        let reason = view["reason"].as_str().unwrap_or_default();
+        assert!(
+            reason.contains("retentionDays"),
+            "the reason names the field: {reason}"
+        );
+        let (status, _) = server.get(&format!("{BASE}/summary"));
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(server.get_ok("/api/health")["status"], "ok");
+        let company = server.create_company("Acme");
+        let agent = server.create_agent(&company, json!({}));
+        heartbeat(&server, &agent, json!({"tokensUsed": 10}));
+
+        // Unknown keys and out-of-range values are refused too.
+        for config in [
+            json!({"retentionDays": 0}),
+            json!({"prometheusPort": 70000}),
+            json!({"retentionDay": 3}),
+        ] {
+            let server = start(server.backend().clone(), config.clone());
+            let view = module_view(&server);
+            assert_eq!(view["status"], "invalid", "{config}: {view}");
+        }
+    });
+}
+
+/// `GET /metrics` on the Prometheus listener, over a plain socket (what a scraper does).
+fn scrape_listener(port: u16) -> std::io::Result<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nAccept: text/plain\r\n\r\n")?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    Ok(response)
+}
+
+#[test]
+fn the_prometheus_listener_starts_and_stops_with_the_module() {
+    // The listener does not depend on the backend; SQLite is enough.
+    let port = free_port();
+    let server = TestServer::start(
+        TestBackend::Sqlite,
+        options(json!({"enablePrometheus": true, "prometheusPort": port})),
+    );
+    assert_active(&server);
+    let company = server.create_company("Acme");
+    let agent = server.create_agent(&company, json!({}));
+    heartbeat(&server, &agent, json!({"tokensUsed": 42, "model": "m"}));
+    wait_for_heartbeats(&server, 1);
+
+    let response = scrape_listener(port).expect("the listener answers");
+    let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+    assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
+    assert!(
+        head.contains("Content-Type: text/plain; version=0.0.4"),
+        "{head}"
+    );
+    let (_, api_body) = server.get_text(&format!("{BASE}/metrics"));
+    assert_eq!(
+        body, api_body,
+        "the listener serves the same exposition as the route"
+    );
+    assert!(
+        body.contains(&format!(
+            "paperclip_tokens_total{{agent_id=\"{agent}\",model=\"m\"}} 42"
+        )),
+        "{body}"
+    );
+
+    // Disable closes the port; enable opens it again.
+    admin(&server, "disable");
+    assert!(
+        scrape_listener(port).is_err(),
+        "the listener still answers after disable"
+    );
+    admin(&server, "enable");
+    assert_active(&server);
+    wait_for("the listener after enable", Duration::from_secs(5), || {
+        scrape_listener(port).ok()
+    });
+
+    // A second server cannot take the same port: its module fails with a reason naming it.
+    let other = TestServer::start(
+        TestBackend::Sqlite,
+        options(json!({"enablePrometheus": true, "prometheusPort": port})),
+    );
+    let view = module_view(&other);
+    assert_eq!(view["status"], "failed", "{view}");
+    let reason = view["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains(&port.to_string()), "{reason}");
+    assert_eq!(other.get_ok("/api/health")["status"], "ok");
+}
