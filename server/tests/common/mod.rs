@@ -10,6 +10,7 @@ use paperclip::config::Config;
 use paperclip::core::Core;
 use paperclip::db::{migrations, Database, DbConnection};
 use paperclip::hooks::{Hook, HookBus, HookEvent, HookSubscriber, SubscriptionOptions};
+use paperclip::module_host::{HostSettings, ModuleHost};
 use parking_lot::{Condvar, Mutex};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -193,9 +194,13 @@ impl Harness {
 
     /// The state the actix app needs.
     pub fn state(&self) -> web::Data<AppState> {
+        let config = Config::default();
+        // A module host that is never started: no module is scanned or loaded.
+        let modules = ModuleHost::new(self.core.clone(), HostSettings::from(&config.modules));
         web::Data::new(AppState {
             core: self.core.clone(),
-            config: Arc::new(Config::default()),
+            config: Arc::new(config),
+            modules: Arc::new(modules),
         })
     }
 
