@@ -344,6 +344,26 @@ fn core_tables_can_be_read() {
         assert_eq!(rows[0]["name"], json!("Acme Corp"));
         assert_eq!(rows[0]["issue_prefix"], json!("ACME"));
         assert_eq!(rows[0]["issue_counter"], json!(0));
+        // Timestamps: PostgreSQL's `timestamp` reads as RFC 3339 like the REST API; SQLite
+        // stores diesel's text form and returns it as stored.
+        let stamped = db
+            .query(
+                0,
+                "SELECT created_at FROM companies WHERE id = $1",
+                &[json!(created.id)],
+            )
+            .unwrap();
+        let created_at = stamped[0]["created_at"].as_str().unwrap().to_string();
+        match database.backend() {
+            Backend::Postgres => assert_eq!(created_at, created.created_at),
+            Backend::Sqlite => {
+                let stored =
+                    chrono::NaiveDateTime::parse_from_str(&created_at, "%Y-%m-%d %H:%M:%S%.f")
+                        .unwrap();
+                let shown = chrono::DateTime::parse_from_rfc3339(&created.created_at).unwrap();
+                assert_eq!(stored.and_utc(), shown);
+            }
+        }
         let activity = db
             .query(
                 0,
@@ -541,6 +561,15 @@ fn result_values_map_to_json_by_type() {
                     )
                     .unwrap();
                 assert_eq!(sum[0]["s"], json!(3));
+                // So does AVG, whose numeric has more digits than an f64: like SQLite's REAL.
+                let avg = db
+                    .query(
+                        0,
+                        "SELECT avg(x) AS a FROM (VALUES (1), (2), (2)) AS v(x)",
+                        &[],
+                    )
+                    .unwrap();
+                assert_eq!(avg[0]["a"], json!(5.0 / 3.0));
                 // NULL parameters fit columns of any type.
                 let typed = db
                     .query(0, "SELECT $1::timestamptz IS NULL AS empty", &[Value::Null])
