@@ -84,6 +84,9 @@ impl Database {
         };
         let pool = Pool::builder()
             .max_size(max_size)
+            // A `SELECT 1` per checkout would add a round trip to every request; a broken
+            // connection surfaces as a query error instead.
+            .test_on_check_out(false)
             .connection_timeout(Duration::from_secs(15))
             .build(ConnectionManager {
                 url: url.to_string(),
