@@ -34,8 +34,18 @@ pub fn schema_problems(document: &Value) -> Vec<Problem> {
     for error in validator().iter_errors(document) {
         problems.extend(describe(&error, document));
     }
+    // An empty string breaks both `minLength` and the non-blank pattern; one message is enough.
+    let empty: Vec<String> = problems
+        .iter()
+        .filter(|p| p.message == EMPTY)
+        .map(|p| p.path.clone())
+        .collect();
+    problems.retain(|p| !(p.message == BLANK && empty.contains(&p.path)));
     problems
 }
+
+const EMPTY: &str = "must not be empty";
+const BLANK: &str = "must not be blank";
 
 /// Turns one validation error into problems. An "unexpected properties" error becomes one
 /// problem per unknown field so that each is reported at its own path.
@@ -94,7 +104,7 @@ fn describe(error: &ValidationError<'_>, document: &Value) -> Vec<Problem> {
         ValidationErrorKind::Maximum { limit } => {
             format!("must be at most {limit}, got {instance}")
         }
-        ValidationErrorKind::MinLength { limit: 1 } => "must not be empty".to_string(),
+        ValidationErrorKind::MinLength { limit: 1 } => EMPTY.to_string(),
         ValidationErrorKind::MinLength { limit } => {
             format!("must be at least {limit} characters long")
         }
@@ -111,7 +121,7 @@ fn describe(error: &ValidationError<'_>, document: &Value) -> Vec<Problem> {
 /// What a pattern requires, in words.
 fn pattern_message(pattern: &str, instance: &Value) -> String {
     if pattern == "\\S" {
-        "must not be blank".to_string()
+        BLANK.to_string()
     } else if pattern.starts_with("^[A-Za-z0-9]") {
         format!(
             "{} is not a valid ref: use letters, digits, '.', '_' and '-', starting with a letter or digit",
