@@ -463,6 +463,27 @@ mod tests {
     }
 
     #[test]
+    fn every_manifest_in_the_workspace_is_valid() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut checked = 0;
+        for folder in ["modules", "tests/modules"] {
+            let Ok(entries) = std::fs::read_dir(root.join(folder)) else {
+                continue;
+            };
+            for entry in entries {
+                let path = entry.unwrap().path().join(MANIFEST_FILE);
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    if let Err(e) = parse_manifest(&text) {
+                        panic!("{}: {e}", path.display());
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 0, "no manifests found under {}", root.display());
+    }
+
+    #[test]
     fn dotted_paths() {
         assert_eq!(dotted_path(""), "");
         assert_eq!(dotted_path("/hooks/0"), "hooks[0]");

@@ -1,8 +1,10 @@
 //! A module's own migrations: `migrations/<backend>/<version>_<name>/up.sql` inside its bundle
 //! (`sqlite` or `postgres`), applied in version order, each in its own transaction together with
-//! its `mod_migrations` row (checksum = SHA-256 of `up.sql`). Every statement of every pending
-//! migration passes the SQL guard before the first one runs, and an applied migration whose file
-//! changed stops the module: the database no longer matches what the module was built for.
+//! its `mod_migrations` row (checksum = SHA-256 of `up.sql`). Every statement of a migration
+//! passes the SQL guard before any of them runs, so a refused migration leaves no trace; the
+//! migrations before it stay applied (as after a database error), the ones after it wait. An
+//! applied migration whose file changed stops the module: the database no longer matches what
+//! the module was built for.
 
 use super::discovery::sha256_hex;
 use super::sql_guard::{SqlGuard, SqlGuardError};
@@ -207,9 +209,9 @@ pub fn applied_migrations(
         .map_err(|e| MigrationError::Bookkeeping(e.to_string()))
 }
 
-/// Applies the bundle's pending migrations for the guard's module; returns the folders applied.
-/// Nothing runs unless every statement of every pending migration passes the guard; each
-/// migration then runs in its own transaction with its `mod_migrations` row.
+/// Applies the bundle's pending migrations for the guard's module, in version order; returns the
+/// folders applied. Each migration is checked whole by the guard, then run in its own transaction
+/// with its `mod_migrations` row; the first refused or failing one stops the run.
 pub fn run_module_migrations(
     conn: &mut DbConnection,
     guard: &SqlGuard,
@@ -222,21 +224,15 @@ pub fn run_module_migrations(
     }
     let applied = applied_migrations(conn, guard.module_id())?;
     let pending = pending_migrations(&migrations, &applied)?;
-    let checked = pending
-        .iter()
-        .map(|m| {
-            guard
-                .check_script(&m.up_sql, backend)
-                .map(|statements| (*m, statements))
-                .map_err(|source| MigrationError::Refused {
-                    folder: m.folder.clone(),
-                    source,
-                })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
 
     let mut done = Vec::new();
-    for (migration, statements) in checked {
+    for migration in pending {
+        let statements = guard
+            .check_script(&migration.up_sql, backend)
+            .map_err(|source| MigrationError::Refused {
+                folder: migration.folder.clone(),
+                source,
+            })?;
         let failed = |e: diesel::result::Error| MigrationError::Failed {
             folder: migration.folder.clone(),
             message: e.to_string(),
@@ -414,7 +410,7 @@ mod tests {
     }
 
     #[test]
-    fn nothing_runs_when_a_later_migration_is_refused() {
+    fn a_refused_migration_runs_none_of_its_statements_and_stops_the_later_ones() {
         let tmp = tempfile::tempdir().unwrap();
         let mut conn = open_sqlite(tmp.path());
         let bundle = tmp.path().join("bundle");
@@ -424,15 +420,40 @@ mod tests {
             "1_ok",
             "CREATE TABLE mod_meter_ok (id TEXT);",
         );
-        write_migration(&bundle, "sqlite", "2_bad", "DROP TABLE agents;");
+        write_migration(
+            &bundle,
+            "sqlite",
+            "2_bad",
+            "CREATE TABLE mod_meter_half (id TEXT);\nDROP TABLE agents;",
+        );
+        write_migration(
+            &bundle,
+            "sqlite",
+            "3_later",
+            "CREATE TABLE mod_meter_later (id TEXT);",
+        );
         let err = run_module_migrations(&mut conn, &SqlGuard::new("meter"), &bundle).unwrap_err();
         assert!(
             err.to_string().starts_with("migration `2_bad` refused"),
             "{err}"
         );
-        assert!(applied_migrations(&mut conn, "meter").unwrap().is_empty());
-        let exists = diesel::sql_query("SELECT 1 FROM mod_meter_ok").execute(&mut conn);
-        assert!(exists.is_err(), "the first migration must not have run");
+        assert!(err.to_string().contains("agents"), "{err}");
+        let applied = applied_migrations(&mut conn, "meter").unwrap();
+        assert_eq!(applied.len(), 1, "only the first migration is recorded");
+        let exists = |conn: &mut DbConnection, table: &str| {
+            diesel::sql_query(format!("SELECT 1 FROM {table}"))
+                .execute(conn)
+                .is_ok()
+        };
+        assert!(exists(&mut conn, "mod_meter_ok"));
+        assert!(
+            !exists(&mut conn, "mod_meter_half"),
+            "no statement of the refused one ran"
+        );
+        assert!(
+            !exists(&mut conn, "mod_meter_later"),
+            "later migrations wait"
+        );
     }
 
     #[test]
