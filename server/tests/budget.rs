@@ -140,7 +140,8 @@ async fn each_threshold_is_announced_once_per_month() {
         assert_eq!(reply["agent"]["status"], "active");
 
         // A raised budget crossed again in the same month announces nothing either.
-        send!(app, PATCH format!("/api/agents/{a}"), json!({"budgetMonthlyCents": 2000})).expect(200);
+        send!(app, PATCH format!("/api/agents/{a}"), json!({"budgetMonthlyCents": 2000}))
+            .expect(200);
         h.drain();
         spend!(app, cid, a, 700);
         assert_eq!(h.drain(), vec![spent(&a, 700, 1800)], "{}", h.label());
@@ -164,7 +165,10 @@ async fn a_new_month_resets_spend_and_thresholds() {
                 .unwrap()
         });
         let agent = send!(app, GET format!("/api/agents/{a}")).expect(200);
-        assert_eq!(agent["spentMonthlyCents"], 0, "last month's spend is not this month's");
+        assert_eq!(
+            agent["spentMonthlyCents"], 0,
+            "last month's spend is not this month's"
+        );
 
         spend!(app, cid, a, 850);
         assert_eq!(
@@ -205,7 +209,12 @@ async fn concurrent_spends_lose_nothing_and_cross_each_threshold_once() {
             result.expect("concurrent spend");
         }
         let agent = send!(app, GET format!("/api/agents/{a}")).expect(200);
-        assert_eq!(agent["spentMonthlyCents"], 100, "{}: a spend was lost", h.label());
+        assert_eq!(
+            agent["spentMonthlyCents"],
+            100,
+            "{}: a spend was lost",
+            h.label()
+        );
         assert_eq!(agent["status"], "paused");
         assert_eq!(h.counts()["cost_events"], 10);
 
@@ -252,7 +261,8 @@ async fn heartbeat_costs_are_spend_and_no_budget_means_no_thresholds() {
         assert_eq!(events[1], spent(&a, 300, 300));
         assert_eq!(events.len(), 2);
 
-        let costs = send!(app, GET format!("/api/companies/{cid}/cost-events?agentId={a}")).expect(200);
+        let costs =
+            send!(app, GET format!("/api/companies/{cid}/cost-events?agentId={a}")).expect(200);
         assert_eq!(costs["total"], 1);
         assert_eq!(costs["items"][0]["source"], "heartbeat");
         assert_eq!(costs["items"][0]["amountCents"], 300);

@@ -34,12 +34,18 @@ async fn every_core_hook(h: &Harness) {
         json!({"name": "Ada", "role": "ceo", "budgetMonthlyCents": 1000}))
     .expect(201);
     let ceo_id = id(&ceo);
-    assert_eq!(h.drain(), vec![(Hook::AgentCreated, json!({ "agent": ceo }))]);
+    assert_eq!(
+        h.drain(),
+        vec![(Hook::AgentCreated, json!({ "agent": ceo }))]
+    );
     let cto = send!(app, POST format!("/api/companies/{cid}/agents"),
         json!({"name": "Bob", "role": "cto", "reportsTo": ceo_id}))
     .expect(201);
     let cto_id = id(&cto);
-    assert_eq!(h.drain(), vec![(Hook::AgentCreated, json!({ "agent": cto }))]);
+    assert_eq!(
+        h.drain(),
+        vec![(Hook::AgentCreated, json!({ "agent": cto }))]
+    );
 
     // agent:updated {agent, changes} and agent:status_changed {agent, from, to}
     let cto = send!(app, PATCH format!("/api/agents/{cto_id}"),
@@ -70,13 +76,24 @@ async fn every_core_hook(h: &Harness) {
         json!({"title": "Ship v1", "level": "company"}))
     .expect(201);
     let goal_id = id(&goal);
-    assert_eq!(h.drain(), vec![(Hook::GoalCreated, json!({ "goal": goal }))]);
-    let goal = send!(app, PATCH format!("/api/goals/{goal_id}"), json!({"status": "active"})).expect(200);
+    assert_eq!(
+        h.drain(),
+        vec![(Hook::GoalCreated, json!({ "goal": goal }))]
+    );
+    let goal =
+        send!(app, PATCH format!("/api/goals/{goal_id}"), json!({"status": "active"})).expect(200);
     assert_eq!(goal["status"], "active");
-    assert_eq!(h.drain(), vec![], "goal:completed only when it becomes completed");
+    assert_eq!(
+        h.drain(),
+        vec![],
+        "goal:completed only when it becomes completed"
+    );
     let goal = send!(app, PATCH format!("/api/goals/{goal_id}"), json!({"status": "completed"}))
         .expect(200);
-    assert_eq!(h.drain(), vec![(Hook::GoalCompleted, json!({ "goal": goal }))]);
+    assert_eq!(
+        h.drain(),
+        vec![(Hook::GoalCompleted, json!({ "goal": goal }))]
+    );
 
     // Projects have no hook.
     let project = send!(app, POST format!("/api/companies/{cid}/projects"),
@@ -99,8 +116,9 @@ async fn every_core_hook(h: &Harness) {
     );
 
     // issue:status_changed {issue, from, to}
-    let issue = send!(app, PATCH format!("/api/issues/{issue_id}"), json!({"status": "in_progress"}))
-        .expect(200);
+    let issue =
+        send!(app, PATCH format!("/api/issues/{issue_id}"), json!({"status": "in_progress"}))
+            .expect(200);
     assert_eq!(
         h.drain(),
         vec![(
@@ -110,15 +128,18 @@ async fn every_core_hook(h: &Harness) {
     );
 
     // issue:assigned on reassignment; nothing on unassignment or an unchanged patch.
-    let issue = send!(app, PATCH format!("/api/issues/{issue_id}"), json!({"assigneeAgentId": ceo_id}))
-        .expect(200);
+    let issue =
+        send!(app, PATCH format!("/api/issues/{issue_id}"), json!({"assigneeAgentId": ceo_id}))
+            .expect(200);
     let ceo = send!(app, GET format!("/api/agents/{ceo_id}")).expect(200);
     assert_eq!(
         h.drain(),
         vec![(Hook::IssueAssigned, json!({ "issue": issue, "agent": ceo }))]
     );
-    send!(app, PATCH format!("/api/issues/{issue_id}"), json!({"assigneeAgentId": null})).expect(200);
-    send!(app, PATCH format!("/api/issues/{issue_id}"), json!({"status": "in_progress"})).expect(200);
+    send!(app, PATCH format!("/api/issues/{issue_id}"), json!({"assigneeAgentId": null}))
+        .expect(200);
+    send!(app, PATCH format!("/api/issues/{issue_id}"), json!({"status": "in_progress"}))
+        .expect(200);
     assert_eq!(h.drain(), vec![]);
 
     // agent:heartbeat {agentId, timestamp, meta} with meta as sent, then its cost's
@@ -127,8 +148,9 @@ async fn every_core_hook(h: &Harness) {
         "tokensUsed": 1200, "costCents": 850, "model": "claude-x", "latencyMs": 420,
         "traceId": "abc", "nested": {"kept": [1, 2]},
     });
-    let heartbeat = send!(app, POST format!("/api/agents/{ceo_id}/heartbeat"), json!({"meta": meta}))
-        .expect(201);
+    let heartbeat =
+        send!(app, POST format!("/api/agents/{ceo_id}/heartbeat"), json!({"meta": meta}))
+            .expect(201);
     assert_eq!(heartbeat["agent"]["spentMonthlyCents"], 850);
     assert_eq!(
         h.drain(),
@@ -179,8 +201,9 @@ async fn every_core_hook(h: &Harness) {
     );
 
     // A heartbeat's status field changes the status with its hook.
-    let heartbeat = send!(app, POST format!("/api/agents/{cto_id}/heartbeat"), json!({"status": "error"}))
-        .expect(201);
+    let heartbeat =
+        send!(app, POST format!("/api/agents/{cto_id}/heartbeat"), json!({"status": "error"}))
+            .expect(201);
     let cto = send!(app, GET format!("/api/agents/{cto_id}")).expect(200);
     assert_eq!(heartbeat["agent"], cto);
     assert_eq!(
@@ -199,7 +222,10 @@ async fn every_core_hook(h: &Harness) {
 
     // agent:deleted {agent} with the agent as it was.
     send!(app, DELETE format!("/api/agents/{cto_id}")).expect(204);
-    assert_eq!(h.drain(), vec![(Hook::AgentDeleted, json!({ "agent": cto }))]);
+    assert_eq!(
+        h.drain(),
+        vec![(Hook::AgentDeleted, json!({ "agent": cto }))]
+    );
 }
 
 #[actix_web::test]
@@ -219,13 +245,19 @@ async fn failed_writes(h: &Harness) {
     let report = id(&send!(app, POST format!("/api/companies/{cid}/agents"),
         json!({"name": "Report", "reportsTo": boss}))
     .expect(201));
-    let stranger = id(&send!(app, POST format!("/api/companies/{other}/agents"), json!({"name": "Stranger"}))
-        .expect(201));
-    let goal = id(&send!(app, POST format!("/api/companies/{cid}/goals"), json!({"title": "G"})).expect(201));
+    let stranger = id(
+        &send!(app, POST format!("/api/companies/{other}/agents"), json!({"name": "Stranger"}))
+            .expect(201),
+    );
+    let goal = id(
+        &send!(app, POST format!("/api/companies/{cid}/goals"), json!({"title": "G"})).expect(201),
+    );
     let child_goal = id(&send!(app, POST format!("/api/companies/{cid}/goals"),
         json!({"title": "G2", "parentId": goal}))
     .expect(201));
-    let issue = id(&send!(app, POST format!("/api/companies/{cid}/issues"), json!({"title": "I"})).expect(201));
+    let issue = id(
+        &send!(app, POST format!("/api/companies/{cid}/issues"), json!({"title": "I"})).expect(201),
+    );
     h.drain();
     let before = h.counts();
     let missing = uuid::Uuid::new_v4().to_string();
@@ -261,8 +293,18 @@ async fn failed_writes(h: &Harness) {
             h.label()
         );
     }
-    assert_eq!(h.drain(), vec![], "{}: a failed write emitted hooks", h.label());
-    assert_eq!(h.counts(), before, "{}: a failed write changed rows", h.label());
+    assert_eq!(
+        h.drain(),
+        vec![],
+        "{}: a failed write emitted hooks",
+        h.label()
+    );
+    assert_eq!(
+        h.counts(),
+        before,
+        "{}: a failed write changed rows",
+        h.label()
+    );
 
     // A transaction that queued hooks and then fails is rolled back: nothing written, nothing
     // emitted.
@@ -281,11 +323,22 @@ async fn failed_writes(h: &Harness) {
         })
         .await;
     assert!(matches!(result, Err(CoreError::Conflict { .. })));
-    assert_eq!(h.drain(), vec![], "{}: a rolled-back write emitted hooks", h.label());
-    assert_eq!(h.counts(), before, "{}: a rolled-back write left rows", h.label());
+    assert_eq!(
+        h.drain(),
+        vec![],
+        "{}: a rolled-back write emitted hooks",
+        h.label()
+    );
+    assert_eq!(
+        h.counts(),
+        before,
+        "{}: a rolled-back write left rows",
+        h.label()
+    );
 
     // The issue counter was rolled back too: the next issue takes the next number.
-    let next = send!(app, POST format!("/api/companies/{cid}/issues"), json!({"title": "Next"})).expect(201);
+    let next = send!(app, POST format!("/api/companies/{cid}/issues"), json!({"title": "Next"}))
+        .expect(201);
     assert_eq!(next["identifier"], "ACME-2");
 }
 
@@ -356,7 +409,11 @@ async fn slow_and_panicking_subscribers_do_not_slow_requests() {
         );
         let deadline = Instant::now() + PATIENCE;
         while h.bus.stats(panicker).map(|s| s.panics) != Some(4) {
-            assert!(Instant::now() < deadline, "panics not counted: {:?}", h.bus.stats(panicker));
+            assert!(
+                Instant::now() < deadline,
+                "panics not counted: {:?}",
+                h.bus.stats(panicker)
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
     }

@@ -42,7 +42,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let path = error.path().to_string();
         let inner = error.into_inner();
         let message = inner.to_string();
-        let field = field_from_error(&path, &message);
+        // Malformed or truncated JSON is the body's fault, whatever key the parser was at.
+        let field = if inner.is_syntax() || inner.is_eof() {
+            "body".to_string()
+        } else {
+            field_from_error(&path, &message)
+        };
         ApiError::bad_field(field, message)
     })
 }
@@ -57,6 +62,10 @@ fn field_from_error(path: &str, message: &str) -> String {
         .map(|(name, _)| name.to_string());
     match (quoted, path) {
         (Some(name), "." | "") => name,
+        // For an unknown field serde has already stepped into it: the path ends with its name.
+        (Some(name), path) if path == name || path.ends_with(&format!(".{name}")) => {
+            path.to_string()
+        }
         (Some(name), parent) => format!("{parent}.{name}"),
         (None, "." | "") => "body".to_string(),
         (None, path) => path.to_string(),

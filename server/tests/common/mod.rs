@@ -245,8 +245,14 @@ impl Harness {
             ("projects", projects::table.count().get_result(c).unwrap()),
             ("issues", issues::table.count().get_result(c).unwrap()),
             ("activity", activity::table.count().get_result(c).unwrap()),
-            ("heartbeats", heartbeats::table.count().get_result(c).unwrap()),
-            ("cost_events", cost_events::table.count().get_result(c).unwrap()),
+            (
+                "heartbeats",
+                heartbeats::table.count().get_result(c).unwrap(),
+            ),
+            (
+                "cost_events",
+                cost_events::table.count().get_result(c).unwrap(),
+            ),
         ])
     }
 
@@ -278,9 +284,8 @@ impl Reply {
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(bytes).unwrap_or_else(|_| {
-                Value::String(String::from_utf8_lossy(bytes).into_owned())
-            })
+            serde_json::from_slice(bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
         };
         Reply { status, body }
     }
@@ -294,7 +299,10 @@ impl Reply {
 
     /// The `id` of the body.
     pub fn id(&self) -> String {
-        self.body["id"].as_str().expect("body has an id").to_string()
+        self.body["id"]
+            .as_str()
+            .expect("body has an id")
+            .to_string()
     }
 }
 
@@ -311,13 +319,21 @@ macro_rules! app {
     };
 }
 
-/// Sends a request to an app: `send!(app, GET "/api/…")`, `send!(app, POST "/api/…", json)`.
+/// Sends a request to an app: `send!(app, GET "/api/…")`, `send!(app, POST "/api/…", json)`,
+/// `send!(app, POST "/api/…", raw bytes)`.
 #[macro_export]
 macro_rules! send {
     ($app:expr, $method:ident $uri:expr) => {
         $crate::send!(@send $app, actix_web::test::TestRequest::default()
             .method(actix_web::http::Method::$method)
             .uri(&$uri))
+    };
+    ($app:expr, $method:ident $uri:expr, raw $bytes:expr) => {
+        $crate::send!(@send $app, actix_web::test::TestRequest::default()
+            .method(actix_web::http::Method::$method)
+            .uri(&$uri)
+            .insert_header(("content-type", "application/json"))
+            .set_payload($bytes))
     };
     ($app:expr, $method:ident $uri:expr, $body:expr) => {
         $crate::send!(@send $app, actix_web::test::TestRequest::default()
