@@ -108,6 +108,7 @@ pub async fn run(options: RunOptions) -> anyhow::Result<()> {
                 .wrap(middleware::Compress::default())
                 .configure(api::configure)
                 .configure(route_dispatcher::configure)
+                .configure(crate::web::configure)
         }
     })
     .bind(SocketAddr::new(options.bind, options.port));
