@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build-modules.sh
-cargo build --workspace --all-targets
+cargo build -p paperclip-server --bins
 if [ -x scripts/install-test-browser.sh ]; then
     scripts/install-test-browser.sh
 fi
