@@ -7,7 +7,7 @@
 mod templates_support;
 
 use paperclip_e2e::{each_backend, json, ServerOptions, StatusCode, TestServer, Value};
-use templates_support::{import, seed_company, Db};
+use templates_support::{seed_company, Db};
 
 /// A minimal valid template with `fields` set over it.
 fn template(fields: Value) -> Value {
