@@ -268,6 +268,11 @@ impl ModuleHost {
         &self.settings
     }
 
+    /// The bundle folder of module `id` (e.g. to serve its `ui/` files).
+    pub fn bundle_dir(&self, id: &str) -> Option<PathBuf> {
+        self.state.lock().owner(id).map(|r| r.bundle.dir.clone())
+    }
+
     /// Discovers the bundles and brings every enabled module up (blocking). Fails only when the
     /// saved module state cannot be read; a module that fails is reported in its status.
     pub fn start(&self) -> anyhow::Result<()> {
@@ -731,13 +736,13 @@ impl ModuleHost {
             }
             self.libraries.load(&bundle.library_path(manifest))
         })();
+        // `describe` is module code: called before taking the lock the admin API reads under.
+        let build = outcome.as_ref().ok().and_then(LoadedLibrary::build_info);
         let mut state = self.state.lock();
         if let Some(record) = state.by_folder(folder) {
             match &outcome {
                 Ok(library) => {
-                    if record.library.is_none() {
-                        record.build = library.build_info();
-                    }
+                    record.build = build;
                     record.library = Some(*library);
                 }
                 Err(problem) => {
@@ -1002,5 +1007,252 @@ fn disabled_reason(id: &str, saved: bool) -> String {
         )
     } else {
         "not listed in modules.enabled of the configuration".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hooks::HookBus;
+    use crate::module_host::manifest::MANIFEST_FILE;
+    use serde_json::json;
+    use std::path::Path;
+
+    fn bundle(modules: &Path, folder: &str, manifest: Value) {
+        let dir = modules.join(folder);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(MANIFEST_FILE), manifest.to_string()).unwrap();
+    }
+
+    fn manifest(id: &str) -> Value {
+        json!({
+            "id": id, "name": id, "version": "1.0.0", "library": id,
+            "configSchema": {
+                "type": "object",
+                "required": ["token"],
+                "properties": {
+                    "token": { "type": "string" },
+                    "limit": { "type": "integer", "minimum": 1, "default": 10 }
+                }
+            }
+        })
+    }
+
+    struct Fixture {
+        _tmp: tempfile::TempDir,
+        modules: PathBuf,
+        host: ModuleHost,
+        core: Core,
+    }
+
+    fn fixture(enabled: Option<Vec<&str>>) -> Fixture {
+        let tmp = tempfile::tempdir().unwrap();
+        let modules = tmp.path().join("plugins-dist");
+        bundle(&modules, "a-broken", json!({ "id": "broken", "name": "B" }));
+        let mut future = manifest("future");
+        future["requires"] = json!({ "core": ">=9.0.0" });
+        bundle(&modules, "b-future", future);
+        bundle(&modules, "c-nolib", manifest("nolib"));
+        bundle(&modules, "d-off", manifest("off"));
+        bundle(&modules, "e-dup", manifest("nolib"));
+        let db = crate::app::open_database(&tmp.path().join("p.db").to_string_lossy()).unwrap();
+        let core = Core::new(db, Arc::new(HookBus::new()));
+        let settings = HostSettings {
+            dir: modules.clone(),
+            enabled: enabled.map(|list| list.into_iter().map(String::from).collect()),
+            config: BTreeMap::from([(
+                "off".to_string(),
+                json!({ "token": "$PAPERCLIP_TEST_HOST_TOKEN" }),
+            )]),
+            hook_timeout: Duration::from_secs(1),
+            route_timeout: Duration::from_secs(1),
+        };
+        let host = ModuleHost::new(core.clone(), settings);
+        host.start().unwrap();
+        Fixture {
+            _tmp: tmp,
+            modules,
+            host,
+            core,
+        }
+    }
+
+    fn status(host: &ModuleHost, id: &str) -> (ModuleStatus, String) {
+        let view = host.get(id).unwrap_or_else(|| panic!("no module {id}"));
+        (view.status, view.reason.unwrap_or_default())
+    }
+
+    #[test]
+    fn each_module_fails_alone_with_a_status_and_a_reason() {
+        let f = fixture(Some(vec!["broken", "future", "nolib"]));
+        let (s, reason) = status(&f.host, "broken");
+        assert_eq!(s, ModuleStatus::Invalid);
+        assert!(
+            reason.contains("\"version\" is a required property"),
+            "{reason}"
+        );
+        assert_eq!(
+            status(&f.host, "future"),
+            (
+                ModuleStatus::Incompatible,
+                format!(
+                    "requires Paperclip core >=9.0.0, but this server is {}",
+                    crate::VERSION
+                )
+            )
+        );
+        assert_eq!(
+            status(&f.host, "nolib"),
+            (
+                ModuleStatus::Failed,
+                "library file libnolib.so not found in the bundle".to_string()
+            )
+        );
+        assert_eq!(
+            status(&f.host, "off"),
+            (
+                ModuleStatus::Disabled,
+                "not listed in modules.enabled of the configuration".to_string()
+            )
+        );
+        let list = f.host.list();
+        let dup = list.iter().find(|m| m.bundle == "e-dup").unwrap();
+        assert_eq!(dup.status, ModuleStatus::Conflict);
+        assert_eq!(
+            dup.reason.as_deref(),
+            Some("module id `nolib` is already provided by bundle folder `c-nolib`")
+        );
+        assert!(f.host.routes().prefixes().is_empty());
+    }
+
+    #[test]
+    fn the_admin_view_has_the_documented_shape_and_masks_env_values() {
+        let f = fixture(Some(vec![]));
+        let view = serde_json::to_value(f.host.get("off").unwrap()).unwrap();
+        for key in [
+            "id",
+            "name",
+            "description",
+            "version",
+            "author",
+            "status",
+            "reason",
+            "enabled",
+            "slot",
+            "hooks",
+            "routePrefix",
+            "ui",
+            "configSchema",
+            "config",
+            "counters",
+            "restartRequired",
+        ] {
+            assert!(view.get(key).is_some(), "{key} missing in {view}");
+        }
+        for counter in [
+            "hookCalls",
+            "hookFailures",
+            "hookTimeouts",
+            "hookDrops",
+            "routeCalls",
+            "routeErrors",
+            "serviceRuns",
+            "serviceFailures",
+        ] {
+            assert_eq!(view["counters"][counter], json!(0), "{counter}");
+        }
+        assert_eq!(view["config"], json!({ "token": "***", "limit": 10 }));
+        assert_eq!(view["enabled"], json!(false));
+    }
+
+    #[test]
+    fn enabling_is_refused_for_unusable_modules_and_unknown_ids() {
+        let f = fixture(None);
+        assert!(matches!(
+            f.host.enable("ghost"),
+            Err(ModuleOpError::NotFound(id)) if id == "ghost"
+        ));
+        match f.host.enable("future") {
+            Err(ModuleOpError::Refused(r)) => assert_eq!(r.status, ModuleStatus::Incompatible),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        match f.host.enable("nolib") {
+            Err(ModuleOpError::Refused(r)) => assert!(r.reason.contains("libnolib.so"), "{r}"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        // Nothing was saved by the refusals.
+        let mut conn = f.core.db().conn().unwrap();
+        let saved = load_saved_states(&mut conn).unwrap();
+        assert!(saved.values().all(|s| s.enabled), "{saved:?}");
+    }
+
+    #[test]
+    fn disabling_is_saved_and_survives_a_new_host() {
+        let f = fixture(None);
+        let view = f.host.disable("nolib").unwrap();
+        assert_eq!(view.status, ModuleStatus::Disabled);
+        assert!(!view.enabled);
+        assert!(view.reason.unwrap().starts_with("disabled (saved state)"));
+        let again = ModuleHost::new(f.core.clone(), f.host.settings().clone());
+        again.start().unwrap();
+        assert_eq!(status(&again, "nolib").0, ModuleStatus::Disabled);
+        // Without an `enabled` list, the others are enabled (and fail on their missing library).
+        assert_eq!(status(&again, "off").0, ModuleStatus::Failed);
+    }
+
+    #[test]
+    fn a_saved_config_is_validated_masked_and_applies_on_next_enable() {
+        let f = fixture(Some(vec![]));
+        match f.host.set_config("off", json!({ "limit": 0 })) {
+            Err(ModuleOpError::InvalidConfig(problems)) => {
+                assert_eq!(problems.problems.len(), 2, "{problems}");
+                assert!(
+                    ["config", "config.limit"].contains(&problems.first_field.as_str()),
+                    "{}",
+                    problems.first_field
+                );
+            }
+            other => panic!("expected invalid config, got {other:?}"),
+        }
+        std::env::set_var("PAPERCLIP_TEST_SAVED_TOKEN", "t0ken");
+        let saved = f
+            .host
+            .set_config("off", json!({ "token": "$PAPERCLIP_TEST_SAVED_TOKEN" }))
+            .unwrap();
+        assert_eq!(saved.config, json!({ "token": "***", "limit": 10 }));
+        assert!(saved.message.contains("next enabled"), "{}", saved.message);
+        let mut conn = f.core.db().conn().unwrap();
+        let rows = load_saved_states(&mut conn).unwrap();
+        assert_eq!(
+            rows["off"].config_override,
+            Some(json!({ "token": "$PAPERCLIP_TEST_SAVED_TOKEN" })),
+            "the reference is saved, never the secret"
+        );
+        assert!(!rows["off"].enabled, "saving a config does not enable");
+        assert!(matches!(
+            f.host.set_config("broken", json!({})),
+            Err(ModuleOpError::Refused(_))
+        ));
+    }
+
+    #[test]
+    fn a_rescan_adds_and_removes_bundles_that_never_loaded_code() {
+        let f = fixture(Some(vec![]));
+        bundle(&f.modules, "z-new", manifest("newcomer"));
+        std::fs::remove_dir_all(f.modules.join("b-future")).unwrap();
+        let report = f.host.rescan().unwrap();
+        assert_eq!(report.added, vec!["newcomer".to_string()]);
+        assert_eq!(report.removed, vec!["future".to_string()]);
+        assert!(report.restart_required.is_empty());
+        assert_eq!(status(&f.host, "newcomer").0, ModuleStatus::Disabled);
+        assert!(f.host.get("future").is_none());
+    }
+
+    #[test]
+    fn operations_after_shutdown_are_refused() {
+        let f = fixture(None);
+        f.host.shutdown();
+        assert!(matches!(f.host.enable("off"), Err(ModuleOpError::ShutDown)));
+        assert!(matches!(f.host.rescan(), Err(ModuleOpError::ShutDown)));
     }
 }
