@@ -26,6 +26,9 @@ struct RunResult {
 
 fn main() {
     println!("paperclipai binary: {}", server_binary().display());
+    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
+        println!("load average before the run: {}", load.trim());
+    }
     let duration = bench_duration(Duration::from_secs(10));
     for backend in test_backends() {
         bench_backend(backend, duration);

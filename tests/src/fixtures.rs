@@ -62,6 +62,23 @@ impl ApiClient {
             .unwrap_or_else(|| panic!("GET {path}: no numeric total in {body}"))
     }
 
+    /// The `items` of a list endpoint (`path` may carry filters and paging).
+    ///
+    /// # Panics
+    /// When the list does not answer `200` with an `items` array.
+    pub fn items(&self, path: &str) -> Vec<Value> {
+        let body = self.get_ok(path);
+        body["items"]
+            .as_array()
+            .cloned()
+            .unwrap_or_else(|| panic!("GET {path}: no items array in {body}"))
+    }
+
+    /// The ids of the `items` of a list endpoint, in list order.
+    pub fn item_ids(&self, path: &str) -> Vec<String> {
+        self.items(path).iter().map(id_of).collect()
+    }
+
     /// How many activity rows `company` has.
     pub fn activity_total(&self, company: &str) -> i64 {
         self.total(&format!("/api/companies/{company}/activity"))

@@ -1,0 +1,239 @@
+//! Heartbeat ingestion through the core with the observability module enabled vs disabled, in
+//! one run on one server, and the module's hook-to-row latency.
+//!
+//! 4 concurrent clients post heartbeats (`tokensUsed`, `costCents`, `model`, `latencyMs`) to
+//! `POST /api/agents/{id}/heartbeat` on the real `paperclipai` binary. The module is switched
+//! on and off through the admin API in alternating phases (on, off, on, off, …), so both sides
+//! see the same warm server, database size and machine noise. Before each "off" phase the bench
+//! waits until the module has written a row for every heartbeat of the "on" phase, so its
+//! backlog never runs in an "off" phase.
+//!
+//! - Throughput ratio = heartbeats/s with the module ÷ heartbeats/s without (goal ≥ 0.95).
+//! - Hook-to-row latency = `ingested_at − recorded_at` of every metric row: from the core's
+//!   heartbeat timestamp (taken in the transaction that emits the hook) to the module's insert.
+//!
+//! Run: `scripts/build-modules.sh --release && cargo build --release -p paperclip-server &&
+//! cargo bench -p paperclip-e2e --bench observability_ingest` (SQLite; PostgreSQL too when
+//! `PAPERCLIP_TEST_DATABASE_URL` is set). `PAPERCLIP_BENCH_SECS` sets the total measured time
+//! per backend (default 24 s, in 6 phases).
+
+#[path = "../tests/observability_support/mod.rs"]
+mod observability_support;
+
+use observability_support::{options, TestDb};
+use paperclip_e2e::bench_support::{bench_duration, millis, LatencyStats};
+use paperclip_e2e::{json, server_binary, test_backends, TestBackend, TestServer, Value};
+use std::time::{Duration, Instant};
+
+const CLIENTS: usize = 4;
+const PHASES: u32 = 6;
+const WARM_UP: Duration = Duration::from_secs(1);
+
+fn main() {
+    println!("paperclipai binary: {}", server_binary().display());
+    let total = bench_duration(Duration::from_secs(24));
+    for backend in test_backends() {
+        bench_backend(backend, total / PHASES);
+    }
+}
+
+fn bench_backend(backend: TestBackend, phase: Duration) {
+    let name = backend.name();
+    let server = TestServer::start(backend, options(json!({})).env("PAPERCLIP_LOG", "warn"));
+    let view = server.get_ok("/api/admin/modules/observability");
+    assert_eq!(view["status"], "active", "module not active: {view}");
+    let company = server.create_company("Bench Corp");
+    let urls: Vec<String> = (0..CLIENTS)
+        .map(|i| {
+            let agent = server.create_agent(&company, json!({"name": format!("Agent {i}")}));
+            server.url(&format!("/api/agents/{agent}/heartbeat"))
+        })
+        .collect();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+
+    let warm = runtime.block_on(post_heartbeats(&urls, WARM_UP));
+    let mut recorded = warm.posted;
+    wait_for_rows(&server, recorded);
+
+    let (mut on, mut off) = (Phases::default(), Phases::default());
+    for i in 0..PHASES {
+        let enabled = i % 2 == 0;
+        if enabled {
+            admin(&server, "enable");
+        } else {
+            admin(&server, "disable");
+        }
+        let result = runtime.block_on(post_heartbeats(&urls, phase));
+        if enabled {
+            recorded += result.posted;
+            wait_for_rows(&server, recorded);
+            on.add(result);
+        } else {
+            off.add(result);
+        }
+    }
+    admin(&server, "enable");
+    let counters = server.get_ok("/api/admin/modules/observability")["counters"].clone();
+
+    let mut db = TestDb::open(&server);
+    let rows =
+        db.pairs("SELECT recorded_at AS a, ingested_at AS b FROM mod_observability_token_metrics");
+    assert_eq!(
+        rows.len(),
+        recorded,
+        "one row per heartbeat posted while enabled"
+    );
+    let mut lag = LatencyStats::new();
+    for (recorded_at, ingested_at) in rows {
+        lag.record(Duration::from_millis(
+            (ingested_at - recorded_at).max(0) as u64
+        ));
+    }
+
+    let (on_rate, off_rate) = (on.rate(), off.rate());
+    println!(
+        "observability_ingest [{name}] {CLIENTS} clients, {PHASES} phases of {:.1} s",
+        phase.as_secs_f64()
+    );
+    println!(
+        "  module enabled  : {on_rate:.0} heartbeats/s ({} posted, {} errors), p99 request {}",
+        on.posted,
+        on.errors,
+        millis(on.latency.percentile(99.0))
+    );
+    println!(
+        "  module disabled : {off_rate:.0} heartbeats/s ({} posted, {} errors), p99 request {}",
+        off.posted,
+        off.errors,
+        millis(off.latency.percentile(99.0))
+    );
+    println!(
+        "  throughput ratio: {:.3} (goal ≥ 0.95)",
+        on_rate / off_rate
+    );
+    println!(
+        "  hook-to-row     : p50 {}  p99 {}  max {}  ({} rows)",
+        millis(lag.percentile(50.0)),
+        millis(lag.percentile(99.0)),
+        millis(lag.max()),
+        lag.count()
+    );
+    println!(
+        "  module counters : hook calls {}, failures {}, timeouts {}, drops {}",
+        counters["hookCalls"],
+        counters["hookFailures"],
+        counters["hookTimeouts"],
+        counters["hookDrops"]
+    );
+}
+
+/// Switches the module on or off.
+fn admin(server: &TestServer, action: &str) {
+    let (status, body) = server.post(
+        &format!("/api/admin/modules/observability/{action}"),
+        &json!({}),
+    );
+    assert!(status.is_success(), "{action}: {body}");
+}
+
+/// Waits until the module has written `rows` metric rows (its hook queue is drained).
+fn wait_for_rows(server: &TestServer, rows: usize) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let summary = server.get_ok("/api/modules/observability/summary");
+        if summary["totals"]["heartbeats"].as_u64() == Some(rows as u64) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the module did not catch up to {rows} rows: {}",
+            summary["totals"]
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Heartbeats posted in one phase.
+#[derive(Default)]
+struct Phases {
+    posted: usize,
+    errors: usize,
+    elapsed: Duration,
+    latency: LatencyStats,
+}
+
+impl Phases {
+    fn add(&mut self, other: Phases) {
+        self.posted += other.posted;
+        self.errors += other.errors;
+        self.elapsed += other.elapsed;
+        self.latency.merge(other.latency);
+    }
+
+    fn rate(&self) -> f64 {
+        self.posted as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+/// One client per URL (agent), posting heartbeats back to back for `duration`.
+async fn post_heartbeats(urls: &[String], duration: Duration) -> Phases {
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    let deadline = started + duration;
+    let tasks = urls.iter().enumerate().map(|(worker, url)| {
+        let client = client.clone();
+        let url = url.clone();
+        async move {
+            let mut latency = LatencyStats::new();
+            let mut errors = 0;
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                n += 1;
+                let body: Value = json!({"meta": {
+                    "tokensUsed": 100 + n % 900,
+                    "costCents": 1,
+                    "model": if n % 2 == 0 { "gpt-4" } else { "claude" },
+                    "latencyMs": 50 + (n * 7 + worker as u64) % 500,
+                }});
+                let sent = Instant::now();
+                match client.post(&url).json(&body).send().await {
+                    Ok(response) if response.status() == reqwest::StatusCode::CREATED => {
+                        let _ = response.bytes().await;
+                        latency.record(sent.elapsed());
+                    }
+                    Ok(response) => {
+                        errors += 1;
+                        if errors <= 3 {
+                            let status = response.status();
+                            eprintln!(
+                                "error {status}: {}",
+                                response.text().await.unwrap_or_default()
+                            );
+                        }
+                    }
+                    Err(e) => {
+                        errors += 1;
+                        if errors <= 3 {
+                            eprintln!("request failed: {e}");
+                        }
+                    }
+                }
+            }
+            (latency, errors)
+        }
+    });
+    let outcomes = futures_util::future::join_all(tasks).await;
+    let mut phase = Phases {
+        elapsed: started.elapsed(),
+        ..Phases::default()
+    };
+    for (latency, errors) in outcomes {
+        phase.posted += latency.count();
+        phase.errors += errors;
+        phase.latency.merge(latency);
+    }
+    phase
+}
