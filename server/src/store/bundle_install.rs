@@ -1,0 +1,522 @@
+//! Installing a module from the store into the modules folder (`plugins-dist/`), in an order
+//! that writes nothing there until everything is known to be right:
+//!
+//! 1. the index entry (and its `requiresCore`, when given) is checked;
+//! 2. the bundle is downloaded into a temporary file outside the modules folder, hashed on the
+//!    way, and its SHA-256 compared with the index's;
+//! 3. the archive is read to the end without unpacking ([`inspect_bundle`]): every entry is
+//!    safe, the gzip checksum holds, the manifest validates, its id and version are the ones
+//!    the index promised, its `requires.core` accepts this core ([`crate::VERSION`]), and the
+//!    library for this platform is there;
+//! 4. it is unpacked into a hidden temporary folder inside the modules folder (same file
+//!    system, and skipped by discovery), checked again the way the host reads bundles, and
+//!    renamed to the module's folder. An installed version is first moved aside (hidden), then
+//!    removed once the new folder is in place; if the swap fails the old folder is put back.
+//!
+//! A running server sees the new bundle on its next rescan. A module whose library is loaded
+//! keeps running its old code until a restart (a library cannot be replaced in a running
+//! process); the host reports it as `restartRequired`.
+
+use super::bundle_target::with_host_target;
+use super::bundle_unpack::{inspect_bundle, unpack_bundle};
+use super::install_progress::{begin, InstallGuard, InstallProgress, InstallStage};
+use super::store_error::StoreError;
+use super::store_index::{is_sha256, BundleRef, LoadedIndex};
+use super::store_location::{too_large, StoreLocation};
+use crate::module_host::discovery::{discover, Bundle};
+use crate::module_host::manifest::Manifest;
+use semver::Version;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Largest bundle download accepted.
+pub const MAX_BUNDLE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// What an install did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Installed {
+    /// The module.
+    pub module_id: String,
+    /// The version now on disk.
+    pub version: String,
+    /// The version it replaced, if any was installed.
+    pub previous_version: Option<String>,
+    /// The module's folder.
+    pub folder: PathBuf,
+    /// SHA-256 of the bundle.
+    pub sha256: String,
+    /// Size of the bundle in bytes.
+    pub bytes: u64,
+}
+
+/// This core's version, against which `requires.core` ranges are checked.
+pub fn core_version() -> Version {
+    Version::parse(crate::VERSION).expect("the crate version is semver")
+}
+
+/// Installs module `module_id` of the index into `modules_dir`. `observer` sees the progress
+/// (download bytes, then the stages).
+pub fn install_module(
+    loaded: &LoadedIndex,
+    module_id: &str,
+    modules_dir: &Path,
+    observer: &mut dyn FnMut(&InstallProgress),
+) -> Result<Installed, StoreError> {
+    let entry = loaded.module(module_id)?;
+    let bundle = entry.bundle.as_ref().ok_or_else(|| StoreError::NoBundle {
+        id: entry.id.clone(),
+        repo: entry.repo.clone(),
+    })?;
+    let core = core_version();
+    if let Some(requires) = entry.requires_core.as_ref().filter(|r| !r.matches(&core)) {
+        return Err(StoreError::Incompatible {
+            id: entry.id.clone(),
+            version: entry.version.to_string(),
+            requires: requires.to_string(),
+            core: core.to_string(),
+        });
+    }
+    let guard = begin(modules_dir, &entry.id, &entry.version.to_string())?;
+    let archive_location = loaded.location.join(&with_host_target(&bundle.url))?;
+    let expected = expected_digest(&loaded.location, bundle)?;
+    let download = download(&archive_location, &guard, observer)?;
+    if download.sha256 != expected {
+        return Err(StoreError::Checksum {
+            location: archive_location.to_string(),
+            expected,
+            actual: download.sha256,
+        });
+    }
+
+    observer(&guard.update(|p| p.stage = InstallStage::Verifying));
+    let contents = inspect_bundle(download.file.path())?;
+    let manifest = &contents.manifest;
+    if manifest.id != entry.id {
+        return Err(StoreError::InvalidBundle(format!(
+            "the store index lists it as module `{}`, but its manifest says `{}`",
+            entry.id, manifest.id
+        )));
+    }
+    if manifest.version != entry.version {
+        return Err(StoreError::InvalidBundle(format!(
+            "the store index lists `{}` {}, but the bundle holds version {}",
+            entry.id, entry.version, manifest.version
+        )));
+    }
+    check_core(manifest, &core)?;
+
+    observer(&guard.update(|p| p.stage = InstallStage::Unpacking));
+    let (folder, previous) = place_bundle(download.file.path(), manifest, modules_dir)?;
+    Ok(Installed {
+        module_id: manifest.id.clone(),
+        version: manifest.version.to_string(),
+        previous_version: previous.map(|v| v.to_string()),
+        folder,
+        sha256: download.sha256,
+        bytes: download.bytes,
+    })
+}
+
+/// Refuses a manifest whose `requires.core` does not accept `core`.
+fn check_core(manifest: &Manifest, core: &Version) -> Result<(), StoreError> {
+    if manifest.accepts_core(core) {
+        return Ok(());
+    }
+    Err(StoreError::Incompatible {
+        id: manifest.id.clone(),
+        version: manifest.version.to_string(),
+        requires: manifest
+            .requires
+            .core
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        core: core.to_string(),
+    })
+}
+
+/// The digest the index vouches for: inline, or the first word of the checksum file it names.
+fn expected_digest(index: &StoreLocation, bundle: &BundleRef) -> Result<String, StoreError> {
+    if let Some(digest) = &bundle.sha256 {
+        return Ok(digest.to_ascii_lowercase());
+    }
+    let reference = bundle
+        .sha256_url
+        .as_deref()
+        .expect("a validated index gives sha256 or sha256Url");
+    let location = index.join(&with_host_target(reference))?;
+    let text = location.read_all(4096)?;
+    let digest = String::from_utf8_lossy(&text)
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if !is_sha256(&digest) {
+        return Err(StoreError::fetch(
+            location,
+            "the checksum file does not start with a SHA-256 digest (64 hex digits)",
+        ));
+    }
+    Ok(digest)
+}
+
+/// A downloaded bundle in a temporary file (removed when dropped).
+struct Download {
+    file: tempfile::NamedTempFile,
+    sha256: String,
+    bytes: u64,
+}
+
+/// Streams the bundle into a temporary file outside the modules folder, hashing it.
+fn download(
+    location: &StoreLocation,
+    guard: &InstallGuard,
+    observer: &mut dyn FnMut(&InstallProgress),
+) -> Result<Download, StoreError> {
+    let (mut reader, total) = location.open()?;
+    if let Some(total) = total.filter(|t| *t > MAX_BUNDLE_BYTES) {
+        return Err(too_large(location, total, MAX_BUNDLE_BYTES));
+    }
+    observer(&guard.update(|p| p.total = total));
+    let mut file = tempfile::Builder::new()
+        .prefix("paperclip-bundle-")
+        .suffix(".tar.gz")
+        .tempfile()
+        .map_err(|e| StoreError::io("cannot create", std::env::temp_dir(), e))?;
+    let mut hasher = Sha256::new();
+    let mut received: u64 = 0;
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let n = match reader.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(StoreError::fetch(
+                    location,
+                    format!("the download broke off after {received} bytes: {e}"),
+                ))
+            }
+        };
+        received += n as u64;
+        if received > MAX_BUNDLE_BYTES {
+            return Err(too_large(location, received, MAX_BUNDLE_BYTES));
+        }
+        hasher.update(&buffer[..n]);
+        file.write_all(&buffer[..n])
+            .map_err(|e| StoreError::io("cannot write", file.path(), e))?;
+        observer(&guard.update(|p| p.received = received));
+    }
+    if let Some(total) = total.filter(|t| *t != received) {
+        return Err(StoreError::fetch(
+            location,
+            format!("the download ended after {received} of {total} bytes"),
+        ));
+    }
+    file.flush()
+        .map_err(|e| StoreError::io("cannot write", file.path(), e))?;
+    let sha256 = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(Download {
+        file,
+        sha256,
+        bytes: received,
+    })
+}
+
+/// Unpacks the (inspected) archive into the module's folder in `modules_dir`, replacing an
+/// installed version. Returns the folder and the replaced version.
+fn place_bundle(
+    archive: &Path,
+    manifest: &Manifest,
+    modules_dir: &Path,
+) -> Result<(PathBuf, Option<Version>), StoreError> {
+    let id = &manifest.id;
+    std::fs::create_dir_all(modules_dir)
+        .map_err(|e| StoreError::io("cannot create", modules_dir, e))?;
+    let installed =
+        discover(modules_dir).map_err(|e| StoreError::io("cannot read", modules_dir, e))?;
+    // The folder the host already knows the module by (build-modules.sh and tests may name it
+    // differently), so the host notices the change in place; else the module id.
+    let folder = match installed.iter().find(|b| b.id == *id) {
+        Some(bundle) => bundle.folder.clone(),
+        None => {
+            if let Some(holder) = installed.iter().find(|b| b.folder == *id) {
+                return Err(StoreError::FolderTaken {
+                    id: id.clone(),
+                    folder: holder.folder.clone(),
+                    holder: holder.id.clone(),
+                });
+            }
+            id.clone()
+        }
+    };
+    let dest = modules_dir.join(&folder);
+    if dest.exists()
+        && !dest
+            .join(crate::module_host::manifest::MANIFEST_FILE)
+            .is_file()
+    {
+        return Err(StoreError::io(
+            "refusing to replace",
+            &dest,
+            std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "the folder exists but holds no module bundle",
+            ),
+        ));
+    }
+    let previous = installed
+        .iter()
+        .find(|b| b.folder == folder)
+        .and_then(|b| b.manifest.as_ref().ok())
+        .map(|m| m.version.clone());
+
+    // Hidden (leading '.') so a rescan during the install never sees a half-unpacked bundle.
+    let staging = tempfile::Builder::new()
+        .prefix(&format!(".install-{id}-"))
+        .tempdir_in(modules_dir)
+        .map_err(|e| StoreError::io("cannot create a folder in", modules_dir, e))?;
+    unpack_bundle(archive, staging.path())?;
+    let unpacked = Bundle::read(staging.path());
+    let unpacked_manifest = unpacked
+        .manifest
+        .as_ref()
+        .map_err(|e| StoreError::InvalidBundle(e.to_string()))?;
+    if unpacked_manifest != manifest || !unpacked.library_path(unpacked_manifest).is_file() {
+        return Err(StoreError::InvalidBundle(
+            "the unpacked bundle differs from the inspected archive".to_string(),
+        ));
+    }
+
+    if !dest.exists() {
+        std::fs::rename(staging.path(), &dest)
+            .map_err(|e| StoreError::io("cannot move the bundle into", &dest, e))?;
+        let _ = staging.keep();
+        return Ok((dest, previous));
+    }
+    let aside = modules_dir.join(format!(
+        ".replaced-{folder}-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::rename(&dest, &aside)
+        .map_err(|e| StoreError::io("cannot move the installed version aside:", &dest, e))?;
+    if let Err(e) = std::fs::rename(staging.path(), &dest) {
+        // Put the installed version back; the new one is removed with the staging folder.
+        if let Err(back) = std::fs::rename(&aside, &dest) {
+            tracing::error!(from = %aside.display(), to = %dest.display(), error = %back, "cannot restore the installed module folder");
+        }
+        return Err(StoreError::io("cannot move the bundle into", &dest, e));
+    }
+    let _ = staging.keep();
+    if let Err(e) = std::fs::remove_dir_all(&aside) {
+        tracing::warn!(folder = %aside.display(), error = %e, "cannot remove the replaced module version");
+    }
+    Ok((dest, previous))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::module_host::discovery::library_file_name;
+    use crate::store::bundle_pack::{pack_module, PackOptions};
+    use crate::store::store_index::parse_index;
+
+    /// A store folder with one packed module `m` and an index pointing at it.
+    struct Store {
+        dir: tempfile::TempDir,
+        sha256: String,
+        file_name: String,
+    }
+
+    fn store(version: &str, requires: &str) -> Store {
+        let dir = tempfile::tempdir().unwrap();
+        let module = dir.path().join("src");
+        std::fs::create_dir_all(&module).unwrap();
+        std::fs::write(
+            module.join("paperclip.module.json"),
+            format!(
+                r#"{{"id": "m", "name": "M", "version": "{version}", "library": "m", "requires": {{"core": "{requires}"}}}}"#
+            ),
+        )
+        .unwrap();
+        std::fs::write(module.join(library_file_name("m")), version).unwrap();
+        let packed = pack_module(
+            &module,
+            &PackOptions {
+                out_dir: dir.path().join("bundles"),
+                ..PackOptions::default()
+            },
+        )
+        .unwrap();
+        Store {
+            sha256: packed.sha256,
+            file_name: packed
+                .archive
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned(),
+            dir,
+        }
+    }
+
+    fn index(store: &Store, version: &str, bundle: &str) -> LoadedIndex {
+        let text = format!(
+            r#"{{"modules": [{{"id": "m", "name": "M", "version": "{version}", "bundle": {bundle}}}]}}"#
+        );
+        LoadedIndex {
+            location: StoreLocation::Path(store.dir.path().join("index.json")),
+            index: parse_index(text.as_bytes(), "index.json").unwrap(),
+        }
+    }
+
+    fn listing(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn installs_then_replaces_a_version() {
+        let modules = tempfile::tempdir().unwrap();
+        let v1 = store("1.0.0", ">=0.1.0");
+        let bundle = format!(
+            r#"{{"url": "bundles/m-1.0.0-{{target}}.tar.gz", "sha256": "{}"}}"#,
+            v1.sha256
+        );
+        let mut stages = Vec::new();
+        let installed = install_module(
+            &index(&v1, "1.0.0", &bundle),
+            "m",
+            modules.path(),
+            &mut |p| stages.push(p.stage),
+        )
+        .unwrap();
+        assert_eq!(installed.version, "1.0.0");
+        assert_eq!(installed.previous_version, None);
+        assert_eq!(installed.folder, modules.path().join("m"));
+        assert!(stages.contains(&InstallStage::Downloading));
+        assert_eq!(stages.last(), Some(&InstallStage::Unpacking));
+        assert_eq!(listing(modules.path()), vec!["m"]);
+
+        let v2 = store("2.0.0", "*");
+        let bundle = format!(
+            r#"{{"url": "bundles/{}", "sha256Url": "bundles/{}.sha256"}}"#,
+            v2.file_name, v2.file_name
+        );
+        let installed = install_module(
+            &index(&v2, "2.0.0", &bundle),
+            "m",
+            modules.path(),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(installed.previous_version.as_deref(), Some("1.0.0"));
+        assert_eq!(listing(modules.path()), vec!["m"], "nothing left aside");
+        assert_eq!(
+            std::fs::read_to_string(modules.path().join("m").join(library_file_name("m"))).unwrap(),
+            "2.0.0"
+        );
+    }
+
+    #[test]
+    fn refusals_write_nothing() {
+        let modules = tempfile::tempdir().unwrap();
+        let target = modules.path().join("plugins");
+        let v1 = store("1.0.0", ">=99.0.0");
+        let good = format!(
+            r#"{{"url": "bundles/{}", "sha256": "{}"}}"#,
+            v1.file_name, v1.sha256
+        );
+        let cases = [
+            (
+                index(&v1, "1.0.0", &good),
+                "requires Paperclip core >=99.0.0",
+            ),
+            (
+                index(
+                    &v1,
+                    "1.0.0",
+                    &format!(
+                        r#"{{"url": "bundles/{}", "sha256": "{}"}}"#,
+                        v1.file_name,
+                        "0".repeat(64)
+                    ),
+                ),
+                "sha256 mismatch",
+            ),
+            (
+                index(&v1, "1.0.1", &good),
+                "but the bundle holds version 1.0.0",
+            ),
+            (
+                index(
+                    &v1,
+                    "1.0.0",
+                    r#"{"url": "bundles/missing.tar.gz", "sha256Url": "bundles/missing.sha256"}"#,
+                ),
+                "cannot fetch",
+            ),
+        ];
+        for (loaded, expected) in cases {
+            let err = install_module(&loaded, "m", &target, &mut |_| {}).unwrap_err();
+            assert!(err.to_string().contains(expected), "{err}");
+            assert!(
+                !target.exists(),
+                "{expected}: the modules folder was created"
+            );
+        }
+        let early = LoadedIndex {
+            location: StoreLocation::Path(v1.dir.path().join("index.json")),
+            index: parse_index(
+                br#"{"modules": [{"id": "m", "name": "M", "version": "1.0.0", "requiresCore": "^9"}]}"#,
+                "i",
+            )
+            .unwrap(),
+        };
+        let err = install_module(&early, "m", &target, &mut |_| {}).unwrap_err();
+        assert!(matches!(err, StoreError::NoBundle { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_folder_holding_another_module_is_not_replaced() {
+        let modules = tempfile::tempdir().unwrap();
+        let other = modules.path().join("m");
+        std::fs::create_dir_all(&other).unwrap();
+        std::fs::write(
+            other.join("paperclip.module.json"),
+            r#"{"id": "other", "name": "O", "version": "1.0.0", "library": "o"}"#,
+        )
+        .unwrap();
+        let v1 = store("1.0.0", "*");
+        let good = format!(
+            r#"{{"url": "bundles/{}", "sha256": "{}"}}"#,
+            v1.file_name, v1.sha256
+        );
+        let err = install_module(
+            &index(&v1, "1.0.0", &good),
+            "m",
+            modules.path(),
+            &mut |_| {},
+        )
+        .unwrap_err();
+        assert!(matches!(err, StoreError::FolderTaken { .. }), "{err}");
+        assert_eq!(listing(modules.path()), vec!["m"]);
+        assert!(std::fs::read_to_string(other.join("paperclip.module.json"))
+            .unwrap()
+            .contains("other"));
+    }
+}

@@ -1,0 +1,422 @@
+//! `paperclipai module pack <dir>`: a built module → `<id>-<version>-<target>.tar.gz` plus
+//! `<archive>.sha256` (`<hex>  <file name>`, the `sha256sum` format).
+//!
+//! `<dir>` is either a laid-out bundle folder (`plugins-dist/<id>/`: manifest + library) or a
+//! module crate (manifest + `Cargo.toml`), whose library is looked up in the crate's cargo
+//! target folder (`release/` or `debug/`, whichever was built last; `cargo metadata` says where
+//! that folder is and what the library is called). The archive holds the manifest, the library
+//! under the manifest's `library` name, `migrations/` and `ui/` — the layout
+//! [`super::bundle_unpack`] expects. Entries are sorted and carry no time stamps or owners, so
+//! packing the same files twice gives the same bytes.
+
+use super::bundle_target::{host_target, is_valid_target, library_file_name_for};
+use super::bundle_unpack::inspect_bundle;
+use crate::module_host::discovery::sha256_hex;
+use crate::module_host::manifest::{parse_manifest, Manifest, MANIFEST_FILE};
+use anyhow::{bail, Context};
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Folders of a module that go into its bundle, besides the manifest and the library.
+pub const BUNDLE_FOLDERS: [&str; 2] = ["migrations", "ui"];
+
+/// Options of [`pack_module`].
+#[derive(Debug, Clone, Default)]
+pub struct PackOptions {
+    /// Folder to write the archive and checksum into (created if missing).
+    pub out_dir: PathBuf,
+    /// The built library to pack, instead of looking for it.
+    pub library: Option<PathBuf>,
+    /// Target triple of the library (default: this machine's).
+    pub target: Option<String>,
+}
+
+/// What [`pack_module`] wrote.
+#[derive(Debug, Clone)]
+pub struct Packed {
+    /// The `.tar.gz`.
+    pub archive: PathBuf,
+    /// The `.sha256` file beside it.
+    pub checksum_file: PathBuf,
+    /// SHA-256 of the archive, lowercase hex.
+    pub sha256: String,
+    /// Size of the archive in bytes.
+    pub bytes: u64,
+    /// The module's manifest.
+    pub manifest: Manifest,
+    /// The library file that was packed.
+    pub library: PathBuf,
+    /// The target triple in the file name.
+    pub target: String,
+}
+
+/// The archive file name of a module version for a target.
+pub fn bundle_file_name(id: &str, version: &semver::Version, target: &str) -> String {
+    format!("{id}-{version}-{target}.tar.gz")
+}
+
+/// Packs the module in `dir` (a bundle folder or a module crate).
+pub fn pack_module(dir: &Path, options: &PackOptions) -> anyhow::Result<Packed> {
+    let manifest_path = dir.join(MANIFEST_FILE);
+    let text = std::fs::read_to_string(&manifest_path).with_context(|| {
+        format!(
+            "cannot read {} (a module folder holds its manifest)",
+            manifest_path.display()
+        )
+    })?;
+    let manifest = parse_manifest(&text).with_context(|| format!("{}", manifest_path.display()))?;
+    let target = options.target.clone().unwrap_or_else(host_target);
+    if !is_valid_target(&target) {
+        bail!("--target {target:?} is not a target triple (letters, digits, '_', '-', '.')");
+    }
+    let library_name = library_file_name_for(&target, &manifest.library);
+    let library = match &options.library {
+        Some(path) => {
+            if !path.is_file() {
+                bail!("library {} not found", path.display());
+            }
+            path.clone()
+        }
+        None if dir.join(&library_name).is_file() => dir.join(&library_name),
+        None if dir.join("Cargo.toml").is_file() => built_library(dir)?,
+        None => bail!(
+            "{} holds neither the library {library_name} (a bundle folder) nor a Cargo.toml (a module crate); build the module first or pass --library",
+            dir.display()
+        ),
+    };
+
+    std::fs::create_dir_all(&options.out_dir)
+        .with_context(|| format!("cannot create {}", options.out_dir.display()))?;
+    let file_name = bundle_file_name(&manifest.id, &manifest.version, &target);
+    let archive = options.out_dir.join(&file_name);
+    // Written beside its destination and renamed into place: a failed pack leaves nothing.
+    let staging = tempfile::Builder::new()
+        .prefix(&format!(".{file_name}."))
+        .tempfile_in(&options.out_dir)
+        .with_context(|| format!("cannot create a file in {}", options.out_dir.display()))?;
+    write_archive(
+        staging.as_file(),
+        &manifest_path,
+        &library,
+        &library_name,
+        dir,
+    )?;
+    staging
+        .persist(&archive)
+        .with_context(|| format!("cannot write {}", archive.display()))?;
+    #[cfg(unix)]
+    {
+        // Temporary files are private (0600); a bundle is meant to be published.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&archive, std::fs::Permissions::from_mode(0o644))
+            .with_context(|| format!("cannot set the permissions of {}", archive.display()))?;
+    }
+
+    let bytes = std::fs::read(&archive)
+        .with_context(|| format!("cannot read back {}", archive.display()))?;
+    let sha256 = sha256_hex(&bytes);
+    let checksum_file = PathBuf::from(format!("{}.sha256", archive.display()));
+    std::fs::write(&checksum_file, format!("{sha256}  {file_name}\n"))
+        .with_context(|| format!("cannot write {}", checksum_file.display()))?;
+    if target == host_target() {
+        // The installer's own reading of the archive, so a bundle that packs also installs.
+        inspect_bundle(&archive).with_context(|| {
+            format!(
+                "the packed archive {} does not read back",
+                archive.display()
+            )
+        })?;
+    }
+    Ok(Packed {
+        archive,
+        checksum_file,
+        sha256,
+        bytes: bytes.len() as u64,
+        manifest,
+        library,
+        target,
+    })
+}
+
+/// Writes the bundle: manifest, library, then the bundle folders, in name order.
+fn write_archive(
+    file: &std::fs::File,
+    manifest: &Path,
+    library: &Path,
+    library_name: &str,
+    dir: &Path,
+) -> anyhow::Result<()> {
+    let mut builder = tar::Builder::new(GzEncoder::new(file, Compression::best()));
+    append_file(&mut builder, manifest, MANIFEST_FILE, 0o644)?;
+    append_file(&mut builder, library, library_name, 0o755)?;
+    for folder in BUNDLE_FOLDERS {
+        let source = dir.join(folder);
+        if source.is_dir() {
+            append_tree(&mut builder, &source, folder)?;
+        }
+    }
+    let mut gz = builder.into_inner().context("cannot finish the archive")?;
+    gz.flush().context("cannot write the archive")?;
+    gz.finish().context("cannot finish the archive")?;
+    Ok(())
+}
+
+fn header(kind: tar::EntryType, mode: u32, size: u64) -> tar::Header {
+    let mut header = tar::Header::new_gnu();
+    header.set_entry_type(kind);
+    header.set_mode(mode);
+    header.set_size(size);
+    header.set_mtime(0);
+    header.set_uid(0);
+    header.set_gid(0);
+    header
+}
+
+fn append_file<W: Write>(
+    builder: &mut tar::Builder<W>,
+    source: &Path,
+    name: &str,
+    mode: u32,
+) -> anyhow::Result<()> {
+    let bytes =
+        std::fs::read(source).with_context(|| format!("cannot read {}", source.display()))?;
+    let mut header = header(tar::EntryType::Regular, mode, bytes.len() as u64);
+    builder
+        .append_data(&mut header, name, bytes.as_slice())
+        .with_context(|| format!("cannot add {name} to the archive"))
+}
+
+/// Adds the folder `source` as `name/`, its content sorted by name; links are followed (their
+/// content is packed), other special files are refused.
+fn append_tree<W: Write>(
+    builder: &mut tar::Builder<W>,
+    source: &Path,
+    name: &str,
+) -> anyhow::Result<()> {
+    let mut dir_header = header(tar::EntryType::Directory, 0o755, 0);
+    builder
+        .append_data(&mut dir_header, format!("{name}/"), std::io::empty())
+        .with_context(|| format!("cannot add {name}/ to the archive"))?;
+    let mut children: Vec<(String, PathBuf)> = std::fs::read_dir(source)
+        .with_context(|| format!("cannot read {}", source.display()))?
+        .map(|entry| {
+            let entry = entry.with_context(|| format!("cannot read {}", source.display()))?;
+            let child = entry.file_name().into_string().map_err(|raw| {
+                anyhow::anyhow!(
+                    "{}: file names in a bundle must be UTF-8",
+                    source.join(raw).display()
+                )
+            })?;
+            Ok((child, entry.path()))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    children.sort();
+    for (child, path) in children {
+        let inner = format!("{name}/{child}");
+        let meta =
+            std::fs::metadata(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        if meta.is_dir() {
+            append_tree(builder, &path, &inner)?;
+        } else if meta.is_file() {
+            append_file(builder, &path, &inner, 0o644)?;
+        } else {
+            bail!("{} is not a file or folder", path.display());
+        }
+    }
+    Ok(())
+}
+
+/// The library cargo built for the module crate in `dir`: the newer of `release/` and
+/// `debug/` in its target folder.
+fn built_library(dir: &Path) -> anyhow::Result<PathBuf> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let manifest = dir.join("Cargo.toml");
+    let output = Command::new(&cargo)
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--manifest-path",
+        ])
+        .arg(&manifest)
+        .output()
+        .with_context(|| {
+            format!(
+                "cannot run `cargo metadata` to find the built library of {} (pass --library)",
+                dir.display()
+            )
+        })?;
+    if !output.status.success() {
+        bail!(
+            "`cargo metadata` failed for {}: {}",
+            manifest.display(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .context("`cargo metadata` printed something that is not JSON")?;
+    let (lib_name, target_dir) = cdylib_of(&metadata, &manifest)?;
+    let file = library_file_name_for(&host_target(), &lib_name);
+    let candidates = [
+        target_dir.join("release").join(&file),
+        target_dir.join("debug").join(&file),
+    ];
+    candidates
+        .iter()
+        .filter_map(|path| {
+            let modified = std::fs::metadata(path).ok()?.modified().ok()?;
+            Some((modified, path.clone()))
+        })
+        .max()
+        .map(|(_, path)| path)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "the module's library is not built: neither {} nor {} exists; run `cargo build --release` in {} first",
+                candidates[0].display(),
+                candidates[1].display(),
+                dir.display()
+            )
+        })
+}
+
+/// The cdylib target name (as a file base name) of the package at `manifest`, and the target
+/// folder, from `cargo metadata` output.
+fn cdylib_of(metadata: &serde_json::Value, manifest: &Path) -> anyhow::Result<(String, PathBuf)> {
+    let wanted = std::fs::canonicalize(manifest).unwrap_or_else(|_| manifest.to_path_buf());
+    let target_dir = metadata["target_directory"]
+        .as_str()
+        .map(PathBuf::from)
+        .context("`cargo metadata` names no target_directory")?;
+    let packages = metadata["packages"].as_array().cloned().unwrap_or_default();
+    let package = packages
+        .iter()
+        .find(|p| {
+            p["manifest_path"]
+                .as_str()
+                .map(|m| std::fs::canonicalize(m).unwrap_or_else(|_| PathBuf::from(m)))
+                == Some(wanted.clone())
+        })
+        .with_context(|| {
+            format!(
+                "`cargo metadata` does not list the package of {}",
+                manifest.display()
+            )
+        })?;
+    let name = package["targets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|t| {
+            t["kind"]
+                .as_array()
+                .is_some_and(|kinds| kinds.iter().any(|k| k == "cdylib"))
+        })
+        .and_then(|t| t["name"].as_str())
+        .with_context(|| {
+            format!(
+                "{} declares no cdylib library (a module needs `[lib] crate-type = [\"cdylib\"]`)",
+                manifest.display()
+            )
+        })?;
+    Ok((name.replace('-', "_"), target_dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::module_host::discovery::library_file_name;
+    use crate::store::bundle_unpack::unpack_bundle;
+
+    fn bundle_dir() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(MANIFEST_FILE),
+            r#"{"id": "packed", "name": "P", "version": "1.2.3", "library": "packed"}"#,
+        )
+        .unwrap();
+        std::fs::write(dir.path().join(library_file_name("packed")), b"\x7fELF lib").unwrap();
+        let up = dir.path().join("migrations/sqlite/2026-01-01-000000_init");
+        std::fs::create_dir_all(&up).unwrap();
+        std::fs::write(up.join("up.sql"), "CREATE TABLE mod_packed_x (id TEXT);").unwrap();
+        std::fs::create_dir_all(dir.path().join("ui")).unwrap();
+        std::fs::write(dir.path().join("ui/index.js"), "export default {};").unwrap();
+        // Not part of a bundle: left out.
+        std::fs::write(dir.path().join("notes.txt"), "scratch").unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_bundle_folder_packs_reproducibly_and_unpacks_the_same() {
+        let dir = bundle_dir();
+        let out = tempfile::tempdir().unwrap();
+        let options = PackOptions {
+            out_dir: out.path().to_path_buf(),
+            ..PackOptions::default()
+        };
+        let packed = pack_module(dir.path(), &options).unwrap();
+        let name = format!("packed-1.2.3-{}.tar.gz", host_target());
+        assert_eq!(packed.archive, out.path().join(&name));
+        assert_eq!(
+            std::fs::read_to_string(&packed.checksum_file).unwrap(),
+            format!("{}  {name}\n", packed.sha256)
+        );
+        let again = pack_module(dir.path(), &options).unwrap();
+        assert_eq!(again.sha256, packed.sha256, "same files, same bytes");
+
+        let unpacked = tempfile::tempdir().unwrap();
+        unpack_bundle(&packed.archive, unpacked.path()).unwrap();
+        for file in [
+            MANIFEST_FILE,
+            "migrations/sqlite/2026-01-01-000000_init/up.sql",
+            "ui/index.js",
+        ] {
+            assert_eq!(
+                std::fs::read(unpacked.path().join(file)).unwrap(),
+                std::fs::read(dir.path().join(file)).unwrap(),
+                "{file}"
+            );
+        }
+        assert!(unpacked.path().join(library_file_name("packed")).is_file());
+        assert!(!unpacked.path().join("notes.txt").exists());
+    }
+
+    #[test]
+    fn missing_pieces_are_named() {
+        let dir = bundle_dir();
+        std::fs::remove_file(dir.path().join(library_file_name("packed"))).unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let options = PackOptions {
+            out_dir: out.path().to_path_buf(),
+            ..PackOptions::default()
+        };
+        let err = pack_module(dir.path(), &options).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("neither the library"),
+            "{err:#}"
+        );
+        assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+
+        std::fs::write(dir.path().join(MANIFEST_FILE), r#"{"id": "X"}"#).unwrap();
+        let err = pack_module(dir.path(), &options).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("invalid paperclip.module.json"),
+            "{err:#}"
+        );
+
+        let options = PackOptions {
+            target: Some("../evil".into()),
+            ..options
+        };
+        std::fs::write(
+            dir.path().join(MANIFEST_FILE),
+            r#"{"id": "p", "name": "P", "version": "1.0.0", "library": "p"}"#,
+        )
+        .unwrap();
+        let err = pack_module(dir.path(), &options).unwrap_err();
+        assert!(err.to_string().contains("not a target triple"), "{err}");
+    }
+}
