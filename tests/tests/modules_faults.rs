@@ -242,7 +242,13 @@ fn sql_on_another_modules_tables_or_the_hosts_is_refused_at_run_time() {
         wait_for_status(&server, "fault-foreign-write", "active");
         let company = server.create_company("Foreign Corp");
         let agent = server.create_agent(&company, json!({"name": "Keep My Name"}));
-        let before = kitchen_events(&server, "agent:created").len();
+        let before = wait_for("the kitchen sink to record the agent", || {
+            let events = kitchen_events(&server, "agent:created");
+            events
+                .iter()
+                .any(|e| e["agent"]["id"] == agent.as_str())
+                .then_some(events.len())
+        });
 
         let refused = |method: &str, path: &str, body: Value, table: &str| {
             let (status, answer) = match method {
