@@ -285,3 +285,79 @@ fn db_migrate_applies_module_migrations_once() {
         assert_eq!(fresh_conn.applied_migrations("tiny").len(), 1);
     });
 }
+
+#[test]
+fn the_module_cli_talks_to_the_running_server_or_to_the_database_when_it_is_down() {
+    each_backend(|backend| {
+        let mut server = start(backend);
+        let base = server.base_url().to_string();
+        let config = server.config_path().to_string_lossy().into_owned();
+        let data_dir = server.data_dir().to_string_lossy().into_owned();
+        let database_url = server.database_url().map(str::to_string);
+        let cli = |args: &[&str]| {
+            let mut all: Vec<&str> = args.to_vec();
+            all.extend([
+                "--server",
+                &base,
+                "--config",
+                &config,
+                "--data-dir",
+                &data_dir,
+            ]);
+            let mut env: Vec<(&str, &str)> = Vec::new();
+            if let Some(url) = &database_url {
+                env.push(("DATABASE_URL", url));
+            }
+            run_cli_with(&all, &env, None)
+        };
+
+        // Running server: list, disable and enable go through the admin API.
+        let out = cli(&["module", "list", "--json"]);
+        assert!(out.success(), "{out:?}");
+        let listed: Value = serde_json::from_str(&out.stdout).expect("module list --json is JSON");
+        let kitchen = listed
+            .as_array()
+            .and_then(|all| all.iter().find(|m| m["id"] == KITCHEN_SINK))
+            .unwrap_or_else(|| panic!("kitchen-sink listed: {listed}"));
+        assert_eq!(kitchen["status"], "active", "{kitchen}");
+        let out = cli(&["module", "list"]);
+        assert!(out.success(), "{out:?}");
+        assert!(
+            out.stdout
+                .lines()
+                .any(|l| l.contains(KITCHEN_SINK) && l.contains("active")),
+            "{}",
+            out.stdout
+        );
+
+        let out = cli(&["module", "disable", KITCHEN_SINK]);
+        assert!(out.success(), "{out:?}");
+        assert_eq!(module(&server, KITCHEN_SINK)["status"], "disabled");
+        let (status, _) = server.get("/api/modules/kitchen-sink/whoami");
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let out = cli(&["module", "enable", KITCHEN_SINK]);
+        assert!(out.success(), "{out:?}");
+        wait_for_status(&server, KITCHEN_SINK, "active");
+        let out = cli(&["module", "disable", "no-such-module"]);
+        assert!(!out.success(), "an unknown module is an error: {out:?}");
+
+        // Server down: the CLI saves the state in the database; the next start applies it.
+        server.stop();
+        let out = cli(&["module", "disable", "tiny"]);
+        assert!(out.success(), "{out:?}");
+        assert!(out.stderr.contains("no server answers"), "{out:?}");
+        let out = cli(&["module", "list", "--json"]);
+        assert!(out.success(), "{out:?}");
+        let listed: Value = serde_json::from_str(&out.stdout).expect("JSON");
+        let tiny = listed
+            .as_array()
+            .and_then(|all| all.iter().find(|m| m["id"] == "tiny"))
+            .unwrap_or_else(|| panic!("tiny listed offline: {listed}"));
+        assert_eq!(tiny["enabled"], false, "{tiny}");
+        server.restart();
+        wait_for_status(&server, "tiny", "disabled");
+        let (status, _) = server.get("/api/modules/tiny/ping");
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_server_and_kitchen_sink_work(&server);
+    });
+}
