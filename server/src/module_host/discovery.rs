@@ -100,9 +100,24 @@ pub fn library_file_name(base: &str) -> String {
     }
 }
 
-/// SHA-256 of a file, hex; used to notice a library replaced on disk.
-pub fn file_digest(path: &Path) -> std::io::Result<String> {
-    Ok(sha256_hex(std::fs::read(path)?))
+/// A cheap identity of a file's current content: size, modification time and (on Unix) device
+/// and inode. Used to notice a library replaced on disk without reading it (a bundle is
+/// replaced by writing new files, which changes at least one of them).
+pub fn file_fingerprint(path: &Path) -> std::io::Result<String> {
+    let metadata = std::fs::metadata(path)?;
+    let modified = metadata
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    #[cfg(unix)]
+    let identity = {
+        use std::os::unix::fs::MetadataExt;
+        format!("{}:{}", metadata.dev(), metadata.ino())
+    };
+    #[cfg(not(unix))]
+    let identity = String::new();
+    Ok(format!("{}:{modified}:{identity}", metadata.len()))
 }
 
 /// SHA-256 of bytes, lowercase hex.
@@ -179,6 +194,19 @@ mod tests {
     fn a_missing_modules_dir_holds_no_bundles() {
         let root = tempfile::tempdir().unwrap();
         assert!(discover(&root.path().join("absent")).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_rewritten_file_gets_a_new_fingerprint() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("libx.so");
+        std::fs::write(&path, b"one").unwrap();
+        let first = file_fingerprint(&path).unwrap();
+        assert_eq!(file_fingerprint(&path).unwrap(), first);
+        let replacement = root.path().join("libx.so.new");
+        std::fs::write(&replacement, b"two").unwrap();
+        std::fs::rename(&replacement, &path).unwrap();
+        assert_ne!(file_fingerprint(&path).unwrap(), first);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! it again returns the first outcome. A file replaced on disk after it was opened is only
 //! picked up by a restart; [`LibraryCache::changed_on_disk`] tells the host so.
 
-use super::discovery::file_digest;
+use super::discovery::file_fingerprint;
 use super::module_status::{ModuleStatus, StatusReason};
 use module_sdk::abi::{load_module_root, LoadError, ModuleRoot_Ref};
 use parking_lot::Mutex;
@@ -32,8 +32,8 @@ impl LoadedLibrary {
 
 /// One library path the process has opened, and the result.
 struct Opened {
-    /// SHA-256 of the file when it was opened.
-    digest: String,
+    /// Fingerprint of the file when it was opened.
+    fingerprint: String,
     outcome: Result<LoadedLibrary, StatusReason>,
 }
 
@@ -53,8 +53,8 @@ impl LibraryCache {
     /// module's status: `failed` when the file is missing or cannot be opened or initialized,
     /// `incompatible` when it is not a Paperclip module or its ABI does not fit.
     pub fn load(&self, path: &Path) -> Result<LoadedLibrary, StatusReason> {
-        let digest = match file_digest(path) {
-            Ok(digest) => digest,
+        let fingerprint = match file_fingerprint(path) {
+            Ok(fingerprint) => fingerprint,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(StatusReason::new(
                     ModuleStatus::Failed,
@@ -73,7 +73,7 @@ impl LibraryCache {
         };
         let mut opened = self.opened.lock();
         if let Some(previous) = opened.get(path) {
-            if previous.digest != digest {
+            if previous.fingerprint != fingerprint {
                 return Err(StatusReason::new(
                     ModuleStatus::Failed,
                     format!(
@@ -90,7 +90,7 @@ impl LibraryCache {
             opened.insert(
                 path.to_path_buf(),
                 Opened {
-                    digest,
+                    fingerprint,
                     outcome: outcome.clone(),
                 },
             );
@@ -103,8 +103,8 @@ impl LibraryCache {
     pub fn changed_on_disk(&self, path: &Path) -> bool {
         let opened = self.opened.lock();
         match opened.get(path) {
-            Some(previous) => match file_digest(path) {
-                Ok(digest) => digest != previous.digest,
+            Some(previous) => match file_fingerprint(path) {
+                Ok(fingerprint) => fingerprint != previous.fingerprint,
                 Err(_) => true,
             },
             None => false,
