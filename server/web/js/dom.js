@@ -30,6 +30,12 @@ export function append(el, children) {
   return el;
 }
 
+/** Replaces `el`'s children (null/false skipped, like `h`). */
+export function replace(el, ...children) {
+  el.replaceChildren();
+  return append(el, children);
+}
+
 /** A `<select>` with `options` ([value, label] pairs) and `selected` chosen. */
 export function select(props, options, selected) {
   const el = h("select", props);

@@ -12,7 +12,7 @@ export default async function modulePage(ctx) {
   const slot = h("div", { class: "module-page-slot", dataset: { module: id } });
   ctx.root.append(slot);
   let mounted = null;
-  let key = null;
+  let key; // undefined until the first sync, so "not running" (null) is rendered too
 
   const sync = () => {
     const module = runningModule(id);

@@ -4,7 +4,7 @@
 
 import { api } from "../api.js";
 import { badge, pageHead } from "../components.js";
-import { errorBox, h } from "../dom.js";
+import { errorBox, h, replace } from "../dom.js";
 import { count, label } from "../format.js";
 import { configForm } from "../config_form.js";
 import { allModules, onRefresh, refreshModules } from "../module_registry.js";
@@ -118,11 +118,12 @@ function moduleCard(initial) {
   };
 
   const update = (module) => {
-    element.querySelector(".module-status").replaceChildren(badge(module.status), module.configPending ? h("span", { class: "badge s-paused", title: APPLY_NOTE }, "config pending") : null, module.restartRequired ? h("span", { class: "badge s-paused" }, "restart required") : null);
+    replace(element.querySelector(".module-status"), badge(module.status), module.configPending ? h("span", { class: "badge s-paused", title: APPLY_NOTE }, "config pending") : null, module.restartRequired ? h("span", { class: "badge s-paused" }, "restart required") : null);
     const c = module.counters || {};
     const running = module.status === "active" || module.status === "degraded";
     const canEnable = !module.enabled || !running;
-    live.replaceChildren(
+    replace(
+      live,
       module.reason ? h("div", { class: running ? "notice" : "error-box", dataset: { reason: "" } }, module.reason) : null,
       h(
         "dl",
