@@ -57,6 +57,33 @@ fn disable_stops_recording_and_enable_resumes_it_keeping_the_data() {
         heartbeat(&server, &agent, json!({"tokensUsed": 30}));
         let summary = wait_for_heartbeats(&server, 2);
         assert_eq!(summary["totals"]["tokens"], 40);
+
+        // Rows are written in batches; a disable right after a heartbeat still keeps its row
+        // (the module writes what is queued when it shuts down).
+        heartbeat(&server, &agent, json!({"tokensUsed": 5}));
+        admin(&server, "disable");
+        wait_for("the queued row", Duration::from_secs(5), || {
+            (db.count("mod_observability_token_metrics", "tokens_used = 5") == 1).then_some(())
+        });
+        admin(&server, "enable");
+
+        // A row of an agent deleted before its batch is written does not cost the others theirs.
+        let doomed = server.create_agent(&company, json!({}));
+        heartbeat(&server, &doomed, json!({"tokensUsed": 7}));
+        heartbeat(&server, &agent, json!({"tokensUsed": 11}));
+        let (status, body) = server.delete(&format!("/api/agents/{doomed}"));
+        assert!(status.is_success(), "{body}");
+        wait_for("the surviving agent's row", Duration::from_secs(5), || {
+            (db.count("mod_observability_token_metrics", "tokens_used = 11") == 1).then_some(())
+        });
+        assert_eq!(
+            db.count(
+                "mod_observability_token_metrics",
+                &format!("agent_id = '{doomed}'")
+            ),
+            0
+        );
+        assert_eq!(module_view(&server)["status"], "active");
     });
 }
 

@@ -1,10 +1,13 @@
 //! Hook handlers: what the module records when the core emits an event.
 //!
 //! Hooks arrive after the core's commit, on the host's worker thread for this module, and never
-//! hold up the request that caused them. Each handler is a plain function with the signature
-//! `Registrar::on` expects; the payload type (`AgentHeartbeat`, …) selects the hook.
+//! hold up the request that caused them — but a handler slower than the rate of events makes
+//! the host drop events, so the frequent ones (heartbeats, spend) only queue a row in memory.
+//! Each handler is a plain function with the signature `Registrar::on` expects; the payload
+//! type (`AgentHeartbeat`, …) selects the hook.
 
 use crate::clock;
+use crate::ingest_buffer::{MetricRow, SpendRow};
 use crate::Observability;
 use module_sdk::{
     params, AgentCreated, AgentHeartbeat, BudgetSpendRecorded, BudgetThresholdCrossed, Error,
@@ -14,93 +17,53 @@ use module_sdk::{
 /// The model recorded when a heartbeat names none.
 pub const UNKNOWN_MODEL: &str = "unknown";
 
-/// `agent:heartbeat`: a heartbeat that reports `tokensUsed` becomes one metrics row and is added
-/// to the running totals, in one transaction so the two never disagree. Heartbeats without
-/// `tokensUsed` report no usage and are skipped.
+/// `agent:heartbeat`: a heartbeat that reports `tokensUsed` becomes one metrics row (and counts
+/// toward the running totals). Heartbeats without `tokensUsed` report no usage and are skipped.
+/// The row is queued in the [`crate::ingest_buffer`] and written with the next batch.
 pub fn on_heartbeat(m: &Observability, ctx: &ModuleContext, beat: AgentHeartbeat) -> Result<()> {
     let Some(tokens) = beat.meta.tokens_used else {
         return Ok(());
     };
-    let tokens = i64::try_from(tokens)
-        .map_err(|_| Error::bad_request(format!("tokensUsed {tokens} is out of range")))?;
-    let company_id = m.agents.company_of(ctx, &beat.agent_id)?;
-    let recorded_at = clock::parse_rfc3339(&beat.timestamp)?;
-    let cost_cents = beat.meta.cost_cents.unwrap_or(0);
-    let model = match beat.meta.model {
-        Some(model) if !model.trim().is_empty() => model,
-        _ => UNKNOWN_MODEL.to_owned(),
+    let row = MetricRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        company_id: m.agents.company_of(ctx, &beat.agent_id)?,
+        tokens_used: i64::try_from(tokens)
+            .map_err(|_| Error::bad_request(format!("tokensUsed {tokens} is out of range")))?,
+        cost_cents: beat.meta.cost_cents.unwrap_or(0),
+        model: match beat.meta.model {
+            Some(model) if !model.trim().is_empty() => model,
+            _ => UNKNOWN_MODEL.to_owned(),
+        },
+        latency_ms: beat
+            .meta
+            .latency_ms
+            .map(|ms| i64::try_from(ms).unwrap_or(i64::MAX)),
+        recorded_at: clock::parse_rfc3339(&beat.timestamp)?,
+        agent_id: beat.agent_id,
     };
-    let latency_ms = beat
-        .meta
-        .latency_ms
-        .map(|ms| i64::try_from(ms).unwrap_or(i64::MAX));
-
-    ctx.db().transaction(|tx| {
-        tx.execute(
-            "INSERT INTO mod_observability_token_metrics \
-             (id, agent_id, company_id, tokens_used, cost_cents, model, latency_ms, recorded_at, ingested_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            &params![
-                uuid::Uuid::new_v4().to_string(),
-                beat.agent_id,
-                company_id,
-                tokens,
-                cost_cents,
-                model,
-                latency_ms,
-                recorded_at,
-                clock::now_ms(),
-            ],
-        )?;
-        // `ON CONFLICT … DO UPDATE` (an upsert) reads the same on SQLite and PostgreSQL;
-        // `excluded` is the row that was about to be inserted.
-        tx.execute(
-            "INSERT INTO mod_observability_usage_totals \
-             (agent_id, model, tokens_total, cost_cents_total, heartbeats_total, latency_ms_sum, latency_count) \
-             VALUES ($1, $2, $3, $4, 1, $5, $6) \
-             ON CONFLICT (agent_id, model) DO UPDATE SET \
-             tokens_total = mod_observability_usage_totals.tokens_total + excluded.tokens_total, \
-             cost_cents_total = mod_observability_usage_totals.cost_cents_total + excluded.cost_cents_total, \
-             heartbeats_total = mod_observability_usage_totals.heartbeats_total + 1, \
-             latency_ms_sum = mod_observability_usage_totals.latency_ms_sum + excluded.latency_ms_sum, \
-             latency_count = mod_observability_usage_totals.latency_count + excluded.latency_count",
-            &params![
-                beat.agent_id,
-                model,
-                tokens,
-                cost_cents,
-                latency_ms.unwrap_or(0),
-                i64::from(latency_ms.is_some()),
-            ],
-        )?;
-        Ok(())
-    })
+    m.buffer.push_metric(ctx, row)
 }
 
-/// `budget:spend_recorded`: every spend, whatever its source, for the burn rate.
+/// `budget:spend_recorded`: every spend, whatever its source, for the burn rate. Queued like
+/// heartbeats: each heartbeat with a cost brings one of these.
 pub fn on_spend_recorded(
     m: &Observability,
     ctx: &ModuleContext,
     spend: BudgetSpendRecorded,
 ) -> Result<()> {
-    let company_id = m.agents.company_of(ctx, &spend.agent_id)?;
-    ctx.db().execute(
-        "INSERT INTO mod_observability_spend_events \
-         (id, agent_id, company_id, amount_cents, total_cents, recorded_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-        &params![
-            uuid::Uuid::new_v4().to_string(),
-            spend.agent_id,
-            company_id,
-            spend.amount,
-            spend.total,
-            clock::now_ms(),
-        ],
-    )?;
-    Ok(())
+    let row = SpendRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        company_id: m.agents.company_of(ctx, &spend.agent_id)?,
+        agent_id: spend.agent_id,
+        amount_cents: spend.amount,
+        total_cents: spend.total,
+        recorded_at: clock::now_ms(),
+    };
+    m.buffer.push_spend(ctx, row)
 }
 
 /// `budget:threshold_crossed`: kept so the burn rate can show which thresholds an agent crossed.
+/// Rare (three per agent and month at most), so written at once.
 pub fn on_threshold_crossed(
     m: &Observability,
     ctx: &ModuleContext,

@@ -9,6 +9,7 @@
 //! | `lib.rs` | the module type and `register`: config, hooks, routes, services, listener |
 //! | `config.rs` | `modules.config.observability`, as the manifest's `configSchema` describes it |
 //! | `hooks.rs` | hook handlers: heartbeat → metric row, budget events, issue transitions |
+//! | `ingest_buffer.rs` | frequent rows queued in memory and written in batches |
 //! | `agent_directory.rs` | agent → company, cached (filled by `agent:created`) |
 //! | `routes.rs` | the route table under `/api/modules/observability` |
 //! | `summary.rs`, `series.rs`, `burn_rate.rs` | the usage reports |
@@ -28,6 +29,7 @@ mod burn_rate;
 mod clock;
 mod config;
 mod hooks;
+mod ingest_buffer;
 mod prometheus;
 mod prometheus_listener;
 mod query_params;
@@ -40,6 +42,7 @@ mod usage_filter;
 
 use agent_directory::AgentDirectory;
 use config::ObservabilityConfig;
+use ingest_buffer::{IngestBuffer, FLUSH_INTERVAL};
 use module_sdk::{Module, ModuleContext, Registrar, Result};
 use prometheus_listener::PrometheusListener;
 use std::sync::{Mutex, PoisonError};
@@ -51,6 +54,8 @@ pub struct Observability {
     config: ObservabilityConfig,
     /// Agent → company, for rows that store both.
     agents: AgentDirectory,
+    /// Metric rows and spend events waiting for the next batch write.
+    buffer: IngestBuffer,
     /// The Prometheus listener, when `enablePrometheus` is set; taken and stopped in `shutdown`.
     prometheus: Mutex<Option<PrometheusListener>>,
 }
@@ -69,6 +74,11 @@ impl Module for Observability {
 
         r.routes(routes::router());
 
+        // Writes the rows the hooks queued, one transaction per interval.
+        r.service("flush", FLUSH_INTERVAL, |m: &Self, ctx: &ModuleContext| {
+            m.buffer.flush(ctx);
+            Ok(())
+        });
         r.service(
             "retention",
             config.retention_interval(),
@@ -94,11 +104,14 @@ impl Module for Observability {
         Ok(Observability {
             config,
             agents: AgentDirectory::default(),
+            buffer: IngestBuffer::default(),
             prometheus: Mutex::new(prometheus),
         })
     }
 
     fn shutdown(&self, ctx: &ModuleContext) {
+        // The services have stopped; write what the last hooks queued, so a disable loses nothing.
+        self.buffer.flush(ctx);
         let listener = self
             .prometheus
             .lock()

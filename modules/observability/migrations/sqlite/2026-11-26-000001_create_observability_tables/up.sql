@@ -18,7 +18,8 @@ CREATE TABLE mod_observability_token_metrics (
     latency_ms BIGINT,
     -- When the core recorded the heartbeat (the hook's `timestamp`).
     recorded_at BIGINT NOT NULL,
-    -- When this module wrote the row; minus recorded_at it is the hook delivery lag.
+    -- When this module wrote the row (rows are written in batches, see src/ingest_buffer.rs);
+    -- minus recorded_at it is how long a heartbeat takes to show up here.
     ingested_at BIGINT NOT NULL
 );
 CREATE INDEX mod_observability_token_metrics_agent_time
