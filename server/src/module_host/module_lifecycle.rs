@@ -505,6 +505,16 @@ impl ModuleHost {
                         }
                     }
                     Some(record) => {
+                        // A library this process opened (and could not use) stays opened: a new
+                        // file at that path is only read by a restart.
+                        let library_changed = bundle
+                            .manifest
+                            .as_ref()
+                            .is_ok_and(|m| self.libraries.changed_on_disk(&bundle.library_path(m)));
+                        if library_changed && !record.restart_required {
+                            report.restart_required.push(bundle.id.clone());
+                        }
+                        record.restart_required = library_changed;
                         retry.push(bundle.folder.clone());
                         record.bundle = bundle;
                     }
@@ -693,7 +703,7 @@ impl ModuleHost {
     /// ABI. Records the outcome on the record; returns the library when the module may load.
     /// With `force_enabled` the saved/config enabled state is not consulted (an explicit enable).
     fn precheck(&self, folder: &str, force_enabled: bool) -> Result<LoadedLibrary, StatusReason> {
-        let (bundle, enabled, disabled_why) = {
+        let (bundle, enabled, disabled_why, loaded) = {
             let mut state = self.state.lock();
             let (enabled, why) = {
                 let id = state
@@ -710,7 +720,12 @@ impl ModuleHost {
             if !force_enabled {
                 record.enabled = enabled;
             }
-            (record.bundle.clone(), enabled || force_enabled, why)
+            (
+                record.bundle.clone(),
+                enabled || force_enabled,
+                why,
+                record.library,
+            )
         };
         let outcome = (|| {
             let manifest = bundle
@@ -734,7 +749,12 @@ impl ModuleHost {
             if !enabled {
                 return Err(StatusReason::new(ModuleStatus::Disabled, disabled_why));
             }
-            self.libraries.load(&bundle.library_path(manifest))
+            // A library already in the process stays the module's code until a restart, even if
+            // the file was replaced since (that is reported as `restartRequired`).
+            match loaded {
+                Some(library) => Ok(library),
+                None => self.libraries.load(&bundle.library_path(manifest)),
+            }
         })();
         // `describe` is module code: called before taking the lock the admin API reads under.
         let build = outcome.as_ref().ok().and_then(LoadedLibrary::build_info);
