@@ -4,9 +4,12 @@
 
 import { request } from "../api.js";
 import { pageHead } from "../components.js";
-import { errorBox, field, h } from "../dom.js";
+import { errorBox, field, h, replace } from "../dom.js";
 import { count, slug } from "../format.js";
 import { loadCompanies, currentCompany } from "../store.js";
+
+/** The last successful import, shown once by the next render of the page. */
+let lastImport = null;
 
 export default async function templatesPage(ctx) {
   ctx.root.append(pageHead("Templates"), h("div", { class: "grid" }, importCard(), exportCard()));
@@ -15,7 +18,7 @@ export default async function templatesPage(ctx) {
 function importCard() {
   const file = h("input", { type: "file", id: "template-file", accept: ".json,application/json" });
   const name = h("input", { type: "text", id: "template-company-name", placeholder: "The template's name" });
-  const result = h("div", { id: "template-import-result", "aria-live": "polite" });
+  const result = h("div", { id: "template-import-result", "aria-live": "polite" }, importSummary());
   const button = h("button", { class: "btn primary", type: "submit", id: "template-import" }, "Import");
   const form = h(
     "form",
@@ -39,18 +42,15 @@ function importCard() {
       const query = name.value.trim() ? `?name=${encodeURIComponent(name.value.trim())}` : "";
       // The file goes to the server as-is: it reports malformed JSON with a path too.
       const imported = await request(`/api/templates/import${query}`, { method: "POST", body: text, headers: { "Content-Type": "application/json" } });
+      // The import is all or nothing, so the file's own lists say what was created.
+      const parsed = JSON.parse(text);
+      lastImport = {
+        companyId: imported.companyId,
+        sizes: ["agents", "goals", "projects", "issues"].map((kind) => `${count((parsed[kind] || []).length)} ${kind}`),
+      };
+      // Selecting the new company re-renders this page, which then shows the import summary.
       await loadCompanies(imported.companyId);
-      const company = currentCompany();
-      const refs = imported.refs || {};
-      const sizes = ["agents", "goals", "projects", "issues"].map((kind) => `${count(Object.keys(refs[kind] || {}).length)} ${kind}`);
-      result.replaceChildren(
-        h(
-          "div",
-          { class: "ok-box", id: "template-imported" },
-          h("div", null, `Imported “${company ? company.name : imported.companyId}”: ${sizes.join(", ")}. It is now the selected company. `),
-          h("a", { href: "/" }, "Open its dashboard →"),
-        ),
-      );
+      if (result.isConnected) replace(result, importSummary());
       form.reset();
     } catch (error) {
       const problems = (error.problems || []).map((p) => `${p.path}: ${p.message}`);
@@ -65,6 +65,21 @@ function importCard() {
     }
   });
   return h("section", { class: "card", id: "template-import-card" }, h("h2", null, "Import a template"), form);
+}
+
+/** The summary of the last import (once), or null. */
+function importSummary() {
+  if (!lastImport) return null;
+  const { companyId, sizes } = lastImport;
+  lastImport = null;
+  const company = currentCompany();
+  const name = company && company.id === companyId ? company.name : companyId;
+  return h(
+    "div",
+    { class: "ok-box", id: "template-imported" },
+    h("div", null, `Imported “${name}”: ${sizes.join(", ")}. It is now the selected company. `),
+    h("a", { href: "/" }, "Open its dashboard →"),
+  );
 }
 
 function exportCard() {
