@@ -50,3 +50,66 @@ impl HookSubscriber for ModuleHookSubscriber {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hooks::{Hook, HookBus, SubscriptionOptions};
+    use crate::module_host::fake_module::{panic_error, FakeModule};
+    use abi_stable::std_types::RResult;
+    use module_sdk::abi::ModuleError;
+    use parking_lot::Mutex;
+    use serde_json::json;
+    use std::time::{Duration, Instant};
+
+    static SEEN: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+
+    extern "C" fn picky_hook(hook: RStr<'_>, payload: RStr<'_>) -> RResult<(), ModuleError> {
+        SEEN.lock().push((hook.to_string(), payload.to_string()));
+        if payload.as_str().contains("boom") {
+            RResult::RErr(panic_error("hook exploded"))
+        } else {
+            RResult::ROk(())
+        }
+    }
+
+    #[test]
+    fn events_reach_on_hook_and_failures_are_counted_with_their_message() {
+        let bus = HookBus::new();
+        let counters = Arc::new(ModuleCounters::default());
+        let root = FakeModule::new().on_hook(picky_hook).build();
+        let subscriber = ModuleHookSubscriber::new("picky", root, Arc::clone(&counters));
+        let id = bus.subscribe(
+            Arc::new(subscriber),
+            &[Hook::AgentCreated],
+            SubscriptionOptions::default(),
+        );
+        bus.emit(Hook::AgentCreated, &json!({"agent": {"id": "a1"}}));
+        bus.emit(Hook::AgentCreated, &json!({"agent": {"id": "boom"}}));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let stats = bus.stats(id).unwrap();
+            if stats.delivered + stats.failures == 2 {
+                assert_eq!((stats.delivered, stats.failures), (1, 1));
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "deliveries not counted: {stats:?}"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let seen = SEEN.lock().clone();
+        assert_eq!(
+            seen[0],
+            (
+                "agent:created".to_string(),
+                r#"{"agent":{"id":"a1"}}"#.to_string()
+            )
+        );
+        assert_eq!(
+            counters.last_error().as_deref(),
+            Some("hook agent:created: module panicked: hook exploded")
+        );
+    }
+}

@@ -16,6 +16,8 @@
 
 pub mod core_calls;
 pub mod discovery;
+#[cfg(test)]
+mod fake_module;
 pub mod hook_subscriber;
 pub mod host_handle;
 pub mod load_plan;

@@ -90,6 +90,104 @@ pub fn call_shutdown(module_id: &str, root: ModuleRoot_Ref, timeout: Duration) -
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hooks::HookBus;
+    use crate::module_host::fake_module::{panic_error, FakeModule};
+    use crate::module_host::host_handle::HostHandleImpl;
+    use abi_stable::std_types::{RResult, RVec};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    fn host(dir: &std::path::Path) -> HostHandle {
+        let db = crate::app::open_database(&dir.join("t.db").to_string_lossy()).unwrap();
+        let core = crate::core::Core::new(db, Arc::new(HookBus::new()));
+        HostHandleImpl::new("fake", core).into_handle()
+    }
+
+    extern "C" fn exploding_register(
+        _: HostHandle,
+        _: RStr<'_>,
+    ) -> RResult<Registration, ModuleError> {
+        RResult::RErr(panic_error("register exploded"))
+    }
+
+    extern "C" fn echo_config_register(
+        _: HostHandle,
+        config: RStr<'_>,
+    ) -> RResult<Registration, ModuleError> {
+        RResult::ROk(Registration {
+            hooks: vec![config.as_str().into()].into(),
+            services: RVec::new(),
+            has_routes: true,
+        })
+    }
+
+    static LATE_SHUT_DOWN: AtomicBool = AtomicBool::new(false);
+
+    extern "C" fn slow_register(_: HostHandle, _: RStr<'_>) -> RResult<Registration, ModuleError> {
+        std::thread::sleep(Duration::from_millis(300));
+        RResult::ROk(Registration {
+            hooks: RVec::new(),
+            services: RVec::new(),
+            has_routes: false,
+        })
+    }
+
+    extern "C" fn note_late_shutdown() {
+        LATE_SHUT_DOWN.store(true, Ordering::SeqCst);
+    }
+
+    #[test]
+    fn register_gets_the_config_and_its_errors_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = FakeModule::new().register(echo_config_register).build();
+        let registration = call_register(
+            "fake",
+            root,
+            host(dir.path()),
+            "{\"a\":1}".into(),
+            REGISTER_TIMEOUT,
+        )
+        .unwrap();
+        assert_eq!(registration.hooks[0].as_str(), "{\"a\":1}");
+        assert!(registration.has_routes);
+
+        let root = FakeModule::new().register(exploding_register).build();
+        let err = call_register(
+            "fake",
+            root,
+            host(dir.path()),
+            "{}".into(),
+            REGISTER_TIMEOUT,
+        )
+        .unwrap_err();
+        assert_eq!(err, "register failed: module panicked: register exploded");
+    }
+
+    #[test]
+    fn a_register_that_overruns_fails_and_is_undone_when_it_returns() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = FakeModule::new()
+            .register(slow_register)
+            .shutdown(note_late_shutdown)
+            .build();
+        let err = call_register(
+            "fake",
+            root,
+            host(dir.path()),
+            "{}".into(),
+            Duration::from_millis(20),
+        )
+        .unwrap_err();
+        assert_eq!(err, "register did not return within 0.02 s");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !LATE_SHUT_DOWN.load(Ordering::SeqCst) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the late registration was not undone"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
 
     #[test]
     fn module_errors_read_as_phrases() {

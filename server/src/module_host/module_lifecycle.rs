@@ -287,6 +287,7 @@ impl ModuleHost {
             state.records = bundles.into_iter().map(ModuleRecord::new).collect();
             state.mark_duplicates();
         }
+        self.warn_about_unknown_ids();
         self.bring_up(&folders);
         let state = self.state.lock();
         let active = state.records.iter().filter(|r| r.runtime.is_some()).count();
@@ -581,6 +582,22 @@ impl ModuleHost {
         for (_, id, runtime, counters) in running {
             deactivate(&self.core, &self.routes, &id, runtime, &counters);
             tracing::info!(module = %id, "module stopped");
+        }
+    }
+
+    /// A module named in `modules.enabled` or `modules.config` that is not installed is most
+    /// likely a typo: say so once at start.
+    fn warn_about_unknown_ids(&self) {
+        let state = self.state.lock();
+        let installed: HashSet<&str> = state.records.iter().map(|r| r.id()).collect();
+        let listed = self.settings.enabled.iter().flatten();
+        for id in listed.filter(|id| !installed.contains(id.as_str())) {
+            tracing::warn!(module = %id, dir = %self.settings.dir.display(), "modules.enabled names a module that is not installed");
+        }
+        for id in self.settings.config.keys() {
+            if !installed.contains(id.as_str()) {
+                tracing::warn!(module = %id, dir = %self.settings.dir.display(), "modules.config has a section for a module that is not installed");
+            }
         }
     }
 

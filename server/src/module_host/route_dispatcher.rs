@@ -179,7 +179,95 @@ fn to_http(module: &str, response: RouteResponse) -> Result<HttpResponse, (Statu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::module_host::fake_module::{panic_error, FakeModule};
+    use crate::module_host::module_counters::ModuleCounters;
+    use abi_stable::std_types::RResult;
     use actix_web::test::TestRequest;
+    use module_sdk::abi::ModuleError;
+
+    extern "C" fn slow_route(_: &RouteRequest) -> RResult<RouteResponse, ModuleError> {
+        std::thread::sleep(Duration::from_millis(500));
+        RResult::ROk(RouteResponse {
+            status: 200,
+            headers: RVec::new(),
+            body: RVec::new(),
+        })
+    }
+
+    extern "C" fn panicking_route(_: &RouteRequest) -> RResult<RouteResponse, ModuleError> {
+        RResult::RErr(panic_error("route exploded"))
+    }
+
+    extern "C" fn echo_route(request: &RouteRequest) -> RResult<RouteResponse, ModuleError> {
+        RResult::ROk(RouteResponse {
+            status: 200,
+            headers: vec![Tuple2(RString::from("x-path"), request.path.clone())].into(),
+            body: request.body.clone(),
+        })
+    }
+
+    fn target(root: module_sdk::abi::ModuleRoot_Ref) -> Arc<RouteTarget> {
+        Arc::new(RouteTarget {
+            module_id: "fake".into(),
+            root,
+            counters: Arc::new(ModuleCounters::default()),
+        })
+    }
+
+    fn request(path: &str, body: &[u8]) -> RouteRequest {
+        RouteRequest {
+            method: "POST".into(),
+            path: path.into(),
+            query: RString::new(),
+            headers: RVec::new(),
+            body: RVec::from(body.to_vec()),
+        }
+    }
+
+    #[actix_web::test]
+    async fn answers_errors_and_time_outs_are_counted() {
+        let echo = target(FakeModule::new().handle_route(echo_route).build());
+        let ok = dispatch(
+            Arc::clone(&echo),
+            request("/x", b"hi"),
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+        assert_eq!(ok.status(), StatusCode::OK);
+        assert_eq!(ok.headers().get("x-path").unwrap(), "/x");
+        assert_eq!(echo.counters.snapshot(None).route_calls, 1);
+        assert_eq!(echo.counters.snapshot(None).route_errors, 0);
+
+        let panicking = target(FakeModule::new().handle_route(panicking_route).build());
+        let err = dispatch(
+            Arc::clone(&panicking),
+            request("/", b""),
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            err.message,
+            "module `fake` failed: module panicked: route exploded"
+        );
+        assert_eq!(panicking.counters.snapshot(None).route_errors, 1);
+
+        let slow = target(FakeModule::new().handle_route(slow_route).build());
+        let started = std::time::Instant::now();
+        let err = dispatch(
+            Arc::clone(&slow),
+            request("/", b""),
+            Duration::from_millis(50),
+        )
+        .await
+        .unwrap_err();
+        assert!(started.elapsed() < Duration::from_millis(400));
+        assert_eq!(err.status, StatusCode::GATEWAY_TIMEOUT);
+        assert_eq!(err.message, "module `fake` did not answer within 50 ms");
+        assert_eq!(slow.counters.snapshot(None).route_errors, 1);
+    }
 
     #[test]
     fn the_module_sees_the_path_after_its_prefix() {

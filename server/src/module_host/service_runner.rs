@@ -168,3 +168,108 @@ impl ServiceWorker {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::module_host::fake_module::{panic_error, FakeModule};
+    use abi_stable::std_types::{RResult, RString};
+    use module_sdk::abi::ModuleError;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn spec(name: &str, interval_ms: u64) -> ServiceSpec {
+        ServiceSpec {
+            name: RString::from(name),
+            interval_ms,
+        }
+    }
+
+    static SLOW_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+    static SLOW_MAX_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+    static SLOW_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+    extern "C" fn slow_service(_: RStr<'_>) -> RResult<(), ModuleError> {
+        let now = SLOW_IN_FLIGHT.fetch_add(1, Ordering::SeqCst) + 1;
+        SLOW_MAX_IN_FLIGHT.fetch_max(now, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(120));
+        SLOW_RUNS.fetch_add(1, Ordering::SeqCst);
+        SLOW_IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+        RResult::ROk(())
+    }
+
+    #[test]
+    fn a_slow_service_never_overlaps_itself_and_skips_missed_ticks() {
+        let counters = Arc::new(ModuleCounters::default());
+        let root = FakeModule::new().run_service(slow_service).build();
+        let mut runner =
+            ServiceRunner::start("slow", root, &[spec("tick", 20)], &counters).unwrap();
+        assert_eq!(runner.names(), vec!["tick".to_string()]);
+        std::thread::sleep(Duration::from_millis(700));
+        let left = runner.stop(Duration::from_secs(5));
+        assert!(left.is_empty(), "the run in progress is waited for");
+        let runs = SLOW_RUNS.load(Ordering::SeqCst);
+        assert_eq!(SLOW_MAX_IN_FLIGHT.load(Ordering::SeqCst), 1);
+        // 700 ms of 120 ms runs on a 20 ms tick: about 5 runs, never the 35 ticks queued up.
+        assert!((3..=7).contains(&runs), "{runs} runs");
+        assert_eq!(counters.snapshot(None).service_runs, runs as u64);
+        // Stopped: no more runs.
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(SLOW_RUNS.load(Ordering::SeqCst), runs);
+    }
+
+    static FAILING_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+    extern "C" fn failing_service(name: RStr<'_>) -> RResult<(), ModuleError> {
+        FAILING_RUNS.fetch_add(1, Ordering::SeqCst);
+        RResult::RErr(panic_error(&format!("{name} exploded")))
+    }
+
+    #[test]
+    fn failures_are_counted_and_the_schedule_goes_on() {
+        let counters = Arc::new(ModuleCounters::default());
+        let root = FakeModule::new().run_service(failing_service).build();
+        let mut runner =
+            ServiceRunner::start("flaky", root, &[spec("cleanup", 10)], &counters).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while FAILING_RUNS.load(Ordering::SeqCst) < 3 {
+            assert!(
+                Instant::now() < deadline,
+                "the service stopped after a failure"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        runner.stop(Duration::from_secs(5));
+        let snapshot = counters.snapshot(None);
+        assert!(snapshot.service_failures >= 3);
+        assert_eq!(snapshot.service_failures, snapshot.service_runs);
+        assert_eq!(
+            counters.last_error().as_deref(),
+            Some("service cleanup: module panicked: cleanup exploded")
+        );
+    }
+
+    static HUNG_ENTERED: AtomicUsize = AtomicUsize::new(0);
+
+    extern "C" fn hung_service(_: RStr<'_>) -> RResult<(), ModuleError> {
+        HUNG_ENTERED.fetch_add(1, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_secs(3));
+        RResult::ROk(())
+    }
+
+    #[test]
+    fn stopping_waits_only_up_to_its_bound() {
+        let counters = Arc::new(ModuleCounters::default());
+        let root = FakeModule::new().run_service(hung_service).build();
+        let mut runner =
+            ServiceRunner::start("hung", root, &[spec("stuck", 1)], &counters).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while HUNG_ENTERED.load(Ordering::SeqCst) == 0 {
+            assert!(Instant::now() < deadline, "the service never ran");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let started = Instant::now();
+        let left = runner.stop(Duration::from_millis(100));
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert_eq!(left, vec!["stuck".to_string()]);
+    }
+}
