@@ -11,17 +11,32 @@ use ui_support::Browser;
 fn org_chart_agent_detail_goals_projects_and_activity() {
     let server = TestServer::start(TestBackend::Sqlite, ServerOptions::new());
     let company = server.create_company("Tree Co");
-    let ceo = server.create_agent(&company, json!({"name": "Cleo", "role": "ceo", "budgetMonthlyCents": 50_000}));
-    let cto = server.create_agent(&company, json!({"name": "Theo", "role": "cto", "reportsTo": ceo}));
-    server.create_agent(&company, json!({"name": "Dev", "reportsTo": cto, "budgetMonthlyCents": 1_000}));
+    let ceo = server.create_agent(
+        &company,
+        json!({"name": "Cleo", "role": "ceo", "budgetMonthlyCents": 50_000}),
+    );
+    let cto = server.create_agent(
+        &company,
+        json!({"name": "Theo", "role": "cto", "reportsTo": ceo}),
+    );
+    server.create_agent(
+        &company,
+        json!({"name": "Dev", "reportsTo": cto, "budgetMonthlyCents": 1_000}),
+    );
     let (status, body) = server.post(
         &format!("/api/agents/{cto}/heartbeat"),
         &json!({"meta": {"tokensUsed": 777, "costCents": 42, "model": "model-x", "latencyMs": 321}}),
     );
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let top = server.create_goal(&company, json!({"title": "Win the market"}));
-    server.create_goal(&company, json!({"title": "Ship v1", "level": "team", "parentId": top}));
-    server.create_project(&company, json!({"name": "Launchpad", "description": "The launch site"}));
+    server.create_goal(
+        &company,
+        json!({"title": "Ship v1", "level": "team", "parentId": top}),
+    );
+    server.create_project(
+        &company,
+        json!({"name": "Launchpad", "description": "The launch site"}),
+    );
     let Some(browser) = Browser::start("ui_core_pages", server.base_url()) else {
         return;
     };
@@ -41,7 +56,10 @@ fn org_chart_agent_detail_goals_projects_and_activity() {
     browser.click(&format!("#org-chart li[data-agent-id='{cto}'] > .node a"));
     browser.wait_for_text("h1", "Theo");
     let heartbeats = browser.wait_for_text("#agent-heartbeats", "model-x");
-    assert!(heartbeats.contains("777") && heartbeats.contains("$0.42") && heartbeats.contains("321 ms"), "{heartbeats}");
+    assert!(
+        heartbeats.contains("777") && heartbeats.contains("$0.42") && heartbeats.contains("321 ms"),
+        "{heartbeats}"
+    );
     browser.wait_for_text("#agent-spend", "$0.42");
     browser.wait_for_text("#agent-profile", "Cleo");
     browser.wait_for_text("#agent-profile", "Dev");
@@ -86,7 +104,10 @@ fn server_wait(server: &TestServer, path: &str, field: &str, value: &str) {
         if body[field] == value {
             return;
         }
-        assert!(std::time::Instant::now() < deadline, "{path}: {field} never became {value}: {body}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{path}: {field} never became {value}: {body}"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
@@ -131,18 +152,29 @@ fn issues_are_created_listed_filtered_changed_and_edited_through_the_ui() {
 
     // Filter by status: the URL carries it, only matching rows stay.
     browser.choose("#issue-filters select[data-filter='status']", "todo");
-    browser.wait_for("the filtered URL", "return location.search === '?status=todo';");
+    browser.wait_for(
+        "the filtered URL",
+        "return location.search === '?status=todo';",
+    );
     browser.wait_for_absent("#issue-table tr[data-identifier] + tr[data-identifier]");
     assert!(!browser.wait_for_css("#issue-table").contains("Old bug"));
 
     // Status change in place.
     browser.choose(&format!("{row} select.issue-status"), "in_progress");
-    server_wait(&server, &format!("/api/issues/{id}"), "status", "in_progress");
+    server_wait(
+        &server,
+        &format!("/api/issues/{id}"),
+        "status",
+        "in_progress",
+    );
 
     // Edit on its page.
     browser.click(&format!("{row} a"));
     browser.wait_for_css("#issue-form");
-    browser.fill("#issue-form input[name='title']", "Make the logo much bigger");
+    browser.fill(
+        "#issue-form input[name='title']",
+        "Make the logo much bigger",
+    );
     browser.choose("#issue-form select[name='assigneeAgentId']", "");
     browser.click("#issue-form button[type='submit']");
     browser.wait_for_text(".ok-box", "Saved");

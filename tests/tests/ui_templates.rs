@@ -13,9 +13,12 @@ fn startup_in_a_box_imports_through_the_ui_and_problems_are_listed_with_paths() 
     let Some(browser) = Browser::start("ui_templates", server.base_url()) else {
         return;
     };
-    let template_path = workspace_root().join("templates").join("startup-in-a-box.json");
+    let template_path = workspace_root()
+        .join("templates")
+        .join("startup-in-a-box.json");
     let template: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&template_path).expect("the template")).expect("JSON");
+        serde_json::from_str(&std::fs::read_to_string(&template_path).expect("the template"))
+            .expect("JSON");
 
     // No company yet: the dashboard says so and points at templates.
     browser.open("/");
@@ -32,10 +35,20 @@ fn startup_in_a_box_imports_through_the_ui_and_problems_are_listed_with_paths() 
     browser.upload("#template-file", &broken_path);
     browser.click("#template-import");
     let problems = browser.wait_for_text("#template-import-result .error-box", "2 problems");
-    assert!(problems.contains("agents[0].name: expected string"), "{problems}");
-    assert!(problems.contains("issues[0].assignee: unknown field"), "{problems}");
+    assert!(
+        problems.contains("agents[0].name: expected string"),
+        "{problems}"
+    );
+    assert!(
+        problems.contains("issues[0].assignee: unknown field"),
+        "{problems}"
+    );
     assert_eq!(browser.count("#template-import-result li"), 2);
-    assert_eq!(server.total("/api/companies"), 0, "a broken template wrote something");
+    assert_eq!(
+        server.total("/api/companies"),
+        0,
+        "a broken template wrote something"
+    );
 
     // Startup in a Box, as shipped.
     browser.upload("#template-file", &template_path);
@@ -43,14 +56,27 @@ fn startup_in_a_box_imports_through_the_ui_and_problems_are_listed_with_paths() 
     let done = browser.wait_for_text("#template-imported", "Imported");
     let agents = template["agents"].as_array().map_or(0, Vec::len);
     let issues = template["issues"].as_array().map_or(0, Vec::len);
-    assert!(done.contains(&format!("{agents} agents")) && done.contains(&format!("{issues} issues")), "{done}");
+    assert!(
+        done.contains(&format!("{agents} agents")) && done.contains(&format!("{issues} issues")),
+        "{done}"
+    );
     let companies = server.items("/api/companies");
     assert_eq!(companies.len(), 1);
     let company = companies[0]["id"].as_str().expect("id").to_string();
-    assert_eq!(server.total(&format!("/api/companies/{company}/agents")), agents as i64);
-    assert_eq!(server.total(&format!("/api/companies/{company}/issues")), issues as i64);
+    assert_eq!(
+        server.total(&format!("/api/companies/{company}/agents")),
+        agents as i64
+    );
+    assert_eq!(
+        server.total(&format!("/api/companies/{company}/issues")),
+        issues as i64
+    );
     let selected = browser.eval("return document.querySelector('#company-switcher').value");
-    assert_eq!(selected, company.as_str(), "the imported company is selected");
+    assert_eq!(
+        selected,
+        company.as_str(),
+        "the imported company is selected"
+    );
 
     // Its dashboard shows the imported agents.
     browser.click("#template-imported a");
@@ -61,8 +87,13 @@ fn startup_in_a_box_imports_through_the_ui_and_problems_are_listed_with_paths() 
     browser.click("#template-export");
     let exported = browser.wait_for_text("#template-export-result", "Exported");
     assert!(exported.contains(&format!("{agents} agents")), "{exported}");
-    let link = browser.eval("return document.querySelector('#template-download').getAttribute('download')");
-    assert!(link.as_str().is_some_and(|name| name.ends_with(".template.json")), "{link}");
+    let link = browser
+        .eval("return document.querySelector('#template-download').getAttribute('download')");
+    assert!(
+        link.as_str()
+            .is_some_and(|name| name.ends_with(".template.json")),
+        "{link}"
+    );
 
     // The failed import answered 400, which the browser logs as a failed request.
     browser.assert_no_console_errors(&["/api/templates/import - Failed to load resource: the server responded with a status of 400"]);

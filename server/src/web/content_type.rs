@@ -30,8 +30,14 @@ mod tests {
 
     #[test]
     fn module_scripts_are_javascript() {
-        assert_eq!(content_type_for("index.js"), "text/javascript; charset=utf-8");
-        assert_eq!(content_type_for("chart.MJS"), "text/javascript; charset=utf-8");
+        assert_eq!(
+            content_type_for("index.js"),
+            "text/javascript; charset=utf-8"
+        );
+        assert_eq!(
+            content_type_for("chart.MJS"),
+            "text/javascript; charset=utf-8"
+        );
     }
 
     #[test]

@@ -15,7 +15,10 @@ use std::path::{Path, PathBuf};
 /// Registers the module UI route: a manifest's `entry: "ui/index.js"` is fetched from
 /// `/modules/<id>/ui/index.js`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/modules/{id}/ui/{file:.*}", web::get().to(serve_module_file));
+    cfg.route(
+        "/modules/{id}/ui/{file:.*}",
+        web::get().to(serve_module_file),
+    );
 }
 
 /// Why a module UI file is not served, with the status it answers.
@@ -45,9 +48,8 @@ async fn serve_module_file(
     let outcome = web::block(move || {
         let ui_dir = running_module_ui_dir(&state, &id)?;
         let target = resolve_ui_file(&ui_dir, &id, &file)?;
-        let bytes = std::fs::read(&target).map_err(|e| {
-            Refusal::not_found(format!("cannot read {file} of module `{id}`: {e}"))
-        })?;
+        let bytes = std::fs::read(&target)
+            .map_err(|e| Refusal::not_found(format!("cannot read {file} of module `{id}`: {e}")))?;
         Ok::<_, Refusal>((content_type_for(&file), bytes))
     })
     .await;
@@ -80,12 +82,9 @@ fn running_module_ui_dir(state: &AppState, id: &str) -> Result<PathBuf, Refusal>
         .get(id)
         .ok_or_else(|| Refusal::not_found(format!("no module `{id}`")))?;
     match view.status {
-        ModuleStatus::Active | ModuleStatus::Degraded => Ok(state
-            .modules
-            .settings()
-            .dir
-            .join(&view.bundle)
-            .join("ui")),
+        ModuleStatus::Active | ModuleStatus::Degraded => {
+            Ok(state.modules.settings().dir.join(&view.bundle).join("ui"))
+        }
         status => Err(Refusal::not_found(format!(
             "module `{id}` is {status}: its UI is served only while it runs"
         ))),

@@ -55,7 +55,9 @@ mod tests {
     #[test]
     fn client_routes_have_no_extension() {
         assert!(is_client_route("agents"));
-        assert!(is_client_route("agents/0190c3f0-7a1b-7c3d-8e9f-0123456789ab"));
+        assert!(is_client_route(
+            "agents/0190c3f0-7a1b-7c3d-8e9f-0123456789ab"
+        ));
         assert!(is_client_route("m/observability/observability"));
         assert!(!is_client_route("favicon.ico"));
         assert!(!is_client_route("js/missing.js"));

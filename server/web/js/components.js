@@ -2,6 +2,7 @@
 
 import { h } from "./dom.js";
 import { label, money, percentOf } from "./format.js";
+import { store } from "./store.js";
 
 /** A status (or priority) badge, coloured by value. */
 export function badge(value, prefix = "s") {
@@ -51,8 +52,14 @@ export function pageHead(title, ...actions) {
   return h("div", { class: "page-head" }, h("h1", null, title), ...actions);
 }
 
-/** Shown instead of a page when no company exists or is selected. */
+/** Shown instead of a page when no company exists or is selected (or none could be loaded). */
 export function needCompany() {
+  if (store.error) {
+    const message = store.error.status === 401
+      ? "This server needs an API key: enter it in the dialog (or under “API key” in the sidebar)."
+      : `The companies could not be loaded: ${store.error.message}`;
+    return h("div", { class: "error-box", role: "alert" }, message);
+  }
   return h(
     "div",
     { class: "card" },

@@ -11,6 +11,8 @@ export const store = {
   companies: [],
   companyId: null,
   loaded: false,
+  /** Why the companies could not be loaded (an ApiError; 401 without a valid key), or null. */
+  error: null,
 };
 
 /** The selected company (null when there is none). */
@@ -30,7 +32,13 @@ function notify() {
 
 /** Reloads the companies; keeps the selection when it still exists, else picks `prefer` or the first. */
 export async function loadCompanies(prefer) {
-  store.companies = await listAll("/api/companies");
+  try {
+    store.companies = await listAll("/api/companies");
+  } catch (error) {
+    store.error = error;
+    throw error;
+  }
+  store.error = null;
   store.loaded = true;
   const wanted = prefer || store.companyId || readStored();
   const chosen = store.companies.find((c) => c.id === wanted) || store.companies[0] || null;

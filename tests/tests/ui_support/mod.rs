@@ -78,13 +78,19 @@ impl Browser {
         let (chromium, chromedriver) = match (find_chromium(), find_chromedriver()) {
             (Some(chromium), Some(chromedriver)) => (chromium, chromedriver),
             (chromium, chromedriver) => {
-                let missing: Vec<&str> = [("chromium", chromium.is_none()), ("chromedriver", chromedriver.is_none())]
-                    .iter()
-                    .filter(|(_, missing)| *missing)
-                    .map(|(name, _)| *name)
-                    .collect();
+                let missing: Vec<&str> = [
+                    ("chromium", chromium.is_none()),
+                    ("chromedriver", chromedriver.is_none()),
+                ]
+                .iter()
+                .filter(|(_, missing)| *missing)
+                .map(|(name, _)| *name)
+                .collect();
                 if std::env::var(SKIP_VAR).as_deref() == Ok("1") {
-                    eprintln!("skipping browser test {name}: {} not installed and {SKIP_VAR}=1", missing.join(" and "));
+                    eprintln!(
+                        "skipping browser test {name}: {} not installed and {SKIP_VAR}=1",
+                        missing.join(" and ")
+                    );
                     return None;
                 }
                 panic!(
@@ -119,7 +125,10 @@ impl Browser {
             .build()
             .expect("a tokio runtime");
         let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|f| f.to_string()).collect();
-        args.push(format!("--user-data-dir={}", profile.path().join("profile").display()));
+        args.push(format!(
+            "--user-data-dir={}",
+            profile.path().join("profile").display()
+        ));
         args.push(format!("--window-size={},{}", WINDOW.0, WINDOW.1));
         let capabilities = json!({
             "browserName": "chrome",
@@ -235,13 +244,19 @@ impl Browser {
 
     /// Waits until no element matches `css`.
     pub fn wait_for_absent(&self, css: &str) {
-        let script = format!("return document.querySelector({}) === null;", js_string(css));
+        let script = format!(
+            "return document.querySelector({}) === null;",
+            js_string(css)
+        );
         self.wait_for(&format!("no element {css}"), &script);
     }
 
     /// How many elements match `css` now.
     pub fn count(&self, css: &str) -> usize {
-        let script = format!("return document.querySelectorAll({}).length;", js_string(css));
+        let script = format!(
+            "return document.querySelectorAll({}).length;",
+            js_string(css)
+        );
         self.eval(&script).as_u64().unwrap_or(0) as usize
     }
 
@@ -253,7 +268,12 @@ impl Browser {
         );
         self.eval(&script)
             .as_array()
-            .map(|items| items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -297,7 +317,9 @@ impl Browser {
         let path = path.canonicalize().expect("the upload exists");
         self.runtime
             .block_on(element.send_keys(&path.to_string_lossy()))
-            .unwrap_or_else(|e| self.fail(&format!("cannot upload {} into {css}: {e}", path.display())));
+            .unwrap_or_else(|e| {
+                self.fail(&format!("cannot upload {} into {css}: {e}", path.display()))
+            });
     }
 
     /// Saves a PNG screenshot of the window to `path`.
@@ -306,7 +328,8 @@ impl Browser {
             .runtime
             .block_on(self.client().screenshot())
             .unwrap_or_else(|e| panic!("screenshot failed: {e}"));
-        std::fs::write(path, png).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        std::fs::write(path, png)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
     }
 
     /// Collects the browser log entries of level SEVERE since the last call (chromedriver
@@ -363,7 +386,10 @@ impl Browser {
             .unwrap_or_else(|| "no screenshot".to_string());
         let text = self
             .runtime
-            .block_on(self.client().execute("return location.href + '\\n' + document.body.innerText", vec![]))
+            .block_on(self.client().execute(
+                "return location.href + '\\n' + document.body.innerText",
+                vec![],
+            ))
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
@@ -435,7 +461,10 @@ fn wait_for_driver(url: &str) {
         if ready {
             return;
         }
-        assert!(Instant::now() < deadline, "chromedriver at {url} did not become ready");
+        assert!(
+            Instant::now() < deadline,
+            "chromedriver at {url} did not become ready"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
