@@ -15,6 +15,7 @@ mod issues;
 pub mod json_body;
 pub mod list_query;
 mod projects;
+mod store;
 mod templates;
 
 use actix_web::web;
@@ -32,4 +33,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     activity::configure(cfg);
     cost_events::configure(cfg);
     templates::configure(cfg);
+    store::configure(cfg);
 }

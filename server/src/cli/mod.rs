@@ -2,7 +2,11 @@
 
 mod db_command;
 mod module_command;
+mod module_new_command;
+mod module_pack_command;
 mod run_command;
+mod store_command;
+mod store_target;
 mod template_command;
 
 use clap::{Parser, Subcommand};
@@ -24,12 +28,16 @@ pub enum Command {
     /// Database maintenance.
     #[command(subcommand)]
     Db(db_command::DbCommand),
-    /// Native modules: list, enable, disable (through the running server, or the database).
+    /// Native modules: list, enable, disable (through the running server, or the database);
+    /// pack a built module, create a new one.
     #[command(subcommand)]
     Module(module_command::ModuleCommand),
     /// Company templates: validate, import, export.
     #[command(subcommand)]
     Template(template_command::TemplateCommand),
+    /// Company Store: browse, install modules, import and export templates.
+    #[command(subcommand)]
+    Store(store_command::StoreCommand),
 }
 
 /// Parses the command line and runs the command.
@@ -41,6 +49,7 @@ pub fn main() -> anyhow::Result<()> {
         Command::Db(command) => db_command::run(command),
         Command::Module(command) => module_command::run(command),
         Command::Template(command) => template_command::run(command),
+        Command::Store(command) => store_command::run(command),
     }
 }
 

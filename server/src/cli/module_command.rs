@@ -32,6 +32,10 @@ pub enum ModuleCommand {
         #[command(flatten)]
         args: ModuleArgs,
     },
+    /// Pack a built module into <id>-<version>-<target>.tar.gz with its sha256.
+    Pack(super::module_pack_command::PackArgs),
+    /// Create a new module crate that builds and loads as generated.
+    New(super::module_new_command::NewArgs),
 }
 
 /// Where to find the server, or the database when it is down.
@@ -65,6 +69,8 @@ pub fn run(command: ModuleCommand) -> anyhow::Result<()> {
         ModuleCommand::List(args) => (Action::List, None, args),
         ModuleCommand::Enable { id, args } => (Action::Enable, Some(id), args),
         ModuleCommand::Disable { id, args } => (Action::Disable, Some(id), args),
+        ModuleCommand::Pack(args) => return super::module_pack_command::run(args),
+        ModuleCommand::New(args) => return super::module_new_command::run(args),
     };
     match ask_server(&args, action, id.as_deref())? {
         Some(answer) => print_server_answer(&args, action, &answer),

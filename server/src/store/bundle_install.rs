@@ -213,7 +213,7 @@ fn download(
     if let Some(total) = total.filter(|t| *t != received) {
         return Err(StoreError::fetch(
             location,
-            format!("the download ended after {received} of {total} bytes"),
+            format!("the download broke off after {received} of {total} bytes"),
         ));
     }
     file.flush()
