@@ -81,8 +81,3 @@ export function pager(page, go) {
     h("button", { class: "btn", type: "button", disabled: last >= total, onclick: () => go(offset + limit) }, "Next ›"),
   );
 }
-
-/** A map from id to name, for showing references. */
-export function namesById(items, key = "name") {
-  return new Map(items.map((item) => [item.id, item[key]]));
-}

@@ -17,6 +17,7 @@ import activity from "./pages/activity.js";
 import modulePage from "./pages/module_page.js";
 import moduleSettings from "./pages/module_settings.js";
 import templates from "./pages/templates.js";
+import storePage from "./pages/store.js";
 
 route("/", dashboard);
 route("/agents", agents);
@@ -29,6 +30,7 @@ route("/activity", activity);
 route("/m/:module/*", modulePage);
 route("/settings/modules", moduleSettings);
 route("/templates", templates);
+route("/store", storePage);
 
 catchModuleErrors();
 const app = document.getElementById("app");

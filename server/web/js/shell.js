@@ -5,7 +5,7 @@ import { api, apiKey, setApiKey } from "./api.js";
 import { dialog, errorBox, field, h } from "./dom.js";
 import { modulePages, onRunningChange, refreshModules } from "./module_registry.js";
 import { navigate, onRender, reload } from "./router.js";
-import { currentCompany, loadCompanies, onStoreChange, selectCompany, store } from "./store.js";
+import { loadCompanies, onStoreChange, selectCompany, store } from "./store.js";
 
 const CORE_PAGES = [
   ["/", "Dashboard"],
@@ -18,6 +18,7 @@ const CORE_PAGES = [
 const SETTINGS_PAGES = [
   ["/settings/modules", "Modules"],
   ["/templates", "Templates"],
+  ["/store", "Store"],
 ];
 
 let currentPath = location.pathname;
@@ -178,10 +179,4 @@ async function newCompany() {
   if (!created) return;
   await loadCompanies(created.id);
   navigate("/");
-}
-
-/** The selected company's name, for headings. */
-export function companyName() {
-  const company = currentCompany();
-  return company ? company.name : "";
 }

@@ -93,8 +93,9 @@ impl Browser {
                     );
                     return None;
                 }
+                let verb = if missing.len() == 1 { "is" } else { "are" };
                 panic!(
-                    "the web UI tests need headless Chromium, but {} is not installed.\n\
+                    "the web UI tests need headless Chromium, but {} {verb} not installed.\n\
                      Install it with `scripts/install-test-browser.sh` as root (Debian: \
                      `apt-get install chromium chromium-driver`), or point PAPERCLIP_CHROMIUM and \
                      PAPERCLIP_CHROMEDRIVER at the binaries. To skip the browser tests explicitly, \

@@ -12,6 +12,10 @@ import { loadCompanies } from "../store.js";
 /** How often the install progress is polled. */
 const POLL_MS = 300;
 
+/** The outcome of the last template import, shown once by the next render (an import selects
+ * the new company, which renders the page again). */
+let lastImport = null;
+
 export default async function storePage(ctx) {
   const tag = ctx.query.get("tag") || "";
   const listing = await api.get(`/api/store${qs({ tag })}`);
@@ -21,8 +25,11 @@ export default async function storePage(ctx) {
   const state = { ctx, listing, modules, templates, tag };
   renderModules(state);
   renderTemplates(state);
+  const imported = lastImport;
+  lastImport = null;
   ctx.root.append(
     pageHead("Store", tag ? h("a", { class: "btn", href: "/store" }, `Tag “${tag}” ×`) : null),
+    imported ? h("div", { class: "ok-box", id: "store-import-done" }, imported, " ", h("a", { href: "/" }, "Open its dashboard →")) : null,
     h("p", { class: "muted small", id: "store-source" }, `Index: ${listing.index} · core ${listing.core} · ${listing.target}`),
     h("h2", null, "Modules"),
     modules,
@@ -163,9 +170,14 @@ function templateCard(template) {
       const body = { templateId: template.id };
       if (name.value.trim()) body.name = name.value.trim();
       const answer = await api.post("/api/store/import", body);
-      result.replaceChildren(h("div", { class: "ok-box", id: "store-import-done" }, "Imported as a new company; it is now selected. ", h("a", { href: "/" }, "Open its dashboard →")));
-      // Selecting the new company re-renders the page.
-      await loadCompanies(answer.companyId);
+      const message = `Imported “${template.name}” as a new company; it is now the selected company.`;
+      lastImport = message;
+      // Selecting the new company renders the page again, which shows the message.
+      await loadCompanies(answer.companyId).catch(() => {});
+      if (result.isConnected) {
+        lastImport = null;
+        result.replaceChildren(h("div", { class: "ok-box", id: "store-import-done" }, message));
+      }
     } catch (error) {
       const problems = (error.problems || []).map((p) => (typeof p === "string" ? p : `${p.path}: ${p.message}`));
       result.replaceChildren(errorBox(`Not imported: ${error.message}`, problems));
