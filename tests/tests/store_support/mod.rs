@@ -19,14 +19,17 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
-/// A minimal HTTP/1.1 file server on 127.0.0.1 serving one folder, one connection at a time
-/// (`Connection: close`), in a thread of the test process. Stops when dropped.
+/// A minimal HTTP/1.1 file server on 127.0.0.1 serving one folder (`Connection: close`, a thread
+/// per connection) in the test process. Stops accepting when dropped.
 pub struct StaticServer {
     port: u16,
     stop: Arc<AtomicBool>,
     /// Paths served cut short: only the first n bytes are sent, under the full Content-Length.
     cut: Arc<Mutex<HashMap<String, usize>>>,
+    /// Paths served slowly: chunks of n bytes with a pause after each.
+    slow: Arc<Mutex<HashMap<String, (usize, Duration)>>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -37,18 +40,25 @@ impl StaticServer {
         let port = listener.local_addr().expect("an address").port();
         let stop = Arc::new(AtomicBool::new(false));
         let cut: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+        let slow: Arc<Mutex<HashMap<String, (usize, Duration)>>> = Arc::default();
         let root = root.to_path_buf();
         let thread = std::thread::spawn({
             let stop = Arc::clone(&stop);
             let cut = Arc::clone(&cut);
+            let slow = Arc::clone(&slow);
             move || {
                 for stream in listener.incoming() {
                     if stop.load(Ordering::SeqCst) {
                         break;
                     }
                     if let Ok(stream) = stream {
-                        // A client that hangs up early is its own business.
-                        let _ = serve(stream, &root, &cut);
+                        // One thread per connection: a slow download must not hold up the
+                        // index requests made meanwhile.
+                        let (root, cut, slow) = (root.clone(), Arc::clone(&cut), Arc::clone(&slow));
+                        std::thread::spawn(move || {
+                            // A client that hangs up early is its own business.
+                            let _ = serve(stream, &root, &cut, &slow);
+                        });
                     }
                 }
             }
@@ -57,6 +67,7 @@ impl StaticServer {
             port,
             stop,
             cut,
+            slow,
             thread: Some(thread),
         }
     }
@@ -79,6 +90,17 @@ impl StaticServer {
     }
 }
 
+impl StaticServer {
+    /// From now on, `path` is sent in chunks of `chunk` bytes with `pause` after each (so a
+    /// client can watch a download progress).
+    pub fn slow_down(&self, path: &str, chunk: usize, pause: Duration) {
+        self.slow
+            .lock()
+            .expect("the slow list")
+            .insert(format!("/{}", path.trim_start_matches('/')), (chunk, pause));
+    }
+}
+
 impl Drop for StaticServer {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
@@ -94,6 +116,7 @@ fn serve(
     mut stream: TcpStream,
     root: &Path,
     cut: &Mutex<HashMap<String, usize>>,
+    slow: &Mutex<HashMap<String, (usize, Duration)>>,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
@@ -137,7 +160,17 @@ fn serve(
         "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         bytes.len()
     )?;
-    stream.write_all(&bytes[..keep])?;
+    let pace = slow.lock().expect("the slow list").get(&path).copied();
+    match pace {
+        Some((chunk, pause)) => {
+            for piece in bytes[..keep].chunks(chunk.max(1)) {
+                stream.write_all(piece)?;
+                stream.flush()?;
+                std::thread::sleep(pause);
+            }
+        }
+        None => stream.write_all(&bytes[..keep])?,
+    }
     stream.flush()
 }
 
