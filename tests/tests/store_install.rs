@@ -315,6 +315,68 @@ fn the_cli_installs_and_the_running_server_loads_the_module() {
 }
 
 #[test]
+fn the_cli_rescan_sends_the_api_key() {
+    let store = Store::new();
+    let tiny = store.pack(&find_bundle("tiny"));
+    store.write_index(
+        "index.json",
+        vec![module_entry("tiny", "0.1.0", tiny.index_bundle())],
+        vec![],
+    );
+    let server = TestServer::start(
+        paperclip_e2e::TestBackend::Sqlite,
+        ServerOptions::new().api_key("store-key"),
+    );
+    let server_url = server.url("");
+    let modules_dir = server.modules_dir();
+    let index = store.index_url();
+    let install = |extra: &[&str]| {
+        let mut args = vec![
+            "store",
+            "install",
+            "tiny",
+            "--index",
+            index.as_str(),
+            "--modules-dir",
+            modules_dir.to_str().expect("UTF-8 path"),
+            "--server",
+            server_url.trim_end_matches('/'),
+        ];
+        args.extend(extra);
+        run_cli_with(&args, &[], None)
+    };
+    let refused = install(&[]);
+    assert!(!refused.success());
+    assert!(
+        refused
+            .stderr
+            .contains("tiny 0.1.0 is installed on disk, but the server at"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("refused the rescan (401"),
+        "{}",
+        refused.stderr
+    );
+    assert!(modules_dir.join("tiny/paperclip.module.json").is_file());
+
+    let accepted = install(&["--api-key", "store-key"]);
+    assert!(accepted.success(), "{}", accepted.stderr);
+    assert!(
+        accepted.stdout.contains("replacing 0.1.0"),
+        "{}",
+        accepted.stdout
+    );
+    assert!(
+        accepted.stderr.contains("module tiny: active"),
+        "{}",
+        accepted.stderr
+    );
+    assert_eq!(server.get_ok("/api/modules/tiny/ping")["pong"], true);
+}
+
+#[test]
 fn the_cli_imports_a_store_template_and_exports_the_company() {
     each_backend(|backend| {
         let store = Store::new();

@@ -3,6 +3,7 @@
 //! | Method and path | What |
 //! |---|---|
 //! | `GET /api/store[?tag=…]` | the index's modules (with what is installed, its status, updates, installs in progress) and templates |
+//! | `GET /api/store/installs` | the installs running now, by module id (progress only; does not read the index) |
 //! | `POST /api/store/install` `{"moduleId"}` | download, verify and install the module's bundle, then rescan; `200 {installed, module, restartRequired, message}` |
 //! | `POST /api/store/import` `{"templateId", "name"?}` | fetch the template and import it as a new company; `201 {companyId, refs, templateId}` |
 //!
@@ -17,6 +18,7 @@ use super::json_body::JsonBody;
 use crate::app::AppState;
 use crate::core::CoreError;
 use crate::module_host::{ModuleStatus, ModuleView, RescanReport};
+use crate::store::install_progress::in_progress;
 use crate::store::{
     fetch_template, install_module, store_listing, Installed, LoadedIndex, StoreError,
 };
@@ -29,6 +31,7 @@ use std::sync::Arc;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/store", web::get().to(list))
+        .route("/api/store/installs", web::get().to(installs))
         .route("/api/store/install", web::post().to(install))
         .route("/api/store/import", web::post().to(import));
 }
@@ -93,6 +96,11 @@ async fn list(
     .await
     .map_err(blocking)??;
     Ok(HttpResponse::Ok().json(listing))
+}
+
+/// Cheap enough to poll while an install runs: no index download, just the registry.
+async fn installs(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(in_progress(&state.modules.settings().dir))
 }
 
 async fn install(

@@ -1,6 +1,6 @@
 // Company Store: browse the store index (modules with what is installed and its status,
-// templates), install a module (download progress polled from GET /api/store while the install
-// runs) and import a template as a new company. Every refusal shows the server's message; a
+// templates), install a module (download progress polled from GET /api/store/installs while the
+// install runs) and import a template as a new company. Every refusal shows the server's message; a
 // refused install writes nothing.
 
 import { api, qs } from "../api.js";
@@ -100,9 +100,8 @@ async function install(state, module, button, progress, result) {
   const poll = async () => {
     while (polling) {
       try {
-        const listing = await api.get("/api/store");
-        const running = (listing.modules || []).find((m) => m.id === module.id);
-        const p = running && running.installing;
+        const installs = await api.get("/api/store/installs");
+        const p = installs && installs[module.id];
         if (p && polling) showProgress(bar, text, p);
       } catch {
         // The install's own answer reports errors; a failed poll only skips one update.
