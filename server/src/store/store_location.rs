@@ -59,10 +59,23 @@ impl StoreLocation {
 
     /// Resolves a reference found inside the content at `self`: absolute URLs and absolute
     /// paths stand alone; anything else is relative to `self`'s folder.
+    ///
+    /// A remote index may not point at local files: the server would read its own files on the
+    /// index author's behalf (and a digest mismatch would reveal their SHA-256).
     pub fn join(&self, reference: &str) -> Result<StoreLocation, StoreError> {
         let reference = reference.trim();
         if url_scheme(reference).is_some() || Path::new(reference).is_absolute() {
-            return StoreLocation::parse(reference);
+            let resolved = StoreLocation::parse(reference)?;
+            if matches!(
+                (self, &resolved),
+                (StoreLocation::Url(_), StoreLocation::Path(_))
+            ) {
+                return Err(StoreError::fetch(
+                    reference,
+                    format!("an index fetched from {self} may only refer to http(s) URLs, not local files"),
+                ));
+            }
+            return Ok(resolved);
         }
         match self {
             StoreLocation::Url(base) => base.join(reference).map(StoreLocation::Url).map_err(|e| {
@@ -200,6 +213,10 @@ mod tests {
                 .to_string(),
             "https://cdn.example/b.tar.gz"
         );
+        for local in ["/etc/passwd", "file:///etc/passwd"] {
+            let err = url.join(local).unwrap_err();
+            assert!(err.to_string().contains("not local files"), "{err}");
+        }
         let path = StoreLocation::parse("store/index.json").unwrap();
         assert_eq!(
             path.join("../templates/t.json").unwrap(),
