@@ -136,6 +136,15 @@ async fn bad_input(h: &Harness) {
     case!("status", PATCH format!("/api/agents/{report}"), json!({"status": "zombie"}));
     case!("budgetMonthlyCents", PATCH format!("/api/agents/{report}"), json!({"budgetMonthlyCents": -5}));
     case!("id", PATCH format!("/api/agents/{report}"), json!({"id": missing}));
+    // `null` clears only what can be empty; elsewhere it is refused, not taken as "unchanged".
+    let message = case!("name", PATCH format!("/api/agents/{report}"), json!({"name": null}));
+    assert!(message.contains("must not be null"), "{message}");
+    case!("budgetMonthlyCents", PATCH format!("/api/agents/{report}"), json!({"budgetMonthlyCents": null}));
+    case!("status", PATCH format!("/api/agents/{report}"), json!({"title": "T", "status": null}));
+    case!("title", PATCH format!("/api/goals/{g1}"), json!({"title": null}));
+    case!("name", PATCH format!("/api/projects/{project}"), json!({"name": null}));
+    case!("priority", PATCH format!("/api/issues/{i1}"), json!({"priority": null}));
+    case!("name", PATCH format!("/api/companies/{cid}"), json!({"name": null}));
 
     // Goals, including a parent cycle.
     case!("title", POST goals, json!({"level": "team"}));

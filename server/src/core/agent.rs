@@ -152,20 +152,25 @@ pub struct NewAgent {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AgentPatch {
     /// New name.
+    #[serde(default, with = "super::validate_patch::non_null")]
     pub name: Option<String>,
     /// New role.
+    #[serde(default, with = "super::validate_patch::non_null")]
     pub role: Option<String>,
     /// New title.
     #[serde(default, with = "super::validate_patch::double_option")]
     pub title: Option<Option<String>>,
     /// New status (emits `agent:status_changed`).
+    #[serde(default, with = "super::validate_patch::non_null")]
     pub status: Option<String>,
     /// New manager (`null`: reports to nobody).
     #[serde(default, with = "super::validate_patch::double_option")]
     pub reports_to: Option<Option<String>>,
     /// New monthly budget in cents.
+    #[serde(default, with = "super::validate_patch::non_null")]
     pub budget_monthly_cents: Option<i64>,
     /// New metadata object (replaces the old one).
+    #[serde(default, with = "super::validate_patch::non_null")]
     pub metadata: Option<Map<String, Value>>,
 }
 

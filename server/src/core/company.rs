@@ -86,11 +86,13 @@ pub struct NewCompany {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CompanyPatch {
     /// New name.
+    #[serde(default, with = "super::validate_patch::non_null")]
     pub name: Option<String>,
     /// New description (`null` clears it).
     #[serde(default, with = "super::validate_patch::double_option")]
     pub description: Option<Option<String>>,
     /// New status.
+    #[serde(default, with = "super::validate_patch::non_null")]
     pub status: Option<String>,
 }
 

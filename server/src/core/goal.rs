@@ -113,13 +113,16 @@ pub struct NewGoal {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GoalPatch {
     /// New title.
+    #[serde(default, with = "super::validate_patch::non_null")]
     pub title: Option<String>,
     /// New description.
     #[serde(default, with = "super::validate_patch::double_option")]
     pub description: Option<Option<String>>,
     /// New level.
+    #[serde(default, with = "super::validate_patch::non_null")]
     pub level: Option<String>,
     /// New status (`completed` emits `goal:completed`).
+    #[serde(default, with = "super::validate_patch::non_null")]
     pub status: Option<String>,
     /// New parent goal.
     #[serde(default, with = "super::validate_patch::double_option")]

@@ -143,13 +143,16 @@ pub struct NewIssue {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IssuePatch {
     /// New title.
+    #[serde(default, with = "super::validate_patch::non_null")]
     pub title: Option<String>,
     /// New description.
     #[serde(default, with = "super::validate_patch::double_option")]
     pub description: Option<Option<String>>,
     /// New status (emits `issue:status_changed`).
+    #[serde(default, with = "super::validate_patch::non_null")]
     pub status: Option<String>,
     /// New priority.
+    #[serde(default, with = "super::validate_patch::non_null")]
     pub priority: Option<String>,
     /// New assignee (emits `issue:assigned` unless `null`).
     #[serde(default, with = "super::validate_patch::double_option")]

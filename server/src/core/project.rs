@@ -94,11 +94,13 @@ pub struct NewProject {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProjectPatch {
     /// New name.
+    #[serde(default, with = "super::validate_patch::non_null")]
     pub name: Option<String>,
     /// New description.
     #[serde(default, with = "super::validate_patch::double_option")]
     pub description: Option<Option<String>>,
     /// New status.
+    #[serde(default, with = "super::validate_patch::non_null")]
     pub status: Option<String>,
     /// New goal.
     #[serde(default, with = "super::validate_patch::double_option")]
