@@ -81,7 +81,7 @@ pub fn pack_module(dir: &Path, options: &PackOptions) -> anyhow::Result<Packed> 
             path.clone()
         }
         None if dir.join(&library_name).is_file() => dir.join(&library_name),
-        None if dir.join("Cargo.toml").is_file() => built_library(dir)?,
+        None if dir.join("Cargo.toml").is_file() => built_library(dir, &target)?,
         None => bail!(
             "{} holds neither the library {library_name} (a bundle folder) nor a Cargo.toml (a module crate); build the module first or pass --library",
             dir.display()
@@ -229,9 +229,10 @@ fn append_tree<W: Write>(
     Ok(())
 }
 
-/// The library cargo built for the module crate in `dir`: the newer of `release/` and
-/// `debug/` in its target folder.
-fn built_library(dir: &Path) -> anyhow::Result<PathBuf> {
+/// The library cargo built for the module crate in `dir` for `target`: the newer of
+/// `release/` and `debug/` in its target folder (`<target folder>/<triple>/…` for another
+/// target than this machine's, as `cargo build --target` lays it out).
+fn built_library(dir: &Path, target: &str) -> anyhow::Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let manifest = dir.join("Cargo.toml");
     let output = Command::new(&cargo)
@@ -260,11 +261,15 @@ fn built_library(dir: &Path) -> anyhow::Result<PathBuf> {
     let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)
         .context("`cargo metadata` printed something that is not JSON")?;
     let (lib_name, target_dir) = cdylib_of(&metadata, &manifest)?;
-    let file = library_file_name_for(&host_target(), &lib_name);
-    let candidates = [
-        target_dir.join("release").join(&file),
-        target_dir.join("debug").join(&file),
-    ];
+    let file = library_file_name_for(target, &lib_name);
+    let mut folders = vec![target_dir.join(target)];
+    if target == host_target() {
+        folders.insert(0, target_dir.clone());
+    }
+    let candidates: Vec<PathBuf> = folders
+        .iter()
+        .flat_map(|folder| ["release", "debug"].map(|profile| folder.join(profile).join(&file)))
+        .collect();
     candidates
         .iter()
         .filter_map(|path| {
@@ -275,9 +280,17 @@ fn built_library(dir: &Path) -> anyhow::Result<PathBuf> {
         .map(|(_, path)| path)
         .ok_or_else(|| {
             anyhow::anyhow!(
-                "the module's library is not built: neither {} nor {} exists; run `cargo build --release` in {} first",
-                candidates[0].display(),
-                candidates[1].display(),
+                "the module's library is not built: none of {} exists; run `cargo build --release{}` in {} first",
+                candidates
+                    .iter()
+                    .map(|c| c.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if target == host_target() {
+                    String::new()
+                } else {
+                    format!(" --target {target}")
+                },
                 dir.display()
             )
         })
