@@ -146,7 +146,11 @@ fn a_panic_in_a_service_is_counted_and_the_service_keeps_its_schedule() {
 #[test]
 fn a_hook_that_never_returns_times_out_without_slowing_the_core() {
     each_backend(|backend| {
-        let server = start_with(backend, &["fault-hook-hang"], json!({"hookTimeoutMs": 300}));
+        let server = start_with(
+            backend,
+            &["fault-hook-hang"],
+            json!({"hookTimeoutMs": 300, "routeTimeoutMs": 300}),
+        );
         wait_for_status(&server, "fault-hook-hang", "active");
         let company = server.create_company("Hang Corp");
         for name in ["First", "Second", "Third"] {
@@ -172,6 +176,30 @@ fn a_hook_that_never_returns_times_out_without_slowing_the_core() {
         wait_for("the kitchen sink to get all three agents", || {
             (kitchen_events(&server, "agent:created").len() >= 3).then_some(())
         });
+
+        // A route that never answers gets the host's time-out, and the module keeps serving.
+        let started = Instant::now();
+        let (status, body) = server.get("/api/modules/fault-hook-hang/hang");
+        assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{body}");
+        assert!(body["error"].is_string(), "a JSON error: {body}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(server.get_ok("/api/modules/fault-hook-hang/ok")["ok"], true);
+        assert!(counter(&server, "fault-hook-hang", "routeErrors") >= 1);
+
+        // Disabling it does not wait for its hung calls for ever.
+        let started = Instant::now();
+        let (status, body) = server.post("/api/admin/modules/fault-hook-hang/disable", &json!({}));
+        assert!(status.is_success(), "disable answered {status}: {body}");
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{:?}",
+            started.elapsed()
+        );
+        wait_for_status(&server, "fault-hook-hang", "disabled");
         assert_server_and_kitchen_sink_work(&server);
     });
 }

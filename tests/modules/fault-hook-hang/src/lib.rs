@@ -1,6 +1,7 @@
-//! Fault test module: its `agent:created` handler never returns. The host must time the call out
-//! (`modules.hookTimeoutMs`), count it, and never make the core write or other modules wait;
-//! `GET /ok` keeps answering and reports how many calls entered the handler.
+//! Fault test module: its `agent:created` handler never returns, and neither does its route
+//! `GET /hang`. The host must time the calls out (`modules.hookTimeoutMs`,
+//! `modules.routeTimeoutMs`), count them, and never make the core write or other modules wait;
+//! `GET /ok` keeps answering and reports how many hook calls entered the handler.
 
 use module_sdk::{
     AgentCreated, Module, ModuleContext, Registrar, Request, Response, Result, Router,
@@ -24,7 +25,7 @@ impl Module for HookHang {
                 std::thread::sleep(Duration::from_secs(3600));
             }
         });
-        r.routes(Router::new().get("/ok", ok));
+        r.routes(Router::new().get("/ok", ok).get("/hang", hang));
         Ok(HookHang {
             entered: AtomicU64::new(0),
         })
@@ -32,6 +33,13 @@ impl Module for HookHang {
 }
 
 module_sdk::declare_module!(HookHang);
+
+/// `GET /hang`: never answers.
+fn hang(_m: &HookHang, _ctx: &ModuleContext, _req: &Request) -> Response {
+    loop {
+        std::thread::sleep(Duration::from_secs(3600));
+    }
+}
 
 /// `GET /ok` → `{"ok": true, "entered": <calls that entered the hung handler>}`.
 fn ok(m: &HookHang, _ctx: &ModuleContext, _req: &Request) -> Response {
