@@ -361,3 +361,47 @@ fn the_module_cli_talks_to_the_running_server_or_to_the_database_when_it_is_down
         assert_server_and_kitchen_sink_work(&server);
     });
 }
+
+#[test]
+fn a_config_saved_through_the_admin_api_is_validated_and_applies_at_the_next_enable() {
+    each_backend(|backend| {
+        let mut server = start(backend);
+        let path = "/api/admin/modules/kitchen-sink/config";
+
+        // Refused by the configSchema: 400 naming the field, nothing saved.
+        let (status, body) = server.put(path, &json!({"batchLimit": 0}));
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(body.to_string().contains("batchLimit"), "{body}");
+
+        // Accepted: saved, masked, and the running module keeps its config until re-enabled.
+        let (status, body) = server.put(
+            path,
+            &json!({"greeting": "bonjour", "secret": "$KITCHEN_SINK_SECRET"}),
+        );
+        assert!(status.is_success(), "{status}: {body}");
+        assert!(
+            !body.to_string().contains(KITCHEN_SECRET),
+            "secret masked: {body}"
+        );
+        assert_eq!(
+            server.get_ok("/api/modules/kitchen-sink/whoami")["greeting"],
+            "hello"
+        );
+        control(&server, KITCHEN_SINK, "disable");
+        control(&server, KITCHEN_SINK, "enable");
+        wait_for_status(&server, KITCHEN_SINK, "active");
+        let config = server.get_ok("/api/modules/kitchen-sink/config");
+        assert_eq!(
+            config,
+            json!({"greeting": "bonjour", "secret": KITCHEN_SECRET, "batchLimit": 10})
+        );
+
+        // The saved config survives a restart.
+        server.restart();
+        wait_for_status(&server, KITCHEN_SINK, "active");
+        assert_eq!(
+            server.get_ok("/api/modules/kitchen-sink/whoami")["greeting"],
+            "bonjour"
+        );
+    });
+}
