@@ -10,7 +10,6 @@ use modules_support::{wait_for, wait_for_status, Database};
 use paperclip_e2e::{each_backend, json, run_cli_with, target_dir, ServerOptions, TestServer};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 use store_support::{module_entry, Store};
 
 const MODULE_ID: &str = "hello-store";
@@ -21,65 +20,61 @@ fn cargo_target() -> PathBuf {
     target_dir().join("external-module")
 }
 
-/// Scaffolds the module with the CLI and builds it with cargo; once per test process. Returns
-/// the crate folder (kept for the whole run).
-fn built_scaffold() -> &'static Path {
-    static CRATE: OnceLock<PathBuf> = OnceLock::new();
-    CRATE.get_or_init(|| {
-        let parent = tempfile::Builder::new()
-            .prefix("paperclip-scaffold-")
-            .tempdir()
-            .expect("a temporary folder")
-            .keep();
-        let dir = parent.join(MODULE_ID);
-        let created = run_cli_with(
-            &[
-                "module",
-                "new",
-                MODULE_ID,
-                "--path",
-                dir.to_str().expect("UTF-8 path"),
-            ],
-            &[],
-            None,
-        );
-        assert!(created.success(), "module new failed:\n{}", created.stderr);
-        assert!(
-            created.stdout.contains("created module crate hello-store"),
-            "{}",
-            created.stdout
-        );
-        for file in [
-            "Cargo.toml",
-            "Cargo.lock",
-            "src/lib.rs",
-            "paperclip.module.json",
-            "README.md",
-        ] {
-            assert!(dir.join(file).is_file(), "{file} was generated");
-        }
-        let output = Command::new(env!("CARGO"))
-            .args(["build", "--quiet"])
-            .current_dir(&dir)
-            .env("CARGO_TARGET_DIR", cargo_target())
-            .output()
-            .expect("cargo runs");
-        assert!(
-            output.status.success(),
-            "the generated crate does not build:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        dir
-    })
+/// Scaffolds the module with the CLI into `parent` (outside any cargo workspace) and builds it
+/// with cargo. Returns the crate folder.
+fn built_scaffold(parent: &Path) -> PathBuf {
+    let dir = parent.join(MODULE_ID);
+    let created = run_cli_with(
+        &[
+            "module",
+            "new",
+            MODULE_ID,
+            "--path",
+            dir.to_str().expect("UTF-8 path"),
+        ],
+        &[],
+        None,
+    );
+    assert!(created.success(), "module new failed:\n{}", created.stderr);
+    assert!(
+        created.stdout.contains("created module crate hello-store"),
+        "{}",
+        created.stdout
+    );
+    for file in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "src/lib.rs",
+        "paperclip.module.json",
+        "README.md",
+    ] {
+        assert!(dir.join(file).is_file(), "{file} was generated");
+    }
+    let output = Command::new(env!("CARGO"))
+        .args(["build", "--quiet"])
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", cargo_target())
+        .output()
+        .expect("cargo runs");
+    assert!(
+        output.status.success(),
+        "the generated crate does not build:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    dir
 }
 
 #[test]
 fn a_new_module_builds_packs_installs_and_answers() {
-    let crate_dir = built_scaffold();
+    let parent = tempfile::Builder::new()
+        .prefix("paperclip-scaffold-")
+        .tempdir()
+        .expect("a temporary folder");
+    let crate_dir = built_scaffold(parent.path());
     let store = Store::new();
     let target = cargo_target();
     let packed = store.pack_with(
-        crate_dir,
+        &crate_dir,
         &[("CARGO_TARGET_DIR", target.to_str().expect("UTF-8 path"))],
     );
     assert!(
