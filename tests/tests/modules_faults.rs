@@ -481,3 +481,76 @@ fn a_config_naming_a_missing_env_var_is_invalid() {
         assert_server_and_kitchen_sink_work(&server);
     });
 }
+
+/// A server on `modules` (a folder of the test's own) with the kitchen sink in it.
+fn start_on(backend: TestBackend, modules: &ModulesDir) -> TestServer {
+    modules.add(KITCHEN_SINK);
+    let server = TestServer::start(
+        backend,
+        ServerOptions::new()
+            .config(modules.config(kitchen_config()))
+            .env("KITCHEN_SINK_SECRET", KITCHEN_SECRET),
+    );
+    wait_for_status(&server, KITCHEN_SINK, "active");
+    server
+}
+
+#[test]
+fn registering_a_hook_the_manifest_does_not_declare_fails_the_module() {
+    each_backend(|backend| {
+        // `tiny` registers all 13 hooks; this copy's manifest declares only one.
+        let modules = ModulesDir::new();
+        modules.add_as("tiny", "fault-undeclared-hook", |manifest| {
+            manifest["hooks"] = json!(["agent:created"]);
+        });
+        let server = start_on(backend, &modules);
+        assert_status(
+            &server,
+            "fault-undeclared-hook",
+            "failed",
+            &["agent:updated"],
+        );
+        assert_routes_not_served(&server, "fault-undeclared-hook");
+        assert_server_and_kitchen_sink_work(&server);
+    });
+}
+
+#[test]
+fn a_route_prefix_held_by_another_module_is_a_conflict() {
+    each_backend(|backend| {
+        // Same prefix `shared`; without `modules.enabled`, folder order decides: `tiny-a` first.
+        let modules = ModulesDir::new();
+        for id in ["tiny-a", "tiny-b"] {
+            modules.add_as("tiny", id, |manifest| {
+                manifest["routes"]["prefix"] = json!("shared");
+            });
+        }
+        let server = start_on(backend, &modules);
+        wait_for_status(&server, "tiny-a", "active");
+        assert_status(&server, "tiny-b", "conflict", &["shared", "tiny-a"]);
+        let ping = server.get_ok("/api/modules/shared/ping");
+        assert_eq!(ping["module"], "tiny-a", "{ping}");
+        assert_server_and_kitchen_sink_work(&server);
+    });
+}
+
+#[test]
+fn two_bundles_with_one_id_load_once() {
+    each_backend(|backend| {
+        let modules = ModulesDir::new();
+        modules.add("tiny");
+        // A second folder whose manifest says `tiny` too.
+        let second = paperclip_e2e::find_bundle("tiny");
+        paperclip_e2e::copy_dir(&second, &modules.path().join("tiny-again"));
+        let server = start_on(backend, &modules);
+        let tiny: Vec<Value> = modules_support::modules(&server)
+            .into_iter()
+            .filter(|m| m["id"] == "tiny")
+            .collect();
+        let active = tiny.iter().filter(|m| m["status"] == "active").count();
+        let conflicts = tiny.iter().filter(|m| m["status"] == "conflict").count();
+        assert_eq!((active, conflicts), (1, 1), "{tiny:?}");
+        assert_eq!(server.get_ok("/api/modules/tiny/ping")["module"], "tiny");
+        assert_server_and_kitchen_sink_work(&server);
+    });
+}
