@@ -11,6 +11,8 @@
 //!    from `emit` to the return of the module's `on_hook`. Measured saturated (same window as
 //!    1, so the figure is mostly the wait in the queue) and at paced offered loads (10,000/s
 //!    and 50,000/s for one second each; events the queue cannot take are counted as dropped).
+//! 3. **Bus baseline**: the same bus and window with an in-process Rust subscriber that only
+//!    counts — the hook bus's own ceiling, without any module.
 //!
 //! Run: `cargo build --release -p tiny && cargo bench -p paperclip-e2e --bench
 //! module_hook_delivery` (`PAPERCLIP_BENCH_EVENTS` changes the event count, default 200,000).
@@ -129,6 +131,29 @@ fn main() {
         &probe.take(),
         dropped() - drops_before,
     );
+    // Baseline: the same bus and window with an in-process Rust subscriber that only counts,
+    // i.e. what the hook bus itself costs per event without any module.
+    let baseline = Arc::new(CountingSubscriber {
+        received: AtomicU64::new(0),
+    });
+    let baseline_bus = HookBus::new();
+    baseline_bus.subscribe(
+        Arc::clone(&baseline) as Arc<dyn HookSubscriber>,
+        &[Hook::AgentHeartbeat],
+        SubscriptionOptions {
+            queue_capacity: 1024,
+            call_timeout: Duration::from_secs(5),
+        },
+    );
+    let emit_baseline = || baseline_bus.emit(Hook::AgentHeartbeat, &payload);
+    let received = || baseline.received.load(Ordering::Acquire);
+    run_windowed(events / 10, &emit_baseline, &received);
+    let elapsed = run_windowed(events, &emit_baseline, &received);
+    println!(
+        "  bus baseline      : {:.0} events/s (in-process no-op subscriber, no module)",
+        events as f64 / elapsed.as_secs_f64()
+    );
+
     for rate in [10_000u64, 50_000] {
         let count = rate; // one second of offered load
         let drops_before = dropped();
@@ -207,6 +232,23 @@ fn wait_for_all(target: u64, done: &dyn Fn() -> u64) {
             done()
         );
         std::thread::yield_now();
+    }
+}
+
+/// An in-process subscriber that only counts, for the bus baseline.
+struct CountingSubscriber {
+    received: AtomicU64,
+}
+
+impl HookSubscriber for CountingSubscriber {
+    fn name(&self) -> &str {
+        "baseline"
+    }
+
+    fn deliver(&self, event: &HookEvent) -> Result<(), String> {
+        std::hint::black_box(event.payload.len());
+        self.received.fetch_add(1, Ordering::Release);
+        Ok(())
     }
 }
 
