@@ -271,10 +271,11 @@ async fn post_heartbeats(urls: &[String], duration: Duration) -> Phases {
             let mut n = 0u64;
             while Instant::now() < deadline {
                 n += 1;
+                let model = ["gpt-4", "claude"][(n % 2) as usize];
                 let body: Value = json!({"meta": {
                     "tokensUsed": 100 + n % 900,
                     "costCents": 1,
-                    "model": ["gpt-4", "claude"][(n % 2) as usize],
+                    "model": model,
                     "latencyMs": 50 + (n * 7 + worker as u64) % 500,
                 }});
                 let sent = Instant::now();
