@@ -20,7 +20,7 @@
 
 mod module_bench_support;
 
-use module_bench_support::{tiny_bundle, tiny_library};
+use module_bench_support::{load_average, tiny_bundle, tiny_library};
 use paperclip::core::Core;
 use paperclip::hooks::{Hook, HookBus, HookEvent, HookSubscriber, SubscriptionOptions};
 use paperclip::module_host::hook_subscriber::ModuleHookSubscriber;
@@ -74,6 +74,7 @@ fn main() {
         "timestamp": "2026-11-25T12:00:00Z",
         "meta": {"tokensUsed": 1200, "costCents": 3, "model": "bench-model", "latencyMs": 80}
     });
+    println!("load average before: {}", load_average());
     println!(
         "module_hook_delivery: no-op module `tiny` ({}), {events} agent:heartbeat events",
         tiny_library().display()

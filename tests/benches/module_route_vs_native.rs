@@ -15,7 +15,7 @@
 
 mod module_bench_support;
 
-use module_bench_support::tiny_bundle;
+use module_bench_support::{load_average, tiny_bundle};
 use paperclip_e2e::bench_support::{bench_duration, millis, LatencyStats};
 use paperclip_e2e::{json, server_binary, ServerOptions, TestBackend, TestServer};
 use std::time::{Duration, Instant};
@@ -46,6 +46,7 @@ impl Tally {
 }
 
 fn main() {
+    println!("load average before: {}", load_average());
     println!("paperclipai binary: {}", server_binary().display());
     let total = bench_duration(Duration::from_secs(12));
     let round = total / (ROUNDS as u32);

@@ -15,7 +15,7 @@
 
 mod module_bench_support;
 
-use module_bench_support::tiny_bundle;
+use module_bench_support::{load_average, tiny_bundle};
 use paperclip_e2e::bench_support::millis;
 use paperclip_e2e::{json, server_binary, ServerOptions, TestBackend, TestServer, Value};
 use std::path::Path;
@@ -25,6 +25,7 @@ const COPIES: usize = 50;
 const DEFAULT_REPEAT: usize = 5;
 
 fn main() {
+    println!("load average before: {}", load_average());
     println!("paperclipai binary: {}", server_binary().display());
     let repeat = std::env::var("PAPERCLIP_BENCH_REPEAT")
         .ok()

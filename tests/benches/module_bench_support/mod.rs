@@ -88,3 +88,12 @@ pub fn tiny_bundle(modules_dir: &Path, id: &str) -> PathBuf {
     }
     bundle
 }
+
+/// The 1-minute load average (`/proc/loadavg`), printed by each bench before it starts: the
+/// reference machine has 2 cores shared with other builds, so figures are read next to it.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".to_string())
+}
