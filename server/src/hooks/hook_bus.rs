@@ -25,6 +25,7 @@
 //!   that call returns, releasing its `Arc` of the subscriber.
 
 use super::subscriber_worker::{self, SubscriptionShared};
+use super::hook::hook_index;
 use super::Hook;
 use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
@@ -149,7 +150,7 @@ impl HookBus {
     /// blocks on a subscriber, serializes the payload once (and not at all when nobody listens).
     pub fn emit(&self, hook: Hook, payload: &serde_json::Value) {
         let subscribers = {
-            let list = self.by_hook[hook.index()].read();
+            let list = self.by_hook[hook_index(hook)].read();
             if list.is_empty() {
                 return;
             }
@@ -197,7 +198,7 @@ impl HookBus {
         });
         let mut subscriptions = self.subscriptions.lock();
         for hook in &subscription.hooks {
-            let mut list = self.by_hook[hook.index()].write();
+            let mut list = self.by_hook[hook_index(*hook)].write();
             let mut updated = list.to_vec();
             updated.push(Arc::clone(&subscription));
             *list = updated.into();
@@ -216,7 +217,7 @@ impl HookBus {
         };
         subscription.shared.cancel();
         for hook in &subscription.hooks {
-            let mut list = self.by_hook[hook.index()].write();
+            let mut list = self.by_hook[hook_index(*hook)].write();
             let updated: Vec<_> = list
                 .iter()
                 .filter(|other| !Arc::ptr_eq(other, &subscription))
@@ -238,7 +239,7 @@ impl HookBus {
 
     /// How many subscriptions currently receive `hook`.
     pub fn subscriber_count(&self, hook: Hook) -> usize {
-        self.by_hook[hook.index()].read().len()
+        self.by_hook[hook_index(hook)].read().len()
     }
 }
 
