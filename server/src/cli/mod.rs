@@ -1,5 +1,6 @@
 //! The `paperclipai` command line: argument parsing only; each command calls into the library.
 
+mod command_target;
 mod db_command;
 mod module_command;
 mod module_new_command;

@@ -14,8 +14,7 @@
 //! `store.index` (default `store/index.json`); the modules folder is `--modules-dir`, else the
 //! config's `modules.dir` (default `plugins-dist`).
 
-use super::store_target::{http_client, StoreTarget};
-use super::template_command::TargetArgs;
+use super::command_target::{http_client, CommandTarget, TargetArgs};
 use crate::config::Config;
 use crate::module_host::ModuleView;
 use crate::store::{
@@ -331,7 +330,7 @@ fn show_progress(bar: &ProgressBar, progress: &InstallProgress) {
 /// Asks the server to rescan and reports the module's status; `None` when no server answers.
 fn rescan(args: &InstallArgs, installed: &Installed) -> anyhow::Result<Option<ModuleView>> {
     let url = args.server.trim_end_matches('/');
-    let response = StoreTarget::request(
+    let response = CommandTarget::request(
         &http_client()?,
         Method::POST,
         url,
@@ -415,9 +414,9 @@ fn import(args: &ImportArgs) -> anyhow::Result<()> {
             if problems.len() == 1 { "" } else { "s" }
         )
     })?;
-    let answer: Value = match StoreTarget::resolve(&args.target, true)? {
-        StoreTarget::Server { url, key } => {
-            let mut request = StoreTarget::request(
+    let answer: Value = match CommandTarget::resolve(&args.target, true)? {
+        CommandTarget::Server { url, key } => {
+            let mut request = CommandTarget::request(
                 &http_client()?,
                 Method::POST,
                 &url,
@@ -453,8 +452,8 @@ fn import(args: &ImportArgs) -> anyhow::Result<()> {
             }
             body
         }
-        StoreTarget::Database { url } => {
-            let core = StoreTarget::open_core(&url)?;
+        CommandTarget::Database { url } => {
+            let core = CommandTarget::open_core(&url)?;
             let options = ImportOptions {
                 actor: "cli".to_string(),
                 company_name: args.name.clone(),
@@ -486,14 +485,14 @@ fn print_problems(problems: &[Problem]) {
 }
 
 fn export(args: &ExportArgs) -> anyhow::Result<()> {
-    let target = StoreTarget::resolve(&args.target, false)?;
+    let target = CommandTarget::resolve(&args.target, false)?;
     let company = match &args.company {
         Some(company) => company.clone(),
         None => target.sole_company()?,
     };
     let template: CompanyTemplate = match &target {
-        StoreTarget::Server { url, key } => {
-            let response = StoreTarget::request(
+        CommandTarget::Server { url, key } => {
+            let response = CommandTarget::request(
                 &http_client()?,
                 Method::GET,
                 url,
@@ -514,8 +513,8 @@ fn export(args: &ExportArgs) -> anyhow::Result<()> {
             }
             serde_json::from_str(&text).context("the server's answer is not a template")?
         }
-        StoreTarget::Database { url } => {
-            let core = StoreTarget::open_core(url)?;
+        CommandTarget::Database { url } => {
+            let core = CommandTarget::open_core(url)?;
             core.read_blocking(|conn| export_company(conn, &company))?
         }
     };

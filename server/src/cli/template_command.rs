@@ -6,27 +6,20 @@
 //! `http://127.0.0.1:3100` when it answers, or the database named by `DATABASE_URL` (or the
 //! config file's `database.url`) when it does not.
 
-use crate::app;
-use crate::config::Config;
-use crate::core::Core;
-use crate::hooks::HookBus;
+use super::command_target::{http_client, CommandTarget, TargetArgs};
 use crate::templates::{
     export_company, import_template, validate_json, CompanyTemplate, ImportOptions, ImportOutcome,
     Problem,
 };
-use anyhow::{anyhow, bail, Context};
+use anyhow::{anyhow, Context};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use reqwest::blocking::Client;
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
-/// The server tried when none is named.
-pub const DEFAULT_SERVER: &str = "http://127.0.0.1:3100";
 /// Direct imports of at least this many entities show a progress bar.
 const PROGRESS_THRESHOLD: usize = 500;
 
@@ -42,26 +35,6 @@ pub enum TemplateCommand {
     Import(ImportArgs),
     /// Export a company as a template.
     Export(ExportArgs),
-}
-
-/// Where a template command runs.
-#[derive(Debug, Args)]
-pub struct TargetArgs {
-    /// Server URL [default: http://127.0.0.1:3100 when it answers].
-    #[arg(long, env = "PAPERCLIP_SERVER")]
-    pub server: Option<String>,
-    /// API key sent to the server as `Authorization: Bearer <key>`.
-    #[arg(long, env = "PAPERCLIP_API_KEY", hide_env_values = true)]
-    pub api_key: Option<String>,
-    /// Work directly on the SQLite database of this data directory, without a server.
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
-    /// Work directly on this database (`postgres://…` or a SQLite file), without a server.
-    #[arg(long)]
-    pub database_url: Option<String>,
-    /// Configuration file (its `database.url` is used for direct access).
-    #[arg(long)]
-    pub config: Option<PathBuf>,
 }
 
 /// Options of `paperclipai template import`.
@@ -160,78 +133,6 @@ fn validate(file: &Path) -> anyhow::Result<()> {
     }
 }
 
-/// Where a command runs, once resolved.
-enum Target {
-    Server { url: String, key: Option<String> },
-    Database { url: String },
-}
-
-fn http_client() -> anyhow::Result<Client> {
-    Client::builder()
-        .timeout(Duration::from_secs(600))
-        .build()
-        .context("cannot build the HTTP client")
-}
-
-/// True when a Paperclip server answers `GET /api/health` at `url`.
-fn server_answers(url: &str) -> bool {
-    let client = match Client::builder().timeout(Duration::from_secs(2)).build() {
-        Ok(client) => client,
-        Err(_) => return false,
-    };
-    client
-        .get(format!("{url}/api/health"))
-        .send()
-        .is_ok_and(|r| r.status().is_success())
-}
-
-fn resolve_target(args: &TargetArgs, creating: bool) -> anyhow::Result<Target> {
-    let key = args.api_key.clone().filter(|k| !k.is_empty());
-    if let Some(server) = &args.server {
-        return Ok(Target::Server {
-            url: server.trim_end_matches('/').to_string(),
-            key,
-        });
-    }
-    let config = Config::load(
-        args.config
-            .as_deref()
-            .unwrap_or_else(|| Path::new("paperclip.config.json")),
-        args.config.is_some(),
-    )?;
-    let direct = |data_dir: &Path| -> anyhow::Result<Target> {
-        let url = args
-            .database_url
-            .clone()
-            .unwrap_or_else(|| app::database_url(&config, data_dir));
-        if !creating && crate::db::Backend::from_url(&url) == crate::db::Backend::Sqlite {
-            let path = url.strip_prefix("sqlite://").unwrap_or(&url);
-            if !Path::new(path).is_file() {
-                bail!("no database at {path}");
-            }
-        }
-        Ok(Target::Database { url })
-    };
-    if args.data_dir.is_some() || args.database_url.is_some() {
-        return direct(args.data_dir.as_deref().unwrap_or(Path::new("./data")));
-    }
-    if server_answers(DEFAULT_SERVER) {
-        return Ok(Target::Server {
-            url: DEFAULT_SERVER.to_string(),
-            key,
-        });
-    }
-    let env_url = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty());
-    if env_url.is_some() || config.database.url.is_some() {
-        return direct(Path::new("./data"));
-    }
-    bail!(
-        "no Paperclip server answers at {DEFAULT_SERVER} (start one with `paperclipai run`, or \
-         pass --server URL); to work on a database directly, pass --data-dir DIR or \
-         --database-url URL"
-    )
-}
-
 /// The error of a server answer that is not a success: its `error` (and `field`) when it sent
 /// JSON, else the status and text.
 fn server_error(status: StatusCode, body: &str) -> anyhow::Error {
@@ -252,9 +153,11 @@ fn server_error(status: StatusCode, body: &str) -> anyhow::Error {
 
 fn import(args: ImportArgs) -> anyhow::Result<()> {
     let bytes = read_input(&args.file)?;
-    let outcome = match resolve_target(&args.target, true)? {
-        Target::Server { url, key } => import_via_server(&args, &bytes, &url, key.as_deref())?,
-        Target::Database { url } => import_direct(&args, &bytes, &url)?,
+    let outcome = match CommandTarget::resolve(&args.target, true)? {
+        CommandTarget::Server { url, key } => {
+            import_via_server(&args, &bytes, &url, key.as_deref())?
+        }
+        CommandTarget::Database { url } => import_direct(&args, &bytes, &url)?,
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outcome.answer)?);
@@ -345,8 +248,7 @@ fn import_direct(args: &ImportArgs, bytes: &[u8], url: &str) -> anyhow::Result<I
         print_problems(&problems);
         invalid(&args.file, problems.len())
     })?;
-    let db = app::open_database(url)?;
-    let core = Core::new(db, Arc::new(HookBus::new()));
+    let core = CommandTarget::open_core(url)?;
     let total = valid.template().entity_count();
     let bar = if total >= PROGRESS_THRESHOLD {
         let bar = ProgressBar::new(total as u64);
@@ -378,8 +280,8 @@ fn import_direct(args: &ImportArgs, bytes: &[u8], url: &str) -> anyhow::Result<I
 }
 
 fn export(args: ExportArgs) -> anyhow::Result<()> {
-    let template: CompanyTemplate = match resolve_target(&args.target, false)? {
-        Target::Server { url, key } => {
+    let template: CompanyTemplate = match CommandTarget::resolve(&args.target, false)? {
+        CommandTarget::Server { url, key } => {
             let mut request = http_client()?
                 .get(format!("{url}/api/templates/export"))
                 .query(&[("companyId", &args.company)]);
@@ -396,9 +298,8 @@ fn export(args: ExportArgs) -> anyhow::Result<()> {
             }
             serde_json::from_str(&text).context("the server's answer is not a template")?
         }
-        Target::Database { url } => {
-            let db = app::open_database(&url)?;
-            let core = Core::new(db, Arc::new(HookBus::new()));
+        CommandTarget::Database { url } => {
+            let core = CommandTarget::open_core(&url)?;
             core.read_blocking(|conn| export_company(conn, &args.company))?
         }
     };
