@@ -154,7 +154,7 @@ pub fn list(_m: &Observability, ctx: &ModuleContext, req: &Request) -> Result<Re
 pub fn create(_m: &Observability, ctx: &ModuleContext, req: &Request) -> Result<Response> {
     let new: NewAlertRule = req.json()?;
     let rule = AlertRule {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: uuid::Uuid::now_v7().to_string(),
         agent_id: new.agent_id,
         metric_name: new.metric_name,
         threshold: new.threshold,

@@ -25,7 +25,7 @@ pub fn on_heartbeat(m: &Observability, ctx: &ModuleContext, beat: AgentHeartbeat
         return Ok(());
     };
     let row = MetricRow {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: uuid::Uuid::now_v7().to_string(),
         company_id: m.agents.company_of(ctx, &beat.agent_id)?,
         tokens_used: i64::try_from(tokens)
             .map_err(|_| Error::bad_request(format!("tokensUsed {tokens} is out of range")))?,
@@ -52,7 +52,7 @@ pub fn on_spend_recorded(
     spend: BudgetSpendRecorded,
 ) -> Result<()> {
     let row = SpendRow {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: uuid::Uuid::now_v7().to_string(),
         company_id: m.agents.company_of(ctx, &spend.agent_id)?,
         agent_id: spend.agent_id,
         amount_cents: spend.amount,
@@ -75,7 +75,7 @@ pub fn on_threshold_crossed(
          (id, agent_id, company_id, budget_cents, spent_cents, percent, recorded_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
         &params![
-            uuid::Uuid::new_v4().to_string(),
+            uuid::Uuid::now_v7().to_string(),
             crossed.agent_id,
             company_id,
             crossed.budget,
