@@ -5,5 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build-modules.sh --release
-cargo build --release -p paperclip-server
-exec target/release/paperclipai run "$@"
+exec cargo run --release -p paperclip-server --bin paperclipai -- run "$@"
