@@ -5,7 +5,8 @@
 //!
 //! 1. **Throughput through the host**: `ModuleHost::start` loads `tiny` and subscribes it as in
 //!    the server; `agent:heartbeat` events are emitted with at most 512 in flight (half the
-//!    module's queue, so none is dropped) until the module's `hookCalls` counter has them all.
+//!    module's queue, so none is dropped) until the module's `hookCalls` counter has them all;
+//!    three runs, median reported.
 //! 2. **Latency**: the same loaded library behind the host's own hook adapter
 //!    (`ModuleHookSubscriber`), wrapped in a timer, on a bus of its own: per event, the time
 //!    from `emit` to the return of the module's `on_hook`. Measured saturated (same window as
@@ -83,18 +84,30 @@ fn main() {
     // 1. Through the host's own subscription.
     let hook_calls = || host.get("tiny").expect("tiny").counters.hook_calls;
     let emit = || bus.emit(Hook::AgentHeartbeat, &payload);
-    // Reading the counters builds the module's admin view: poll it every 200 µs only.
-    let pause = Some(Duration::from_micros(200));
-    run_windowed_polling(events / 10, &emit, &hook_calls, pause); // warm-up
-    let elapsed = run_windowed_polling(events, &emit, &hook_calls, pause);
+    run_windowed(events / 10, &emit, &hook_calls); // warm-up
+                                                   // Three runs: on a shared 2-core machine one burst of outside work can halve a run.
+    let mut rates: Vec<f64> = (0..3)
+        .map(|_| {
+            let elapsed = run_windowed(events, &emit, &hook_calls);
+            events as f64 / elapsed.as_secs_f64()
+        })
+        .collect();
     let counters = host.get("tiny").expect("tiny").counters;
     println!(
-        "  through the host  : {:.0} events/s ({events} in {:.2} s; drops {}, failures {}, time-outs {})",
-        events as f64 / elapsed.as_secs_f64(),
-        elapsed.as_secs_f64(),
+        "  through the host  : runs {} events/s ({events} events each; drops {}, failures {}, time-outs {})",
+        rates
+            .iter()
+            .map(|r| format!("{r:.0}"))
+            .collect::<Vec<_>>()
+            .join(" / "),
         counters.hook_drops,
         counters.hook_failures,
         counters.hook_timeouts,
+    );
+    rates.sort_by(f64::total_cmp);
+    println!(
+        "                      median {:.0} events/s (goal ≥ 100,000)",
+        rates[1]
     );
     assert_eq!(counters.hook_drops, 0, "no event dropped");
     assert_eq!(counters.hook_failures, 0, "no delivery failed");
@@ -183,19 +196,12 @@ fn report(label: &str, stats: &LatencyStats, dropped: u64) {
 
 /// Emits `count` events keeping at most [`WINDOW`] in flight (emitted but not yet counted by
 /// `done`), then waits for all of them; returns the time from the first emit to the last
-/// delivery.
+/// delivery. While the window is full the emitter polls `done` and yields between polls: it
+/// keeps its core, as a busy server's request threads would, instead of sleeping (a sleeping
+/// emitter lets the scheduler spread the subscription's worker and call threads over both
+/// cores, and every hand-off between them then costs a cross-core wake-up — measured 25,000–
+/// 118,000 events/s from one run to the next against a steady 105,000–130,000 when yielding).
 fn run_windowed(count: u64, emit: &dyn Fn(), done: &dyn Fn() -> u64) -> Duration {
-    run_windowed_polling(count, emit, done, None)
-}
-
-/// [`run_windowed`], pausing `poll_pause` between two reads of `done` while the window is full
-/// (for a `done` that is costly to read, so polling does not steal the delivery's CPU).
-fn run_windowed_polling(
-    count: u64,
-    emit: &dyn Fn(),
-    done: &dyn Fn() -> u64,
-    poll_pause: Option<Duration>,
-) -> Duration {
     let base = done();
     let started = Instant::now();
     let mut emitted = 0;
@@ -207,10 +213,7 @@ fn run_windowed_polling(
         } else {
             finished = done() - base;
             if emitted - finished >= WINDOW {
-                match poll_pause {
-                    Some(pause) => std::thread::sleep(pause),
-                    None => std::thread::yield_now(),
-                }
+                std::thread::yield_now();
             }
         }
     }
