@@ -58,13 +58,25 @@ fn disable_stops_recording_and_enable_resumes_it_keeping_the_data() {
         let summary = wait_for_heartbeats(&server, 2);
         assert_eq!(summary["totals"]["tokens"], 40);
 
-        // Rows are written in batches; a disable right after a heartbeat still keeps its row
-        // (the module writes what is queued when it shuts down).
+        // Rows are written in batches; a disable right after the module got a heartbeat still
+        // keeps its row: the module writes what it has queued when it shuts down. (Events the
+        // host has not delivered yet are discarded on disable, so wait for the delivery.)
+        let delivered = |server: &TestServer| {
+            module_view(server)["counters"]["hookCalls"]
+                .as_u64()
+                .unwrap_or(0)
+        };
+        let before = delivered(&server);
         heartbeat(&server, &agent, json!({"tokensUsed": 5}));
-        admin(&server, "disable");
-        wait_for("the queued row", Duration::from_secs(5), || {
-            (db.count("mod_observability_token_metrics", "tokens_used = 5") == 1).then_some(())
+        wait_for("the heartbeat's delivery", Duration::from_secs(5), || {
+            (delivered(&server) > before).then_some(())
         });
+        admin(&server, "disable");
+        assert_eq!(
+            db.count("mod_observability_token_metrics", "tokens_used = 5"),
+            1,
+            "the queued row was written on disable"
+        );
         admin(&server, "enable");
 
         // A row of an agent deleted before its batch is written does not cost the others theirs.
@@ -105,13 +117,15 @@ fn an_invalid_config_is_explained_and_the_server_runs_on() {
         let agent = server.create_agent(&company, json!({}));
         heartbeat(&server, &agent, json!({"tokensUsed": 10}));
 
-        // Unknown keys and out-of-range values are refused too.
+        // Unknown keys and out-of-range values are refused too (one server at a time).
+        let backend = server.backend().clone();
+        drop(server);
         for config in [
             json!({"retentionDays": 0}),
             json!({"prometheusPort": 70000}),
             json!({"retentionDay": 3}),
         ] {
-            let server = start(server.backend().clone(), config.clone());
+            let server = start(backend.clone(), config.clone());
             let view = module_view(&server);
             assert_eq!(view["status"], "invalid", "{config}: {view}");
         }

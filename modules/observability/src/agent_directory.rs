@@ -5,7 +5,7 @@
 //! `agent:created` fills the cache up front, and an agent seen first in a heartbeat (created
 //! before the module was enabled) is looked up once through the core.
 
-use module_sdk::{Error, ModuleContext, Result};
+use module_sdk::{ModuleContext, Result};
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
@@ -22,19 +22,22 @@ impl AgentDirectory {
             .insert(agent_id.to_owned(), company_id.to_owned());
     }
 
-    /// The company of `agent_id`: from the cache, else from the core (then cached). An agent
-    /// the core does not know is an error: its hook arrived after it was deleted.
-    pub fn company_of(&self, ctx: &ModuleContext, agent_id: &str) -> Result<String> {
+    /// The company of `agent_id`: from the cache, else from the core (then cached). `None` when
+    /// the core no longer knows the agent — its hook arrived after it was deleted, and its rows
+    /// would be deleted with it anyway, so there is nothing to record.
+    pub fn company_of(&self, ctx: &ModuleContext, agent_id: &str) -> Result<Option<String>> {
         if let Some(company) = self.lock().get(agent_id) {
-            return Ok(company.clone());
+            return Ok(Some(company.clone()));
         }
         // Not holding the lock during the core call: other hooks may proceed meanwhile.
-        let agent = ctx
-            .core()
-            .agent(agent_id)?
-            .ok_or_else(|| Error::msg(format!("agent `{agent_id}` does not exist (any more)")))?;
+        let Some(agent) = ctx.core().agent(agent_id)? else {
+            ctx.log().debug(format!(
+                "agent {agent_id} was deleted before its event arrived"
+            ));
+            return Ok(None);
+        };
         self.remember(agent_id, &agent.company_id);
-        Ok(agent.company_id)
+        Ok(Some(agent.company_id))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {

@@ -24,9 +24,12 @@ pub fn on_heartbeat(m: &Observability, ctx: &ModuleContext, beat: AgentHeartbeat
     let Some(tokens) = beat.meta.tokens_used else {
         return Ok(());
     };
+    let Some(company_id) = m.agents.company_of(ctx, &beat.agent_id)? else {
+        return Ok(());
+    };
     let row = MetricRow {
         id: uuid::Uuid::now_v7().to_string(),
-        company_id: m.agents.company_of(ctx, &beat.agent_id)?,
+        company_id,
         tokens_used: i64::try_from(tokens)
             .map_err(|_| Error::bad_request(format!("tokensUsed {tokens} is out of range")))?,
         cost_cents: beat.meta.cost_cents.unwrap_or(0),
@@ -51,9 +54,12 @@ pub fn on_spend_recorded(
     ctx: &ModuleContext,
     spend: BudgetSpendRecorded,
 ) -> Result<()> {
+    let Some(company_id) = m.agents.company_of(ctx, &spend.agent_id)? else {
+        return Ok(());
+    };
     let row = SpendRow {
         id: uuid::Uuid::now_v7().to_string(),
-        company_id: m.agents.company_of(ctx, &spend.agent_id)?,
+        company_id,
         agent_id: spend.agent_id,
         amount_cents: spend.amount,
         total_cents: spend.total,
@@ -69,7 +75,9 @@ pub fn on_threshold_crossed(
     ctx: &ModuleContext,
     crossed: BudgetThresholdCrossed,
 ) -> Result<()> {
-    let company_id = m.agents.company_of(ctx, &crossed.agent_id)?;
+    let Some(company_id) = m.agents.company_of(ctx, &crossed.agent_id)? else {
+        return Ok(());
+    };
     ctx.db().execute(
         "INSERT INTO mod_observability_threshold_crossings \
          (id, agent_id, company_id, budget_cents, spent_cents, percent, recorded_at) \
