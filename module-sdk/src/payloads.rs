@@ -47,7 +47,7 @@ payload!(
     AgentUpdated => AgentUpdated {
         /// The agent after the update.
         agent: Agent,
-        /// The changed fields (camelCase name → new value).
+        /// The changed fields: camelCase name → `{"from": old, "to": new}`.
         changes: Value,
     }
 );
@@ -221,9 +221,9 @@ mod tests {
         assert_eq!(created.agent.title, None);
         let updated = round_trip::<AgentUpdated>(
             "agent:updated",
-            json!({"agent": agent(), "changes": {"title": "CTO"}}),
+            json!({"agent": agent(), "changes": {"title": {"from": null, "to": "CTO"}}}),
         );
-        assert_eq!(updated.changes["title"], "CTO");
+        assert_eq!(updated.changes["title"]["to"], "CTO");
         round_trip::<AgentDeleted>("agent:deleted", json!({"agent": agent()}));
         let beat = round_trip::<AgentHeartbeat>(
             "agent:heartbeat",
