@@ -24,8 +24,8 @@
 //!   events and ends its worker without waiting for a running call; the call thread ends when
 //!   that call returns, releasing its `Arc` of the subscriber.
 
-use super::subscriber_worker::{self, SubscriptionShared};
 use super::hook::hook_index;
+use super::subscriber_worker::{self, SubscriptionShared};
 use super::Hook;
 use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
