@@ -14,6 +14,7 @@
 //! }
 //! ```
 
+use crate::module_host::module_db::ModuleDbLimits;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -73,6 +74,18 @@ pub struct ModulesConfig {
     /// Time limit of one route call into a module.
     #[serde(default = "default_route_timeout_ms")]
     pub route_timeout_ms: u64,
+    /// Time limit of one module SQL statement (the engine stops it).
+    #[serde(default = "default_statement_timeout_ms")]
+    pub statement_timeout_ms: u64,
+    /// Most rows one module query may return.
+    #[serde(default = "default_max_result_rows")]
+    pub max_result_rows: usize,
+    /// Most bytes (as JSON) one module query may return.
+    #[serde(default = "default_max_result_bytes")]
+    pub max_result_bytes: usize,
+    /// Most database calls and open transactions one module may have at once.
+    #[serde(default = "default_max_db_calls")]
+    pub max_db_calls: usize,
 }
 
 impl Default for ModulesConfig {
@@ -83,6 +96,10 @@ impl Default for ModulesConfig {
             config: BTreeMap::new(),
             hook_timeout_ms: default_hook_timeout_ms(),
             route_timeout_ms: default_route_timeout_ms(),
+            statement_timeout_ms: default_statement_timeout_ms(),
+            max_result_rows: default_max_result_rows(),
+            max_result_bytes: default_max_result_bytes(),
+            max_db_calls: default_max_db_calls(),
         }
     }
 }
@@ -263,4 +280,20 @@ mod tests {
         let err = serde_json::from_str::<Config>(r#"{"modules": {"enabeld": []}}"#).unwrap_err();
         assert!(err.to_string().contains("enabeld"), "{err}");
     }
+}
+
+fn default_statement_timeout_ms() -> u64 {
+    ModuleDbLimits::DEFAULT_STATEMENT_TIMEOUT.as_millis() as u64
+}
+
+fn default_max_result_rows() -> usize {
+    ModuleDbLimits::DEFAULT_MAX_ROWS
+}
+
+fn default_max_result_bytes() -> usize {
+    ModuleDbLimits::DEFAULT_MAX_BYTES
+}
+
+fn default_max_db_calls() -> usize {
+    ModuleDbLimits::DEFAULT_MAX_CONCURRENT_CALLS
 }

@@ -51,6 +51,8 @@ impl DbConnection {
             Backend::Postgres => Ok(DbConnection::Pg(PgConnection::establish(url)?)),
             Backend::Sqlite => {
                 let path = url.strip_prefix("sqlite://").unwrap_or(url);
+                // Every SQLite connection carries the authorizer that checks module SQL.
+                super::sqlite_scope::install();
                 let mut conn = SqliteConnection::establish(path)?;
                 // The busy timeout comes first so that switching to WAL waits for a concurrent
                 // opener instead of failing. WAL lets readers run beside the single writer; the busy timeout makes

@@ -103,6 +103,11 @@ impl Database {
         self.backend
     }
 
+    /// How many connections the pool holds at most.
+    pub fn pool_size(&self) -> u32 {
+        self.pool.max_size()
+    }
+
     /// The URL the pool connects to.
     pub fn url(&self) -> &str {
         &self.url

@@ -6,6 +6,7 @@ mod connection;
 mod database;
 pub mod migrations;
 pub mod schema;
+pub mod sqlite_scope;
 mod timestamp;
 mod write_tx;
 

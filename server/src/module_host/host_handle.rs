@@ -171,6 +171,9 @@ impl HostApi for HostHandleImpl {
 
     fn core_call(&self, method: RStr<'_>, args_json: RStr<'_>) -> RResult<RString, HostError> {
         self.guarded("core_call", || {
+            if self.db.is_revoked() {
+                return Err(ModuleDbError::Disabled(self.module_id.clone()).to_string());
+            }
             let result = call_core(&self.core, method.as_str(), args_json.as_str())
                 .map_err(|e| e.to_string())?;
             serde_json::to_string(&result)

@@ -14,7 +14,7 @@ use super::manifest::Manifest;
 use super::module_calls::{call_register, call_shutdown, REGISTER_TIMEOUT, SHUTDOWN_TIMEOUT};
 use super::module_config::{effective_config, ConfigSource};
 use super::module_counters::{CounterSnapshot, ModuleCounters};
-use super::module_db::ModuleDb;
+use super::module_db::{ModuleDb, ModuleDbLimits};
 use super::module_loader::LoadedLibrary;
 use super::module_migrations::run_module_migrations;
 use super::module_status::{ModuleStatus, StatusReason};
@@ -42,6 +42,8 @@ pub struct ActivationContext<'a> {
     pub hook_timeout: Duration,
     /// Ids of every known module, so the SQL guard keeps `foo` out of `foo-bar`'s tables.
     pub known_ids: &'a [String],
+    /// Limits of each module's database calls.
+    pub db_limits: ModuleDbLimits,
 }
 
 /// The module's raw configuration and where it came from.
@@ -98,20 +100,20 @@ pub fn activate(
     })?;
 
     let guard = SqlGuard::new(id).with_other_modules(ctx.known_ids.iter().filter(|k| *k != id));
+    let db = ModuleDb::with_guard(guard.clone(), ctx.core.db().clone()).with_limits(ctx.db_limits);
     let applied = ctx
         .core
         .db()
         .conn()
         .map_err(|e| failed(format!("migrations: {e}")))
         .and_then(|mut conn| {
-            run_module_migrations(&mut conn, &guard, bundle_dir)
+            run_module_migrations(&mut conn, &guard, db.rights(), bundle_dir)
                 .map_err(|e| failed(format!("migrations: {e}")))
         })?;
     if !applied.is_empty() {
         tracing::info!(module = id, migrations = ?applied, "module migrations applied");
     }
 
-    let db = ModuleDb::with_guard(guard, ctx.core.db().clone());
     let host = HostHandleImpl::with_module_db(db.clone(), ctx.core.clone()).into_handle();
     let root = library.root;
     let registration = call_register(id, root, host, config.value.to_string(), REGISTER_TIMEOUT)
@@ -130,7 +132,7 @@ pub fn activate(
             hooks: registration.hooks.iter().map(|h| h.to_string()).collect(),
         }),
         Err(reason) => {
-            db.rollback_all();
+            db.revoke();
             call_shutdown(id, root, SHUTDOWN_TIMEOUT);
             Err(failed(reason))
         }
@@ -195,7 +197,7 @@ fn attach(
             if let Some(prefix) = &route_prefix {
                 ctx.routes.unmount(prefix, id);
             }
-            db.rollback_all();
+            db.revoke();
             Err(reason)
         }
     }
@@ -253,6 +255,9 @@ pub fn deactivate(
     if !call_shutdown(module_id, runtime.root, SHUTDOWN_TIMEOUT) {
         tracing::warn!(module = module_id, "module shutdown did not return in time");
     }
+    // After `shutdown` (which may still flush its data), the handle stops reaching the
+    // database: threads the module left running get "module disabled".
+    runtime.db.revoke();
     still_running
 }
 

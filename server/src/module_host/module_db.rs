@@ -32,12 +32,19 @@
 //! ```
 
 mod base64;
+mod call_gate;
+mod engine_functions;
 mod module_db_error;
+mod module_db_limits;
+mod module_rights;
 mod module_transactions;
 mod param_binding;
+mod pg_module_role;
 mod pg_value_to_json;
+mod result_budget;
 mod row_to_json;
 mod run_statement;
+mod sqlite_rights;
 mod sqlite_value_to_json;
 #[cfg(test)]
 pub(crate) mod test_databases;
@@ -45,23 +52,34 @@ pub(crate) mod test_databases;
 mod tests;
 
 pub use module_db_error::ModuleDbError;
+pub use module_db_limits::ModuleDbLimits;
+pub use module_rights::{describe_migration_error, ModuleRights};
 pub use row_to_json::JsonRow;
 
 use crate::db::{Backend, Database, DbConnection};
 use crate::module_host::sql_guard::{CheckedStatement, SqlGuard};
+use call_gate::{gate_for, CallGate};
 use diesel::connection::SimpleConnection;
 use module_transactions::{registry, OpenTransaction};
+use result_budget::ResultBudget;
 use serde_json::Value;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Database access for one module: every statement checked by that module's SQL guard, run on
-/// the host's pool. Cheap to clone; clones share the module's transactions.
+/// Database access for one module: every statement checked by that module's SQL guard, then
+/// run with the module's rights as the engine enforces them ([`ModuleRights`]), within the
+/// module's [`ModuleDbLimits`], on the host's pool. Cheap to clone; clones share the module's
+/// transactions, rights and revocation.
 #[derive(Clone)]
 pub struct ModuleDb {
     guard: SqlGuard,
     db: Database,
     transaction_limit: Duration,
+    limits: ModuleDbLimits,
+    rights: Arc<ModuleRights>,
+    gate: Arc<CallGate>,
+    revoked: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for ModuleDb {
@@ -81,6 +99,11 @@ impl ModuleDb {
     /// connection, and the pool is shared with the core.
     pub const MAX_OPEN_TRANSACTIONS: usize = 4;
 
+    /// On SQLite a transaction that wrote holds the database's only write lock, and core
+    /// writes wait at most 10 s for it (the busy timeout): a module transaction there lives
+    /// at most this long, well below that wait.
+    pub const SQLITE_TRANSACTION_LIMIT: Duration = Duration::from_secs(4);
+
     /// Database access for `module_id`, with the default guard for that module.
     pub fn new(module_id: &str, db: Database) -> ModuleDb {
         ModuleDb::with_guard(SqlGuard::new(module_id), db)
@@ -89,11 +112,50 @@ impl ModuleDb {
     /// Database access checked by `guard` (e.g. one that knows the other installed modules,
     /// see [`SqlGuard::with_other_modules`]); the module is the guard's.
     pub fn with_guard(guard: SqlGuard, db: Database) -> ModuleDb {
+        let rights = Arc::new(ModuleRights::new(guard.module_id(), guard.table_prefix()));
         ModuleDb {
+            gate: gate_for(&db),
             guard,
             db,
             transaction_limit: ModuleDb::DEFAULT_TRANSACTION_LIMIT,
+            limits: ModuleDbLimits::default(),
+            rights,
+            revoked: Arc::default(),
         }
+    }
+
+    /// Sets the statement, result and concurrency limits.
+    pub fn with_limits(mut self, limits: ModuleDbLimits) -> ModuleDb {
+        self.limits = limits;
+        self
+    }
+
+    /// The module's engine-level rights (also used by its migrations).
+    pub fn rights(&self) -> &Arc<ModuleRights> {
+        &self.rights
+    }
+
+    /// Revokes this access (the module was disabled): every later call, from any clone,
+    /// answers [`ModuleDbError::Disabled`]. Open transactions are rolled back.
+    pub fn revoke(&self) {
+        self.revoked.store(true, Ordering::SeqCst);
+        self.rollback_all();
+    }
+
+    /// Whether [`ModuleDb::revoke`] was called.
+    pub fn is_revoked(&self) -> bool {
+        self.revoked.load(Ordering::SeqCst)
+    }
+
+    fn ensure_active(&self) -> Result<(), ModuleDbError> {
+        if self.is_revoked() {
+            return Err(ModuleDbError::Disabled(self.module_id().to_string()));
+        }
+        Ok(())
+    }
+
+    fn budget(&self) -> ResultBudget {
+        ResultBudget::new(self.limits.max_rows, self.limits.max_bytes)
     }
 
     /// Sets how long a transaction begun from now on may stay open.
@@ -137,8 +199,9 @@ impl ModuleDb {
         params: &[Value],
     ) -> Result<Vec<JsonRow>, ModuleDbError> {
         let statement = self.check(sql, params)?;
+        let budget = self.budget();
         self.on_connection(tx, |conn| {
-            run_statement::query_rows(conn, &statement, params)
+            run_statement::query_rows(conn, &statement, params, budget)
         })
     }
 
@@ -147,13 +210,17 @@ impl ModuleDb {
     /// schema change. `tx` is 0 for autocommit or an id from [`ModuleDb::begin`].
     pub fn execute(&self, tx: u64, sql: &str, params: &[Value]) -> Result<u64, ModuleDbError> {
         let statement = self.check(sql, params)?;
+        let budget = self.budget();
         self.on_connection(tx, |conn| {
-            run_statement::execute_statement(conn, &statement, params)
+            run_statement::execute_statement(conn, &statement, params, budget)
         })
     }
 
     /// Opens a transaction and returns its id (never 0).
+    /// On SQLite the transaction starts deferred (it takes the write lock at its first write,
+    /// not before) and lives at most [`ModuleDb::SQLITE_TRANSACTION_LIMIT`].
     pub fn begin(&self) -> Result<u64, ModuleDbError> {
+        self.ensure_active()?;
         let open = registry().count_owned_by(self.module_id(), self.db.url());
         if open >= ModuleDb::MAX_OPEN_TRANSACTIONS {
             return Err(ModuleDbError::TooManyTransactions {
@@ -161,18 +228,26 @@ impl ModuleDb {
                 limit: ModuleDb::MAX_OPEN_TRANSACTIONS,
             });
         }
+        let permit = self.acquire_permit()?;
         let mut conn = self.db.conn()?;
-        let begin = match conn.backend() {
-            Backend::Sqlite => "BEGIN IMMEDIATE",
-            Backend::Postgres => "BEGIN",
+        self.rights
+            .prepare(&mut conn)
+            .map_err(ModuleDbError::Rights)?;
+        let (begin, limit) = match conn.backend() {
+            Backend::Sqlite => (
+                "BEGIN".to_string(),
+                self.transaction_limit
+                    .min(ModuleDb::SQLITE_TRANSACTION_LIMIT),
+            ),
+            Backend::Postgres => (
+                self.rights
+                    .pg_begin_sql(self.limits.statement_timeout)
+                    .map_err(ModuleDbError::Rights)?,
+                self.transaction_limit,
+            ),
         };
-        conn.batch_execute(begin)?;
-        let id = registry().insert(
-            self.module_id(),
-            self.db.url(),
-            conn,
-            self.transaction_limit,
-        );
+        conn.batch_execute(&begin)?;
+        let id = registry().insert(self.module_id(), self.db.url(), conn, permit, limit);
         tracing::debug!(module = %self.module_id(), transaction = id, "module transaction begun");
         Ok(id)
     }
@@ -180,6 +255,7 @@ impl ModuleDb {
     /// Commits the transaction `tx`. If the host already rolled it back (past its limit) or,
     /// on PostgreSQL, a statement in it failed, it is rolled back and the error says why.
     pub fn commit(&self, tx: u64) -> Result<(), ModuleDbError> {
+        self.ensure_active()?;
         let transaction = self.owned_transaction(tx)?;
         registry().remove(tx);
         let mut state = transaction.lock();
@@ -211,6 +287,7 @@ impl ModuleDb {
     /// Rolls back the transaction `tx`. Rolling back one the host already rolled back
     /// succeeds: the outcome the module asked for holds.
     pub fn rollback(&self, tx: u64) -> Result<(), ModuleDbError> {
+        self.ensure_active()?;
         let transaction = self.owned_transaction(tx)?;
         registry().remove(tx);
         let mut state = transaction.lock();
@@ -245,8 +322,18 @@ impl ModuleDb {
         registry().count_owned_by(self.module_id(), self.db.url())
     }
 
+    /// Takes the module's place at the database's call gate.
+    fn acquire_permit(&self) -> Result<call_gate::CallPermit, ModuleDbError> {
+        self.gate.acquire(
+            self.module_id(),
+            self.limits.max_concurrent_calls,
+            self.limits.statement_timeout,
+        )
+    }
+
     /// Checks the statement with the guard and its parameter count.
     fn check(&self, sql: &str, params: &[Value]) -> Result<CheckedStatement, ModuleDbError> {
+        self.ensure_active()?;
         let statement = self.guard.check_statement(sql, self.db.backend())?;
         if statement.param_count != params.len() {
             return Err(ModuleDbError::ParamCount {
@@ -265,8 +352,11 @@ impl ModuleDb {
         work: impl FnOnce(&mut DbConnection) -> Result<T, ModuleDbError>,
     ) -> Result<T, ModuleDbError> {
         if tx == 0 {
+            let _permit = self.acquire_permit()?;
             let mut conn = self.db.conn()?;
-            return work(&mut conn);
+            return self
+                .rights
+                .autocommit(&mut conn, self.limits.statement_timeout, work);
         }
         let transaction = self.owned_transaction(tx)?;
         let mut state = transaction.lock();
@@ -287,12 +377,17 @@ impl ModuleDb {
         let Some(conn) = state.conn.as_mut() else {
             return Err(ModuleDbError::UnknownTransaction(tx));
         };
-        let result = work(conn);
-        if let Err(ModuleDbError::Database(message)) = &result {
+        let timeout = self.limits.statement_timeout;
+        let deadline = (now + timeout).min(transaction.deadline());
+        let result = self.rights.in_transaction(conn, deadline, timeout, work);
+        if let Err(error) = &result {
             // PostgreSQL aborts the whole transaction on a failed statement (SQLite does not);
             // remember it so a later commit reports the rollback instead of pretending.
-            if self.db.backend() == Backend::Postgres && state.failed.is_none() {
-                state.failed = Some(message.clone());
+            if self.db.backend() == Backend::Postgres
+                && state.failed.is_none()
+                && failed_on_server(error)
+            {
+                state.failed = Some(error.to_string());
             }
         }
         result
@@ -311,6 +406,17 @@ impl ModuleDb {
         }
         Ok(transaction)
     }
+}
+
+/// Whether the error came from the database server (which then aborts a PostgreSQL
+/// transaction), not from the host before or after the statement ran.
+fn failed_on_server(error: &ModuleDbError) -> bool {
+    matches!(
+        error,
+        ModuleDbError::Database(_)
+            | ModuleDbError::TimedOut { .. }
+            | ModuleDbError::EngineRefused(_)
+    )
 }
 
 fn json_type_name(value: &Value) -> &'static str {

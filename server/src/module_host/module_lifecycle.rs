@@ -18,6 +18,7 @@ use super::manifest::Manifest;
 use super::module_activation::{activate, deactivate, ActivationContext, ModuleRuntime, RawConfig};
 use super::module_config::{displayed_config, effective_config, ConfigProblems, ConfigSource};
 use super::module_counters::ModuleCounters;
+use super::module_db::ModuleDbLimits;
 use super::module_loader::{LibraryCache, LoadedLibrary};
 use super::module_state_store::{
     load_saved_states, save_config_override, save_enabled, save_first_enabled, SavedModuleState,
@@ -49,6 +50,9 @@ pub struct HostSettings {
     pub hook_timeout: Duration,
     /// Time limit of one route call.
     pub route_timeout: Duration,
+    /// Limits of each module's database calls (`modules.statementTimeoutMs`,
+    /// `maxResultRows`, `maxResultBytes`, `maxDbCalls`).
+    pub db_limits: ModuleDbLimits,
 }
 
 impl From<&ModulesConfig> for HostSettings {
@@ -59,6 +63,12 @@ impl From<&ModulesConfig> for HostSettings {
             config: config.config.clone(),
             hook_timeout: Duration::from_millis(config.hook_timeout_ms.max(1)),
             route_timeout: Duration::from_millis(config.route_timeout_ms.max(1)),
+            db_limits: ModuleDbLimits {
+                statement_timeout: Duration::from_millis(config.statement_timeout_ms.max(1)),
+                max_rows: config.max_result_rows.max(1),
+                max_bytes: config.max_result_bytes.max(1),
+                max_concurrent_calls: config.max_db_calls.max(1),
+            },
         }
     }
 }
@@ -828,6 +838,7 @@ impl ModuleHost {
             routes: &self.routes,
             hook_timeout: self.settings.hook_timeout,
             known_ids: &known_ids,
+            db_limits: self.settings.db_limits,
         };
         let outcome = activate(
             &ctx,
@@ -1103,6 +1114,7 @@ mod tests {
             )]),
             hook_timeout: Duration::from_secs(1),
             route_timeout: Duration::from_secs(1),
+            db_limits: ModuleDbLimits::default(),
         };
         let host = ModuleHost::new(core.clone(), settings);
         host.start().unwrap();

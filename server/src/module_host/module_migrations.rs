@@ -7,6 +7,7 @@
 //! the module was built for.
 
 use super::discovery::sha256_hex;
+use super::module_db::{describe_migration_error, ModuleRights};
 use super::sql_guard::{SqlGuard, SqlGuardError};
 use crate::db::schema::mod_migrations;
 use crate::db::{now, write_tx, Backend, DbConnection};
@@ -212,9 +213,14 @@ pub fn applied_migrations(
 /// Applies the bundle's pending migrations for the guard's module, in version order; returns the
 /// folders applied. Each migration is checked whole by the guard, then run in its own transaction
 /// with its `mod_migrations` row; the first refused or failing one stops the run.
+///
+/// The statements run with the module's engine-level rights ([`ModuleRights`]: its own
+/// PostgreSQL role, the SQLite authorizer); the `mod_migrations` row is written with the
+/// host's.
 pub fn run_module_migrations(
     conn: &mut DbConnection,
     guard: &SqlGuard,
+    rights: &ModuleRights,
     bundle_dir: &Path,
 ) -> Result<Vec<String>, MigrationError> {
     let backend = conn.backend();
@@ -224,6 +230,9 @@ pub fn run_module_migrations(
     }
     let applied = applied_migrations(conn, guard.module_id())?;
     let pending = pending_migrations(&migrations, &applied)?;
+    if !pending.is_empty() {
+        rights.prepare(conn).map_err(MigrationError::Bookkeeping)?;
+    }
 
     let mut done = Vec::new();
     for migration in pending {
@@ -235,12 +244,15 @@ pub fn run_module_migrations(
             })?;
         let failed = |e: diesel::result::Error| MigrationError::Failed {
             folder: migration.folder.clone(),
-            message: e.to_string(),
+            message: describe_migration_error(&e),
         };
         write_tx(conn, |tx| {
-            for statement in &statements {
-                tx.batch_execute(&statement.sql)?;
-            }
+            rights.migration(tx, |tx| {
+                for statement in &statements {
+                    tx.batch_execute(&statement.sql)?;
+                }
+                Ok(())
+            })?;
             diesel::insert_into(mod_migrations::table)
                 .values((
                     mod_migrations::module_id.eq(guard.module_id()),
@@ -387,14 +399,14 @@ mod tests {
              INSERT INTO mod_meter_usage (id, tokens) VALUES ('seed', 1);",
         );
         let guard = SqlGuard::new("meter");
-        let applied = run_module_migrations(&mut conn, &guard, &bundle).unwrap();
+        let applied = run_module_migrations(&mut conn, &guard, &ModuleRights::for_guard(&guard), &bundle).unwrap();
         assert_eq!(applied, vec!["1_create", "2_index"]);
         let rows = applied_migrations(&mut conn, "meter").unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].checksum.len(), 64);
 
         // A second run applies nothing.
-        assert!(run_module_migrations(&mut conn, &guard, &bundle)
+        assert!(run_module_migrations(&mut conn, &guard, &ModuleRights::for_guard(&guard), &bundle)
             .unwrap()
             .is_empty());
 
@@ -405,7 +417,7 @@ mod tests {
             "1_create",
             "CREATE TABLE mod_meter_x (id TEXT);",
         );
-        let err = run_module_migrations(&mut conn, &guard, &bundle).unwrap_err();
+        let err = run_module_migrations(&mut conn, &guard, &ModuleRights::for_guard(&guard), &bundle).unwrap_err();
         assert!(matches!(err, MigrationError::Changed { .. }), "{err}");
     }
 
@@ -432,7 +444,7 @@ mod tests {
             "3_later",
             "CREATE TABLE mod_meter_later (id TEXT);",
         );
-        let err = run_module_migrations(&mut conn, &SqlGuard::new("meter"), &bundle).unwrap_err();
+        let err = run_module_migrations(&mut conn, &SqlGuard::new("meter"), &ModuleRights::for_guard(&SqlGuard::new("meter")), &bundle).unwrap_err();
         assert!(
             err.to_string().starts_with("migration `2_bad` refused"),
             "{err}"
@@ -473,7 +485,7 @@ mod tests {
             "2_fails",
             "CREATE TABLE mod_meter_b (id TEXT);\nINSERT INTO mod_meter_missing (id) VALUES ('x');",
         );
-        let err = run_module_migrations(&mut conn, &SqlGuard::new("meter"), &bundle).unwrap_err();
+        let err = run_module_migrations(&mut conn, &SqlGuard::new("meter"), &ModuleRights::for_guard(&SqlGuard::new("meter")), &bundle).unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("migration `2_fails` failed and was rolled back"),

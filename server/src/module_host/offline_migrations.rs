@@ -5,6 +5,7 @@
 use super::discovery::{discover, Bundle};
 use super::load_plan::{plan_load, Bystander, ClaimRank, PlanCandidate};
 use super::module_lifecycle::HostSettings;
+use super::module_db::ModuleRights;
 use super::module_migrations::run_module_migrations;
 use super::module_state_store::load_saved_states;
 use super::sql_guard::SqlGuard;
@@ -37,7 +38,7 @@ pub fn migrate_modules(
     let migrate = |conn: &mut crate::db::DbConnection, bundle: &Bundle| {
         let guard = SqlGuard::new(&bundle.id)
             .with_other_modules(all_ids.iter().filter(|id| **id != bundle.id));
-        match run_module_migrations(conn, &guard, &bundle.dir) {
+        match run_module_migrations(conn, &guard, &ModuleRights::for_guard(&guard), &bundle.dir) {
             Ok(applied) => MigrationOutcome::Applied(applied),
             Err(e) => MigrationOutcome::Failed(e.to_string()),
         }
@@ -182,6 +183,7 @@ mod tests {
             config: Default::default(),
             hook_timeout: std::time::Duration::from_secs(1),
             route_timeout: std::time::Duration::from_secs(1),
+            db_limits: Default::default(),
         }
     }
 

@@ -75,6 +75,31 @@ pub enum ModuleDbError {
         /// The repeated name.
         column: String,
     },
+    /// The statement ran longer than the module statement time limit and was stopped.
+    #[error("the statement ran longer than the module statement time limit of {} ms (modules.statementTimeoutMs) and was stopped", limit.as_millis())]
+    TimedOut {
+        /// The limit.
+        limit: Duration,
+    },
+    /// The result is larger than a module may receive.
+    #[error("the result is larger than the module result limit: {0}; select fewer rows or columns (LIMIT, paging)")]
+    ResultTooLarge(String),
+    /// The database engine refused the statement under the module's rights.
+    #[error("not allowed: {0}")]
+    EngineRefused(String),
+    /// The engine-level rights could not be set up (e.g. the database user cannot create roles).
+    #[error("module database rights: {0}")]
+    Rights(String),
+    /// The module has too many database calls running, or modules use their whole share of
+    /// the pool.
+    #[error("too many database calls at once: {reason}")]
+    Busy {
+        /// Which limit was reached.
+        reason: String,
+    },
+    /// The module was disabled: its host handle no longer reaches the database.
+    #[error("module `{0}` is disabled; its host handle no longer works")]
+    Disabled(String),
     /// No connection could be had from the pool.
     #[error("database unavailable: {0}")]
     Unavailable(#[from] DatabaseError),

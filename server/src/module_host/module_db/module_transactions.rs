@@ -10,6 +10,7 @@
 //! Architecture invariant: a connection with an open module transaction never goes back to the
 //! pool; it is returned only after `COMMIT` or `ROLLBACK` ran on it.
 
+use super::call_gate::CallPermit;
 use crate::db::PooledConn;
 use diesel::connection::SimpleConnection;
 use parking_lot::{Mutex, MutexGuard};
@@ -45,6 +46,8 @@ pub(super) struct OpenTransaction {
 pub(super) struct TransactionState {
     /// The connection with the transaction open; `None` once finished.
     pub conn: Option<PooledConn>,
+    /// The module's place at the call gate, held for the transaction's life.
+    permit: Option<CallPermit>,
     /// On PostgreSQL, the first failed statement: the server has aborted the transaction, so
     /// a commit can only roll it back.
     pub failed: Option<String>,
@@ -56,6 +59,11 @@ impl OpenTransaction {
     /// Whether the module `module_id` on the database `database_url` opened this transaction.
     pub fn belongs_to(&self, module_id: &str, database_url: &str) -> bool {
         self.module_id == module_id && self.database_url == database_url
+    }
+
+    /// When the transaction must be finished.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
     }
 
     /// Whether the transaction has outlived its limit.
@@ -73,6 +81,7 @@ impl TransactionState {
     /// Rolls the transaction back and returns the connection to the pool. A failed `ROLLBACK`
     /// is logged: there is no caller left who could act on it.
     pub fn roll_back(&mut self, id: u64, module_id: &str) {
+        self.permit = None;
         if let Some(mut conn) = self.conn.take() {
             if let Err(error) = conn.batch_execute("ROLLBACK") {
                 tracing::error!(module = %module_id, transaction = id, %error,
@@ -88,7 +97,10 @@ impl TransactionState {
             return Ok(());
         };
         match conn.batch_execute("COMMIT") {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.permit = None;
+                Ok(())
+            }
             Err(error) => {
                 self.conn = Some(conn);
                 self.roll_back(id, module_id);
@@ -122,6 +134,7 @@ impl TransactionRegistry {
         module_id: &str,
         database_url: &str,
         conn: PooledConn,
+        permit: CallPermit,
         limit: Duration,
     ) -> u64 {
         self.start_reaper();
@@ -134,6 +147,7 @@ impl TransactionRegistry {
             deadline: Instant::now() + limit,
             state: Mutex::new(TransactionState {
                 conn: Some(conn),
+                permit: Some(permit),
                 failed: None,
                 ended: None,
             }),

@@ -1,25 +1,28 @@
 //! Running one checked statement with bound parameters on a connection of either backend.
 
 use super::param_binding::{bind_pg, bind_sqlite};
+use super::result_budget::ResultBudget;
 use super::row_to_json::{row_to_json, JsonRow};
 use super::ModuleDbError;
 use crate::db::DbConnection;
 use crate::module_host::sql_guard::{CheckedStatement, StatementKind};
 use diesel::connection::{DefaultLoadingMode, LoadConnection};
-use diesel::pg::{Pg, PgConnection};
+use diesel::pg::{Pg, PgConnection, PgRowByRowLoadingMode};
 use diesel::sqlite::{Sqlite, SqliteConnection};
 use diesel::RunQueryDsl;
 use serde_json::Value;
 
-/// Runs a statement and returns the rows it yields (none for a statement without results).
+/// Runs a statement and returns the rows it yields (none for a statement without results),
+/// reading them one at a time and stopping with an error once `budget` is spent.
 pub(super) fn query_rows(
     conn: &mut DbConnection,
     statement: &CheckedStatement,
     params: &[Value],
+    budget: ResultBudget,
 ) -> Result<Vec<JsonRow>, ModuleDbError> {
     match conn {
-        DbConnection::Sqlite(c) => load_sqlite(c, &statement.sql, params),
-        DbConnection::Pg(c) => load_pg(c, &statement.sql, params),
+        DbConnection::Sqlite(c) => load_sqlite(c, &statement.sql, params, budget),
+        DbConnection::Pg(c) => load_pg(c, &statement.sql, params, budget),
     }
 }
 
@@ -29,9 +32,10 @@ pub(super) fn execute_statement(
     conn: &mut DbConnection,
     statement: &CheckedStatement,
     params: &[Value],
+    budget: ResultBudget,
 ) -> Result<u64, ModuleDbError> {
     if statement.returns_rows {
-        return Ok(query_rows(conn, statement, params)?.len() as u64);
+        return Ok(query_rows(conn, statement, params, budget)?.len() as u64);
     }
     let affected = match conn {
         DbConnection::Sqlite(c) => bind_sqlite(&statement.sql, params)?.execute(c)?,
@@ -50,11 +54,14 @@ fn load_sqlite(
     conn: &mut SqliteConnection,
     sql: &str,
     params: &[Value],
+    mut budget: ResultBudget,
 ) -> Result<Vec<JsonRow>, ModuleDbError> {
     let statement = bind_sqlite(sql, params)?;
     let mut rows = Vec::new();
     for row in LoadConnection::<DefaultLoadingMode>::load(conn, statement)? {
-        rows.push(row_to_json::<Sqlite, _>(&row?)?);
+        let row = row_to_json::<Sqlite, _>(&row?)?;
+        budget.admit(&row)?;
+        rows.push(row);
     }
     Ok(rows)
 }
@@ -63,11 +70,17 @@ fn load_pg(
     conn: &mut PgConnection,
     sql: &str,
     params: &[Value],
+    mut budget: ResultBudget,
 ) -> Result<Vec<JsonRow>, ModuleDbError> {
     let statement = bind_pg(sql, params)?;
     let mut rows = Vec::new();
-    for row in LoadConnection::<DefaultLoadingMode>::load(conn, statement)? {
-        rows.push(row_to_json::<Pg, _>(&row?)?);
+    // Row by row (libpq single-row mode): a result past the budget is never held whole. Once
+    // the budget is spent, the rest of the result is discarded as it arrives, within the
+    // statement time limit.
+    for row in LoadConnection::<PgRowByRowLoadingMode>::load(conn, statement)? {
+        let row = row_to_json::<Pg, _>(&row?)?;
+        budget.admit(&row)?;
+        rows.push(row);
     }
     Ok(rows)
 }

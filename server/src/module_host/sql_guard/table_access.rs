@@ -7,7 +7,7 @@ use sqlparser::ast::{Ident, ObjectName};
 use super::{Backend, SqlGuard, SqlGuardError};
 
 /// Core tables every module may read (never write).
-pub(super) const CORE_TABLES: &[&str] = &[
+pub const CORE_TABLES: &[&str] = &[
     "companies",
     "agents",
     "goals",
