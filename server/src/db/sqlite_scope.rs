@@ -25,8 +25,10 @@ const PROGRESS_STEPS: c_int = 1_000;
 /// Decides the actions SQLite asks about (`SQLITE_READ`, `SQLITE_INSERT`, …) inside a scope.
 pub trait StatementAuthorizer: Send + Sync {
     /// `Ok` allows the action; `Err` denies it and says what was refused ("writing table
-    /// `agents`"). `arg1` and `arg2` are SQLite's, lower-cased (empty when absent).
-    fn authorize(&self, action: c_int, arg1: &str, arg2: &str) -> Result<(), String>;
+    /// `agents`"). `arg1` and `arg2` are SQLite's, `database` the schema the object lives in
+    /// (`main`, `temp`; empty for a subquery or CTE), all lower-cased, empty when absent.
+    fn authorize(&self, action: c_int, arg1: &str, arg2: &str, database: &str)
+        -> Result<(), String>;
 }
 
 /// The checks applied to what this thread runs until the scope ends.
@@ -117,7 +119,7 @@ unsafe extern "C" fn authorize(
     action: c_int,
     arg1: *const c_char,
     arg2: *const c_char,
-    _database: *const c_char,
+    database: *const c_char,
     _trigger_or_view: *const c_char,
 ) -> c_int {
     let in_scope = SCOPE.with(|s| s.borrow().is_some());
@@ -131,13 +133,13 @@ unsafe extern "C" fn authorize(
             CStr::from_ptr(p).to_string_lossy().to_ascii_lowercase()
         }
     };
-    let (arg1, arg2) = (text(arg1), text(arg2));
+    let (arg1, arg2, database) = (text(arg1), text(arg2), text(database));
     std::panic::catch_unwind(|| {
         let scope = SCOPE.with(|s| s.borrow().clone());
         let Some(scope) = scope else {
             return ffi::SQLITE_OK;
         };
-        match scope.authorizer.authorize(action, &arg1, &arg2) {
+        match scope.authorizer.authorize(action, &arg1, &arg2, &database) {
             Ok(()) => ffi::SQLITE_OK,
             Err(denied) => {
                 DENIED.with(|d| {

@@ -324,10 +324,12 @@ impl ModuleDb {
 
     /// Takes the module's place at the database's call gate.
     fn acquire_permit(&self) -> Result<call_gate::CallPermit, ModuleDbError> {
+        // A short wait: a module that keeps more calls running than it may is told so, well
+        // inside its route's time limit.
         self.gate.acquire(
             self.module_id(),
             self.limits.max_concurrent_calls,
-            self.limits.statement_timeout,
+            self.limits.statement_timeout.min(Duration::from_secs(1)),
         )
     }
 
