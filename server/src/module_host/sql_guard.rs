@@ -32,6 +32,7 @@
 //! assert!(guard.check_statement("SELECT * FROM module_state", Backend::Sqlite).is_err());
 //! ```
 
+mod allowed_functions;
 mod ast_rules;
 mod check_cache;
 mod forbidden_statements;
@@ -140,7 +141,7 @@ pub enum SqlGuardError {
         reason: String,
     },
     /// A function modules may not call.
-    #[error("function `{function}` is not allowed: {reason}")]
+    #[error("function `{function}` is not allowed in module SQL: {reason}")]
     FunctionNotAllowed {
         /// The function name as written.
         function: String,
