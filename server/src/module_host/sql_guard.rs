@@ -427,6 +427,20 @@ fn prefix_of(module_id: &str) -> String {
     format!("mod_{}_", module_id.replace('-', "_").to_ascii_lowercase())
 }
 
+/// The table prefix of the module `module_id` (`token-meter` → `mod_token_meter_`), the same
+/// as [`SqlGuard::table_prefix`] of its guard. Two modules whose prefixes are equal or one
+/// starts with the other cannot both load (see `load_plan`).
+pub fn table_prefix_for(module_id: &str) -> String {
+    prefix_of(module_id)
+}
+
+/// Whether the tables of two modules could be confused: their prefixes are equal (`foo_bar`
+/// and `foo-bar`) or one starts with the other (`foo` and `foo-bar`).
+pub fn table_prefixes_overlap(module_a: &str, module_b: &str) -> bool {
+    let (a, b) = (prefix_of(module_a), prefix_of(module_b));
+    a.starts_with(&b) || b.starts_with(&a)
+}
+
 /// The `sqlparser` dialect matching the backend, so the parse matches what the engine accepts.
 fn dialect_for(backend: Backend) -> Box<dyn Dialect> {
     match backend {
