@@ -406,7 +406,12 @@ mod tests {
     fn overlapping_table_prefixes_conflict_and_the_later_module_is_told_who_holds_them() {
         let plan = plan_load(
             &[],
-            &[module("foo"), module("foo-bar"), module("foo_bar"), module("food")],
+            &[
+                module("foo"),
+                module("foo-bar"),
+                module("foo_bar"),
+                module("food"),
+            ],
             &[],
         );
         assert_eq!(plan.order, vec!["foo", "food"]);
@@ -438,9 +443,7 @@ mod tests {
         let plan = plan_load(&[module("foo-bar")], &[module("foo")], &[]);
         assert!(plan.order.is_empty());
         assert_eq!(reason_of(&plan, "foo").status, ModuleStatus::Conflict);
-        assert!(reason_of(&plan, "foo")
-            .reason
-            .contains("module `foo-bar`"));
+        assert!(reason_of(&plan, "foo").reason.contains("module `foo-bar`"));
     }
 
     #[test]

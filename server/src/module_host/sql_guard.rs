@@ -37,6 +37,8 @@ mod ast_rules;
 mod check_cache;
 mod forbidden_statements;
 mod guard_thread;
+#[cfg(test)]
+mod hardening_tests;
 mod lexer;
 mod table_access;
 #[cfg(test)]

@@ -9,8 +9,7 @@ use std::ptr;
 use sqlparser::ast::{
     AlterTableOperation, ColumnDef, ColumnOption, CreateIndex, CreateTable, Delete, Expr,
     FromTable, Ident, ObjectName, ObjectType, Query, ReferentialAction, SetExpr, Statement,
-    TableConstraint,
-    TableFactor, TableWithJoins, Value, Visit, Visitor,
+    TableConstraint, TableFactor, TableWithJoins, Value, Visit, Visitor,
 };
 
 use super::table_access::{
@@ -29,6 +28,18 @@ const MAX_EXPRESSION_DEPTH: usize = 150;
 
 /// Longest chain of UNION / INTERSECT / EXCEPT the walk accepts.
 const MAX_SET_OPERATIONS: usize = 64;
+
+/// Unquoted keywords PostgreSQL reads as calls of session functions (and the parser may read
+/// as column names); `CURRENT_TIMESTAMP` and the other clock keywords are allowed.
+const POSTGRES_KEYWORD_FUNCTIONS: &[&str] = &[
+    "current_role",
+    "current_user",
+    "session_user",
+    "system_user",
+    "user",
+    "current_catalog",
+    "current_schema",
+];
 
 /// What the walk found out besides refusals.
 pub(super) struct Outcome {
@@ -209,13 +220,11 @@ impl Checker<'_> {
         }
         // A core table's key is its `id`; any other column is no key, and SQLite answers a
         // delete of the core row with "foreign key mismatch".
-        let key_only = matches!(
-            reference.referred_columns,
-            [] | [_]
-        ) && reference
-            .referred_columns
-            .iter()
-            .all(|column| column.value.eq_ignore_ascii_case("id"));
+        let key_only = matches!(reference.referred_columns, [] | [_])
+            && reference
+                .referred_columns
+                .iter()
+                .all(|column| column.value.eq_ignore_ascii_case("id"));
         if core && !key_only {
             return Err(forbidden(
                 format!(
@@ -241,9 +250,10 @@ impl Checker<'_> {
     /// A name of an index or constraint the module creates: it must carry the module's prefix,
     /// so it never takes a name the core (or another module) needs in the same namespace.
     fn check_own_name(&self, name: &Ident, what: &str) -> Result<(), SqlGuardError> {
-        let own = self
-            .guard
-            .table_ref(&ObjectName(vec![Ident::new(name.value.clone())]), self.backend);
+        let own = self.guard.table_ref(
+            &ObjectName(vec![Ident::new(name.value.clone())]),
+            self.backend,
+        );
         if own.class == TableClass::Own {
             Ok(())
         } else {
@@ -635,7 +645,11 @@ fn column_declares_not_null(column: &ColumnDef) -> bool {
     column.options.iter().any(|option| {
         matches!(
             option.option,
-            ColumnOption::NotNull | ColumnOption::Unique { is_primary: true, .. }
+            ColumnOption::NotNull
+                | ColumnOption::Unique {
+                    is_primary: true,
+                    ..
+                }
         )
     })
 }
@@ -647,12 +661,15 @@ fn column_is_not_null(create: &CreateTable, name: &str) -> bool {
         .columns
         .iter()
         .any(|c| c.name.value.eq_ignore_ascii_case(name) && column_declares_not_null(c));
-    let in_primary_key = create.constraints.iter().any(|constraint| match constraint {
-        TableConstraint::PrimaryKey { columns, .. } => columns
-            .iter()
-            .any(|c| c.value.eq_ignore_ascii_case(name)),
-        _ => false,
-    });
+    let in_primary_key = create
+        .constraints
+        .iter()
+        .any(|constraint| match constraint {
+            TableConstraint::PrimaryKey { columns, .. } => {
+                columns.iter().any(|c| c.value.eq_ignore_ascii_case(name))
+            }
+            _ => false,
+        });
     declared || in_primary_key
 }
 
@@ -760,6 +777,23 @@ impl Visitor for Checker<'_> {
         }
         match expr {
             Expr::Function(function) => flow(check_function(&function.name)),
+            // PostgreSQL reads these unquoted keywords as calls of session functions; the
+            // parser may read them as column names.
+            Expr::Identifier(ident)
+                if self.backend == Backend::Postgres
+                    && ident.quote_style.is_none()
+                    && POSTGRES_KEYWORD_FUNCTIONS
+                        .iter()
+                        .any(|f| ident.value.eq_ignore_ascii_case(f)) =>
+            {
+                flow(Err(SqlGuardError::FunctionNotAllowed {
+                    function: ident.value.clone(),
+                    reason: "PostgreSQL reads it as a call of a session function, which is not \
+                             on the list of functions allowed in module SQL; quote the name if \
+                             it is a column"
+                        .to_string(),
+                }))
+            }
             // The parser also builds placeholders from `:`/`@` and a word; only `$n` (already
             // numbered and checked on the tokens) may reach the database.
             Expr::Value(Value::Placeholder(placeholder))

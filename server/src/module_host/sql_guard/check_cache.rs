@@ -153,7 +153,10 @@ mod tests {
             cache.put(&text(n), Backend::Sqlite, &answer_for(&text(n)));
             assert!(cache.bytes() <= MAX_CACHED_BYTES);
         }
-        assert_eq!(cache.get(&text(0), Backend::Sqlite), Some(answer_for(&text(0))));
+        assert_eq!(
+            cache.get(&text(0), Backend::Sqlite),
+            Some(answer_for(&text(0)))
+        );
         cache.put(&text(fit), Backend::Postgres, &answer_for(&text(fit)));
         assert!(cache.bytes() <= MAX_CACHED_BYTES);
         assert_eq!(cache.get(&text(0), Backend::Sqlite), None);
