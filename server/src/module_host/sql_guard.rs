@@ -8,9 +8,21 @@
 //!   `companies, agents, goals, projects, issues, activity, heartbeats, cost_events`;
 //! - write (`INSERT` incl. `ON CONFLICT`, `UPDATE`, `DELETE`, with `RETURNING`) only its own tables;
 //! - create, alter and drop only its own tables (`CREATE TABLE`, `CREATE INDEX`, `ALTER TABLE`,
-//!   `DROP TABLE`, `DROP INDEX`), with foreign keys to its own or core tables.
+//!   `DROP TABLE`, `DROP INDEX`); index and constraint names carry the prefix too;
+//! - declare foreign keys to its own tables or to a core table's `id`, only with
+//!   `ON DELETE CASCADE` or `ON DELETE SET NULL` (on a nullable column), so that deleting a
+//!   core row never fails because of a module;
+//! - call only the functions on the allow-list in `allowed_functions.rs`, by their plain,
+//!   unquoted, unqualified names.
 //!
 //! Everything else is refused with an error naming the offending statement, table or function.
+//! So are spellings the parser cannot prove it reads as the engine does: `U&"…"`/`U&'…'` and
+//! `UESCAPE` (PostgreSQL decodes the escapes), nested comments, comments glued to PostgreSQL
+//! operators, tagged dollar quotes holding a `$`, `E'…'` escapes other than the simple ones,
+//! `\'` in a PostgreSQL '…' string, SQLite `#name` parameters (see `lexer.rs`).
+//!
+//! The guard is the first line, the one that gives friendly errors; the database engines
+//! (module roles on PostgreSQL, the authorizer on SQLite) are the authority.
 //! Parameters are written `$1..$n` for both backends; for SQLite they are rewritten to `?1..?n`
 //! token by token, so `$1` inside a string literal or a comment stays as it is.
 //!
