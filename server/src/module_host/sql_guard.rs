@@ -66,13 +66,20 @@ use sqlparser::parser::{Parser, ParserError};
 pub use crate::db::Backend;
 
 use check_cache::CheckCache;
+use lexer::{Lexed, StatementSpan};
 pub use table_access::CORE_TABLES;
 
-/// Whether module SQL may call the function `name` (checked by the engines too).
-pub fn function_allowed(name: &str, _backend: Backend) -> bool {
-    table_access::check_function(&sqlparser::ast::ObjectName(vec![sqlparser::ast::Ident::new(name)])).is_ok()
+/// Whether module SQL may call the function `name` as the engine names it (the SQLite
+/// authorizer asks for each function a statement calls): the guard's allow-list
+/// (`sql_guard/allowed_functions.rs`), compared ASCII-case-insensitively, plus the functions
+/// the engine calls itself for statements the guard allows (SQLite's `LIKE`, `GLOB`, `->`,
+/// `->>` operators and the internals of `ALTER TABLE`).
+pub fn function_allowed(name: &str, backend: Backend) -> bool {
+    let name = name.to_ascii_lowercase();
+    allowed_functions::is_allowed_function(&name)
+        || allowed_functions::is_allowed_table_function(&name)
+        || allowed_functions::is_engine_function(&name, backend)
 }
-use lexer::{Lexed, StatementSpan};
 
 /// Checks the SQL of one module. Built once per module by the module host and shared by all
 /// of that module's database calls and migrations.

@@ -19,6 +19,11 @@
 //! To add a function: check that it computes only on its arguments on both engines (or exists
 //! on one engine only), then add it below in its group, lower-case. Table functions that may
 //! appear in `FROM` are a separate list, [`TABLE_FUNCTIONS`].
+//!
+//! The engines enforce the same list: the SQLite authorizer of module statements asks
+//! [`function_allowed`](super::function_allowed) for every function a statement calls.
+
+use super::Backend;
 
 /// Scalar, aggregate and window functions modules may call, lower-case. Compared with the
 /// unquoted, unqualified name as written, ASCII-case-insensitively.
@@ -206,6 +211,36 @@ pub(super) const TABLE_FUNCTIONS: &[&str] = &[
     "regexp_split_to_table",
     "string_to_table",
 ];
+
+/// Functions SQLite itself calls for statements the guard allows, which its authorizer reports
+/// like any function call: operators (`a LIKE b` is `like(b, a)`, `a ->> '$.x'` is
+/// `->>(a, '$.x')`) and the SQL SQLite runs on its schema table for `ALTER TABLE` (`ADD
+/// COLUMN` uses `printf`, `substr`, `length`; `RENAME` and `DROP COLUMN` the internal
+/// `sqlite_rename_*` / `sqlite_drop_column`, which user SQL cannot call). None of these is
+/// callable by name in module SQL unless it is also on [`ALLOWED_FUNCTIONS`]: the guard checks
+/// names against that list only.
+const SQLITE_ENGINE_FUNCTIONS: &[&str] = &[
+    "like",
+    "glob",
+    "->",
+    "->>",
+    "printf",
+    "format",
+    "sqlite_rename_table",
+    "sqlite_rename_column",
+    "sqlite_rename_test",
+    "sqlite_rename_quotefix",
+    "sqlite_drop_column",
+];
+
+/// Whether the engine may call `name` (lower-case) on its own behalf for module SQL the guard
+/// allows (see [`SQLITE_ENGINE_FUNCTIONS`]).
+pub(super) fn is_engine_function(name: &str, backend: Backend) -> bool {
+    match backend {
+        Backend::Sqlite => SQLITE_ENGINE_FUNCTIONS.contains(&name),
+        Backend::Postgres => false,
+    }
+}
 
 /// Whether `name` (lower-case, unquoted, unqualified) may be called in an expression.
 pub(super) fn is_allowed_function(name: &str) -> bool {

@@ -654,3 +654,34 @@ fn every_spelling_of_a_refused_statement_is_refused_in_scripts_too() {
         assert!(message.contains("ON DELETE CASCADE"), "{message}");
     }
 }
+
+// ---- the list the engines enforce ----
+
+#[test]
+fn the_engines_allow_list_is_the_guards_plus_what_sqlite_calls_itself() {
+    for backend in BOTH {
+        assert!(function_allowed("count", backend));
+        assert!(function_allowed("COALESCE", backend));
+        assert!(function_allowed("json_each", backend));
+        for refused in [
+            "pg_read_file",
+            "set_config",
+            "current_setting",
+            "query_to_xml",
+            "lo_export",
+            "load_extension",
+            "writefile",
+            "dblink",
+        ] {
+            assert!(!function_allowed(refused, backend), "{refused}");
+        }
+    }
+    // SQLite's own calls for LIKE, GLOB, ->, ->> and ALTER TABLE.
+    for internal in ["like", "glob", "->>", "printf", "sqlite_rename_column"] {
+        assert!(function_allowed(internal, Backend::Sqlite), "{internal}");
+        assert!(!function_allowed(internal, Backend::Postgres), "{internal}");
+    }
+    // …which stay refused by name in module SQL.
+    refuse_both("SELECT printf('%s', 1)", &["printf"]);
+    refuse_both("SELECT like('a', 'b')", &[]);
+}
