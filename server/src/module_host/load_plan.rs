@@ -1,11 +1,12 @@
-//! Deciding which of the enabled modules load, and in which order: slot and route-prefix
-//! conflicts (the earlier claimant keeps the slot), then `requires.modules` (missing, inactive
+//! Deciding which of the enabled modules load, and in which order: slot, route-prefix and
+//! table-prefix conflicts (the earlier claimant keeps the slot), then `requires.modules` (missing, inactive
 //! or wrong-version dependencies, cycles), then a dependency-first order. Pure: no I/O.
 //!
 //! Claim order: a module with a saved `enable_order` claims before one without (lower order
 //! first); then the position in the config's `modules.enabled`; then the bundle folder name.
 
 use super::module_status::{ModuleStatus, StatusReason};
+use super::sql_guard::{table_prefix_for, table_prefixes_overlap};
 use semver::{Version, VersionReq};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
@@ -84,7 +85,9 @@ pub fn plan_load(
     // 1. Slots and route prefixes: first claimant wins; active modules claimed before anyone.
     let mut slot_holders: HashMap<&str, &str> = HashMap::new();
     let mut prefix_holders: HashMap<&str, &str> = HashMap::new();
+    let mut table_holders: Vec<&str> = Vec::new();
     for module in active {
+        table_holders.push(&module.id);
         if let Some(slot) = &module.slot {
             slot_holders.insert(slot, &module.id);
         }
@@ -98,16 +101,27 @@ pub fn plan_load(
             .route_prefix
             .as_deref()
             .and_then(|p| prefix_holders.get(p));
-        let conflict = match (slot_holder, prefix_holder) {
-            (Some(holder), _) => Some(format!(
+        // Table prefixes: `foo` owns `mod_foo_*`, which would cover `foo-bar`'s
+        // `mod_foo_bar_*`; `foo_bar` and `foo-bar` would share `mod_foo_bar_*`.
+        let table_holder = table_holders
+            .iter()
+            .find(|holder| table_prefixes_overlap(holder, &module.id));
+        let conflict = match (slot_holder, prefix_holder, table_holder) {
+            (Some(holder), _, _) => Some(format!(
                 "slot `{}` is held by module `{holder}`",
                 module.slot.as_deref().unwrap_or_default()
             )),
-            (None, Some(holder)) => Some(format!(
+            (None, Some(holder), _) => Some(format!(
                 "route prefix `/{}` is used by module `{holder}`",
                 module.route_prefix.as_deref().unwrap_or_default()
             )),
-            (None, None) => None,
+            (None, None, Some(holder)) => Some(format!(
+                "its table prefix `{}` overlaps `{}` of module `{holder}` (one module's \
+                 tables would be the other's); rename one of the modules",
+                table_prefix_for(&module.id),
+                table_prefix_for(holder)
+            )),
+            (None, None, None) => None,
         };
         match conflict {
             Some(reason) => {
@@ -117,6 +131,7 @@ pub fn plan_load(
                 );
             }
             None => {
+                table_holders.push(&module.id);
                 if let Some(slot) = &module.slot {
                     slot_holders.insert(slot, &module.id);
                 }
@@ -385,6 +400,50 @@ mod tests {
             reason_of(&plan, "b").reason,
             "route prefix `/metrics` is used by module `a`"
         );
+    }
+
+    #[test]
+    fn overlapping_table_prefixes_conflict_and_the_later_module_is_told_who_holds_them() {
+        let plan = plan_load(
+            &[],
+            &[
+                module("foo"),
+                module("foo-bar"),
+                module("foo_bar"),
+                module("food"),
+            ],
+            &[],
+        );
+        assert_eq!(plan.order, vec!["foo", "food"]);
+        assert_eq!(
+            reason_of(&plan, "foo-bar"),
+            &StatusReason::new(
+                ModuleStatus::Conflict,
+                "its table prefix `mod_foo_bar_` overlaps `mod_foo_` of module `foo` (one \
+                 module's tables would be the other's); rename one of the modules"
+            )
+        );
+        assert!(reason_of(&plan, "foo_bar")
+            .reason
+            .contains("of module `foo`"));
+    }
+
+    #[test]
+    fn the_same_table_prefix_spelled_differently_conflicts() {
+        let plan = plan_load(&[], &[module("foo_bar"), module("Foo-Bar")], &[]);
+        assert_eq!(plan.order, vec!["foo_bar"]);
+        assert!(reason_of(&plan, "Foo-Bar")
+            .reason
+            .contains("`mod_foo_bar_` overlaps `mod_foo_bar_` of module `foo_bar`"));
+    }
+
+    #[test]
+    fn an_active_module_holds_its_table_prefix_against_a_newcomer() {
+        // The longer id came first: the shorter one, whose prefix covers it, is refused.
+        let plan = plan_load(&[module("foo-bar")], &[module("foo")], &[]);
+        assert!(plan.order.is_empty());
+        assert_eq!(reason_of(&plan, "foo").status, ModuleStatus::Conflict);
+        assert!(reason_of(&plan, "foo").reason.contains("module `foo-bar`"));
     }
 
     #[test]

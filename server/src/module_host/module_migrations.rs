@@ -399,16 +399,23 @@ mod tests {
              INSERT INTO mod_meter_usage (id, tokens) VALUES ('seed', 1);",
         );
         let guard = SqlGuard::new("meter");
-        let applied = run_module_migrations(&mut conn, &guard, &ModuleRights::for_guard(&guard), &bundle).unwrap();
+        let applied =
+            run_module_migrations(&mut conn, &guard, &ModuleRights::for_guard(&guard), &bundle)
+                .unwrap();
         assert_eq!(applied, vec!["1_create", "2_index"]);
         let rows = applied_migrations(&mut conn, "meter").unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].checksum.len(), 64);
 
         // A second run applies nothing.
-        assert!(run_module_migrations(&mut conn, &guard, &ModuleRights::for_guard(&guard), &bundle)
-            .unwrap()
-            .is_empty());
+        assert!(run_module_migrations(
+            &mut conn,
+            &guard,
+            &ModuleRights::for_guard(&guard),
+            &bundle
+        )
+        .unwrap()
+        .is_empty());
 
         // Changing an applied file stops the module.
         write_migration(
@@ -417,7 +424,9 @@ mod tests {
             "1_create",
             "CREATE TABLE mod_meter_x (id TEXT);",
         );
-        let err = run_module_migrations(&mut conn, &guard, &ModuleRights::for_guard(&guard), &bundle).unwrap_err();
+        let err =
+            run_module_migrations(&mut conn, &guard, &ModuleRights::for_guard(&guard), &bundle)
+                .unwrap_err();
         assert!(matches!(err, MigrationError::Changed { .. }), "{err}");
     }
 
@@ -444,7 +453,13 @@ mod tests {
             "3_later",
             "CREATE TABLE mod_meter_later (id TEXT);",
         );
-        let err = run_module_migrations(&mut conn, &SqlGuard::new("meter"), &ModuleRights::for_guard(&SqlGuard::new("meter")), &bundle).unwrap_err();
+        let err = run_module_migrations(
+            &mut conn,
+            &SqlGuard::new("meter"),
+            &ModuleRights::for_guard(&SqlGuard::new("meter")),
+            &bundle,
+        )
+        .unwrap_err();
         assert!(
             err.to_string().starts_with("migration `2_bad` refused"),
             "{err}"
@@ -485,7 +500,13 @@ mod tests {
             "2_fails",
             "CREATE TABLE mod_meter_b (id TEXT);\nINSERT INTO mod_meter_missing (id) VALUES ('x');",
         );
-        let err = run_module_migrations(&mut conn, &SqlGuard::new("meter"), &ModuleRights::for_guard(&SqlGuard::new("meter")), &bundle).unwrap_err();
+        let err = run_module_migrations(
+            &mut conn,
+            &SqlGuard::new("meter"),
+            &ModuleRights::for_guard(&SqlGuard::new("meter")),
+            &bundle,
+        )
+        .unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("migration `2_fails` failed and was rolled back"),

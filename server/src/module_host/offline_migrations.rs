@@ -4,8 +4,8 @@
 
 use super::discovery::{discover, Bundle};
 use super::load_plan::{plan_load, Bystander, ClaimRank, PlanCandidate};
-use super::module_lifecycle::HostSettings;
 use super::module_db::ModuleRights;
+use super::module_lifecycle::HostSettings;
 use super::module_migrations::run_module_migrations;
 use super::module_state_store::load_saved_states;
 use super::sql_guard::SqlGuard;

@@ -8,9 +8,21 @@
 //!   `companies, agents, goals, projects, issues, activity, heartbeats, cost_events`;
 //! - write (`INSERT` incl. `ON CONFLICT`, `UPDATE`, `DELETE`, with `RETURNING`) only its own tables;
 //! - create, alter and drop only its own tables (`CREATE TABLE`, `CREATE INDEX`, `ALTER TABLE`,
-//!   `DROP TABLE`, `DROP INDEX`), with foreign keys to its own or core tables.
+//!   `DROP TABLE`, `DROP INDEX`); index and constraint names carry the prefix too;
+//! - declare foreign keys to its own tables or to a core table's `id`, only with
+//!   `ON DELETE CASCADE` or `ON DELETE SET NULL` (on a nullable column), so that deleting a
+//!   core row never fails because of a module;
+//! - call only the functions on the allow-list in `allowed_functions.rs`, by their plain,
+//!   unquoted, unqualified names.
 //!
 //! Everything else is refused with an error naming the offending statement, table or function.
+//! So are spellings the parser cannot prove it reads as the engine does: `U&"…"`/`U&'…'` and
+//! `UESCAPE` (PostgreSQL decodes the escapes), nested comments, comments glued to PostgreSQL
+//! operators, tagged dollar quotes holding a `$`, `E'…'` escapes other than the simple ones,
+//! `\'` in a PostgreSQL '…' string, SQLite `#name` parameters (see `lexer.rs`).
+//!
+//! The guard is the first line, the one that gives friendly errors; the database engines
+//! (module roles on PostgreSQL, the authorizer on SQLite) are the authority.
 //! Parameters are written `$1..$n` for both backends; for SQLite they are rewritten to `?1..?n`
 //! token by token, so `$1` inside a string literal or a comment stays as it is.
 //!
@@ -32,10 +44,13 @@
 //! assert!(guard.check_statement("SELECT * FROM module_state", Backend::Sqlite).is_err());
 //! ```
 
+mod allowed_functions;
 mod ast_rules;
 mod check_cache;
 mod forbidden_statements;
 mod guard_thread;
+#[cfg(test)]
+mod hardening_tests;
 mod lexer;
 mod table_access;
 #[cfg(test)]
@@ -51,13 +66,20 @@ use sqlparser::parser::{Parser, ParserError};
 pub use crate::db::Backend;
 
 use check_cache::CheckCache;
+use lexer::{Lexed, StatementSpan};
 pub use table_access::CORE_TABLES;
 
-/// Whether module SQL may call the function `name` (checked by the engines too).
-pub fn function_allowed(name: &str, _backend: Backend) -> bool {
-    table_access::check_function(&sqlparser::ast::ObjectName(vec![sqlparser::ast::Ident::new(name)])).is_ok()
+/// Whether module SQL may call the function `name` as the engine names it (the SQLite
+/// authorizer asks for each function a statement calls): the guard's allow-list
+/// (`sql_guard/allowed_functions.rs`), compared ASCII-case-insensitively, plus the functions
+/// the engine calls itself for statements the guard allows (SQLite's `LIKE`, `GLOB`, `->`,
+/// `->>` operators and the internals of `ALTER TABLE`).
+pub fn function_allowed(name: &str, backend: Backend) -> bool {
+    let name = name.to_ascii_lowercase();
+    allowed_functions::is_allowed_function(&name)
+        || allowed_functions::is_allowed_table_function(&name)
+        || allowed_functions::is_engine_function(&name, backend)
 }
-use lexer::{Lexed, StatementSpan};
 
 /// Checks the SQL of one module. Built once per module by the module host and shared by all
 /// of that module's database calls and migrations.
@@ -140,7 +162,7 @@ pub enum SqlGuardError {
         reason: String,
     },
     /// A function modules may not call.
-    #[error("function `{function}` is not allowed: {reason}")]
+    #[error("function `{function}` is not allowed in module SQL: {reason}")]
     FunctionNotAllowed {
         /// The function name as written.
         function: String,
@@ -424,6 +446,20 @@ const PARSER_RECURSION_LIMIT: usize = 50;
 /// `mod_<id>_`, `-` replaced by `_`, lower-case.
 fn prefix_of(module_id: &str) -> String {
     format!("mod_{}_", module_id.replace('-', "_").to_ascii_lowercase())
+}
+
+/// The table prefix of the module `module_id` (`token-meter` → `mod_token_meter_`), the same
+/// as [`SqlGuard::table_prefix`] of its guard. Two modules whose prefixes are equal or one
+/// starts with the other cannot both load (see `load_plan`).
+pub fn table_prefix_for(module_id: &str) -> String {
+    prefix_of(module_id)
+}
+
+/// Whether the tables of two modules could be confused: their prefixes are equal (`foo_bar`
+/// and `foo-bar`) or one starts with the other (`foo` and `foo-bar`).
+pub fn table_prefixes_overlap(module_a: &str, module_b: &str) -> bool {
+    let (a, b) = (prefix_of(module_a), prefix_of(module_b));
+    a.starts_with(&b) || b.starts_with(&a)
 }
 
 /// The `sqlparser` dialect matching the backend, so the parse matches what the engine accepts.

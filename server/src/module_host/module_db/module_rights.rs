@@ -4,7 +4,7 @@
 //! ([`sqlite_rights`](super::sqlite_rights)). The SQL guard is the first line, with friendly
 //! errors; this is the authority.
 
-use super::pg_module_role::{enter_role_sql, ensure_module_role};
+use super::pg_module_role::{ensure_module_role, enter_role_sql};
 use super::sqlite_rights::ModuleAuthorizer;
 use super::ModuleDbError;
 use crate::db::sqlite_scope::{self, SqliteScope, StatementAuthorizer};
@@ -169,7 +169,11 @@ impl ModuleRights {
 }
 
 /// The SQLite engine's refusals and interruptions, named.
-fn classify_sqlite(error: ModuleDbError, deadline: Option<Instant>, limit: Duration) -> ModuleDbError {
+fn classify_sqlite(
+    error: ModuleDbError,
+    deadline: Option<Instant>,
+    limit: Duration,
+) -> ModuleDbError {
     let ModuleDbError::Database(message) = &error else {
         return error;
     };

@@ -191,7 +191,10 @@ mod tests {
     #[test]
     fn role_names_are_short_distinct_and_per_database() {
         let a = role_name("paperclip", "token-meter");
-        assert!(a.starts_with("paperclip_mod_") && a.ends_with("_token_meter"), "{a}");
+        assert!(
+            a.starts_with("paperclip_mod_") && a.ends_with("_token_meter"),
+            "{a}"
+        );
         assert_ne!(a, role_name("other", "token-meter"));
         let long = role_name("paperclip", &"x".repeat(80));
         assert!(long.len() <= MAX_IDENTIFIER_BYTES, "{long}");

@@ -8,8 +8,8 @@ use std::ptr;
 
 use sqlparser::ast::{
     AlterTableOperation, ColumnDef, ColumnOption, CreateIndex, CreateTable, Delete, Expr,
-    FromTable, Ident, ObjectName, ObjectType, Query, SetExpr, Statement, TableConstraint,
-    TableFactor, TableWithJoins, Value, Visit, Visitor,
+    FromTable, Ident, ObjectName, ObjectType, Query, ReferentialAction, SetExpr, Statement,
+    TableConstraint, TableFactor, TableWithJoins, Value, Visit, Visitor,
 };
 
 use super::table_access::{
@@ -28,6 +28,18 @@ const MAX_EXPRESSION_DEPTH: usize = 150;
 
 /// Longest chain of UNION / INTERSECT / EXCEPT the walk accepts.
 const MAX_SET_OPERATIONS: usize = 64;
+
+/// Unquoted keywords PostgreSQL reads as calls of session functions (and the parser may read
+/// as column names); `CURRENT_TIMESTAMP` and the other clock keywords are allowed.
+const POSTGRES_KEYWORD_FUNCTIONS: &[&str] = &[
+    "current_role",
+    "current_user",
+    "session_user",
+    "system_user",
+    "user",
+    "current_catalog",
+    "current_schema",
+];
 
 /// What the walk found out besides refusals.
 pub(super) struct Outcome {
@@ -151,20 +163,110 @@ impl Checker<'_> {
         }
     }
 
-    /// The target of a foreign key: own or core table.
-    fn check_reference(&self, name: &ObjectName) -> Result<(), SqlGuardError> {
-        let table = self.guard.table_ref(name, self.backend);
-        match table.class {
-            TableClass::Own | TableClass::Core => Ok(()),
-            _ => Err(SqlGuardError::TableNotAllowed {
-                table: table.written,
-                reason: format!(
-                    "a foreign key may reference only the module's own tables (`{}…`) and the \
-                     core tables {}",
-                    self.prefix(),
-                    CORE_TABLES.join(", ")
+    /// A foreign key: its target must be an own or a core table, and deleting a row of the
+    /// target must never fail because of it (`ON DELETE CASCADE`, or `ON DELETE SET NULL` on
+    /// columns that may be NULL). Own tables need the same: a core delete may cascade into
+    /// them. `columns_not_null` tells whether the referencing columns are declared NOT NULL
+    /// (or PRIMARY KEY) where the guard can see it.
+    fn check_reference(&self, reference: &Reference<'_>) -> Result<(), SqlGuardError> {
+        let table = self.guard.table_ref(reference.foreign_table, self.backend);
+        let core = match table.class {
+            TableClass::Own => false,
+            TableClass::Core => true,
+            _ => {
+                return Err(SqlGuardError::TableNotAllowed {
+                    table: table.written,
+                    reason: format!(
+                        "a foreign key may reference only the module's own tables (`{}…`) and \
+                         the core tables {}",
+                        self.prefix(),
+                        CORE_TABLES.join(", ")
+                    ),
+                })
+            }
+        };
+        let whose = if core {
+            format!("core table {}", table.written)
+        } else {
+            format!("the module's own table {}", table.written)
+        };
+        let why = "so deleting a core row never fails because of a module";
+        match reference.on_delete {
+            Some(ReferentialAction::Cascade) => {}
+            Some(ReferentialAction::SetNull) if reference.columns_not_null => {
+                return Err(forbidden(
+                    format!("ON DELETE SET NULL on a NOT NULL column referencing {whose}"),
+                    format!(
+                        "setting the column to NULL would fail; use ON DELETE CASCADE or let \
+                         the column be NULL, {why}"
+                    ),
+                ))
+            }
+            Some(ReferentialAction::SetNull) => {}
+            _ => {
+                return Err(forbidden(
+                    format!("a foreign key to {}", table.written),
+                    format!(
+                        "a module table may reference {whose} only with ON DELETE CASCADE or \
+                         ON DELETE SET NULL, {why}{}",
+                        if core {
+                            ""
+                        } else {
+                            " (a core delete may cascade into the module's tables)"
+                        }
+                    ),
+                ))
+            }
+        }
+        // A core table's key is its `id`; any other column is no key, and SQLite answers a
+        // delete of the core row with "foreign key mismatch".
+        let key_only = matches!(reference.referred_columns, [] | [_])
+            && reference
+                .referred_columns
+                .iter()
+                .all(|column| column.value.eq_ignore_ascii_case("id"));
+        if core && !key_only {
+            return Err(forbidden(
+                format!(
+                    "a foreign key to {}({})",
+                    table.written,
+                    reference
+                        .referred_columns
+                        .iter()
+                        .map(|c| c.value.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
-            }),
+                format!(
+                    "a module table may reference a core table only by its key: write \
+                     REFERENCES {}(id)",
+                    table.written
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A name of an index or constraint the module creates: it must carry the module's prefix,
+    /// so it never takes a name the core (or another module) needs in the same namespace.
+    fn check_own_name(&self, name: &Ident, what: &str) -> Result<(), SqlGuardError> {
+        let own = self.guard.table_ref(
+            &ObjectName(vec![Ident::new(name.value.clone())]),
+            self.backend,
+        );
+        if own.class == TableClass::Own {
+            Ok(())
+        } else {
+            Err(forbidden(
+                format!("the {what} name `{}`", name.value),
+                format!(
+                    "names of a module's indexes and constraints must start with its prefix \
+                     `{0}…` (e.g. `{0}{1}`), so they never clash with the core's or another \
+                     module's",
+                    self.prefix(),
+                    name.value.to_ascii_lowercase()
+                ),
+            ))
         }
     }
 
@@ -247,15 +349,21 @@ impl Checker<'_> {
             self.check_readable(source)?;
         }
         for column in &create.columns {
-            self.check_column(column)?;
+            self.check_column(column, column_declares_not_null(column))?;
         }
         for constraint in &create.constraints {
-            self.check_constraint(constraint)?;
+            let columns_not_null = match constraint {
+                TableConstraint::ForeignKey { columns, .. } => columns
+                    .iter()
+                    .any(|column| column_is_not_null(create, &column.value)),
+                _ => false,
+            };
+            self.check_constraint(constraint, columns_not_null)?;
         }
         Ok(())
     }
 
-    fn check_column(&self, column: &ColumnDef) -> Result<(), SqlGuardError> {
+    fn check_column(&self, column: &ColumnDef, not_null: bool) -> Result<(), SqlGuardError> {
         // sqlparser 0.52 reads PostgreSQL's `(LIKE other_table)` as a column named LIKE;
         // PostgreSQL would copy the other table's definition.
         if column.name.quote_style.is_none() && column.name.value.eq_ignore_ascii_case("like") {
@@ -265,18 +373,47 @@ impl Checker<'_> {
             ));
         }
         for option in &column.options {
-            if let ColumnOption::ForeignKey { foreign_table, .. } = &option.option {
-                self.check_reference(foreign_table)?;
+            if let Some(name) = &option.name {
+                self.check_own_name(name, "constraint")?;
+            }
+            if let ColumnOption::ForeignKey {
+                foreign_table,
+                referred_columns,
+                on_delete,
+                ..
+            } = &option.option
+            {
+                self.check_reference(&Reference {
+                    foreign_table,
+                    referred_columns,
+                    on_delete: *on_delete,
+                    columns_not_null: not_null,
+                })?;
             }
         }
         Ok(())
     }
 
-    fn check_constraint(&self, constraint: &TableConstraint) -> Result<(), SqlGuardError> {
+    fn check_constraint(
+        &self,
+        constraint: &TableConstraint,
+        columns_not_null: bool,
+    ) -> Result<(), SqlGuardError> {
+        if let Some(name) = constraint_name(constraint) {
+            self.check_own_name(name, "constraint")?;
+        }
         match constraint {
-            TableConstraint::ForeignKey { foreign_table, .. } => {
-                self.check_reference(foreign_table)
-            }
+            TableConstraint::ForeignKey {
+                foreign_table,
+                referred_columns,
+                on_delete,
+                ..
+            } => self.check_reference(&Reference {
+                foreign_table,
+                referred_columns,
+                on_delete: *on_delete,
+                columns_not_null,
+            }),
             _ => Ok(()),
         }
     }
@@ -284,7 +421,14 @@ impl Checker<'_> {
     fn create_index(&self, create: &CreateIndex) -> Result<(), SqlGuardError> {
         self.own_only(&create.table_name, "CREATE INDEX may index")?;
         match &create.name {
-            Some(name) => self.check_index_qualifier(name),
+            Some(name) => {
+                self.check_index_qualifier(name)?;
+                match name.0.last() {
+                    Some(index) => self.check_own_name(index, "index"),
+                    None => Ok(()),
+                }
+            }
+            // PostgreSQL names it after the table, which carries the prefix.
             None => Ok(()),
         }
     }
@@ -311,18 +455,23 @@ impl Checker<'_> {
         for operation in operations {
             match operation {
                 AlterTableOperation::AddColumn { column_def, .. } => {
-                    self.check_column(column_def)?
+                    self.check_column(column_def, column_declares_not_null(column_def))?
                 }
+                // The guard cannot see whether existing columns are NOT NULL; the engine
+                // refuses an ON DELETE SET NULL that could not be carried out only at delete
+                // time, so such a key is caught in CREATE TABLE or ADD COLUMN only.
                 AlterTableOperation::AddConstraint(constraint) => {
-                    self.check_constraint(constraint)?
+                    self.check_constraint(constraint, false)?
                 }
                 AlterTableOperation::RenameTable { table_name } => {
                     self.own_only(table_name, "ALTER TABLE … RENAME TO may use")?
                 }
+                AlterTableOperation::RenameConstraint { new_name, .. } => {
+                    self.check_own_name(new_name, "constraint")?
+                }
                 AlterTableOperation::DropColumn { .. }
                 | AlterTableOperation::RenameColumn { .. }
                 | AlterTableOperation::DropConstraint { .. }
-                | AlterTableOperation::RenameConstraint { .. }
                 | AlterTableOperation::AlterColumn { .. } => {}
                 other => {
                     return Err(forbidden(
@@ -470,6 +619,60 @@ impl Checker<'_> {
     }
 }
 
+/// A foreign key as the rules see it.
+struct Reference<'a> {
+    foreign_table: &'a ObjectName,
+    referred_columns: &'a [Ident],
+    on_delete: Option<ReferentialAction>,
+    /// The referencing columns are declared NOT NULL or PRIMARY KEY (as far as visible).
+    columns_not_null: bool,
+}
+
+/// The name given with `CONSTRAINT name`, if any.
+fn constraint_name(constraint: &TableConstraint) -> Option<&Ident> {
+    match constraint {
+        TableConstraint::Unique { name, .. }
+        | TableConstraint::PrimaryKey { name, .. }
+        | TableConstraint::ForeignKey { name, .. }
+        | TableConstraint::Check { name, .. } => name.as_ref(),
+        TableConstraint::Index { name, .. } => name.as_ref(),
+        TableConstraint::FulltextOrSpatial { opt_index_name, .. } => opt_index_name.as_ref(),
+    }
+}
+
+/// Whether a column definition says NOT NULL or PRIMARY KEY.
+fn column_declares_not_null(column: &ColumnDef) -> bool {
+    column.options.iter().any(|option| {
+        matches!(
+            option.option,
+            ColumnOption::NotNull
+                | ColumnOption::Unique {
+                    is_primary: true,
+                    ..
+                }
+        )
+    })
+}
+
+/// Whether the column `name` of `create` is NOT NULL: declared so, or in a table-level
+/// PRIMARY KEY.
+fn column_is_not_null(create: &CreateTable, name: &str) -> bool {
+    let declared = create
+        .columns
+        .iter()
+        .any(|c| c.name.value.eq_ignore_ascii_case(name) && column_declares_not_null(c));
+    let in_primary_key = create
+        .constraints
+        .iter()
+        .any(|constraint| match constraint {
+            TableConstraint::PrimaryKey { columns, .. } => {
+                columns.iter().any(|c| c.value.eq_ignore_ascii_case(name))
+            }
+            _ => false,
+        });
+    declared || in_primary_key
+}
+
 impl Visitor for Checker<'_> {
     type Break = SqlGuardError;
 
@@ -574,6 +777,23 @@ impl Visitor for Checker<'_> {
         }
         match expr {
             Expr::Function(function) => flow(check_function(&function.name)),
+            // PostgreSQL reads these unquoted keywords as calls of session functions; the
+            // parser may read them as column names.
+            Expr::Identifier(ident)
+                if self.backend == Backend::Postgres
+                    && ident.quote_style.is_none()
+                    && POSTGRES_KEYWORD_FUNCTIONS
+                        .iter()
+                        .any(|f| ident.value.eq_ignore_ascii_case(f)) =>
+            {
+                flow(Err(SqlGuardError::FunctionNotAllowed {
+                    function: ident.value.clone(),
+                    reason: "PostgreSQL reads it as a call of a session function, which is not \
+                             on the list of functions allowed in module SQL; quote the name if \
+                             it is a column"
+                        .to_string(),
+                }))
+            }
             // The parser also builds placeholders from `:`/`@` and a word; only `$n` (already
             // numbered and checked on the tokens) may reach the database.
             Expr::Value(Value::Placeholder(placeholder))

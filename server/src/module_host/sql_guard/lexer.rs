@@ -171,6 +171,13 @@ impl<'a> Lexed<'a> {
                     "PostgreSQL reads `$` followed by digits as a parameter; use `$$` or a \
                      tag made of ASCII letters, digits and `_` that starts with a letter",
                 ),
+                // The parser's search for the closing `$tag$` skips a `$` that starts it
+                // right after another `$` (`$t$ a $$t$`), where PostgreSQL ends the string.
+                Some(tag) if quoted.value.contains('$') => refuse(
+                    format!("a `$` inside the dollar-quoted string `${tag}$…${tag}$`"),
+                    "the parser and PostgreSQL could disagree on where it ends; use `$$…$$` \
+                     or a '…' string",
+                ),
                 _ => Ok(()),
             },
             Token::EscapedStringLiteral(_) if backend == Backend::Sqlite => refuse(
@@ -178,7 +185,33 @@ impl<'a> Lexed<'a> {
                 "SQLite has no escape strings and would end it at the first `'`; use a '…' \
                  string",
             ),
-            Token::EscapedStringLiteral(_) => Ok(()),
+            Token::EscapedStringLiteral(_) => match unsure_escape(self.raw(index)) {
+                Some(escape) => refuse(
+                    format!("the escape `{escape}` in an E'…' string"),
+                    "only the escapes \\\\ \\' \\n \\r \\t \\b \\f are accepted in E'…' \
+                     strings (octal, hex and Unicode escapes are not); pass other values as \
+                     parameters",
+                ),
+                None => Ok(()),
+            },
+            // With `standard_conforming_strings` off, PostgreSQL reads `\'` inside a '…' string
+            // as an escaped quote and the string goes on where the parser ends it.
+            Token::SingleQuotedString(_)
+                if backend == Backend::Postgres && self.raw(index).contains("\\'") =>
+            {
+                refuse(
+                    "a backslash right before a quote in a '…' string".to_string(),
+                    "PostgreSQL may read `\\'` as an escaped quote (when \
+                     standard_conforming_strings is off) and end the string elsewhere; pass \
+                     the value as a parameter",
+                )
+            }
+            Token::UnicodeStringLiteral(_) => refuse(
+                format!("the Unicode-escape string `{}`", self.raw(index)),
+                "U&'…' and U&\"…\" spellings (and UESCAPE) are not accepted: PostgreSQL decodes \
+                 their escapes, so the guard cannot tell what they name; write the plain \
+                 text",
+            ),
             Token::HexStringLiteral(digits) if digits.chars().all(|c| c.is_ascii_hexdigit()) => {
                 Ok(())
             }
@@ -202,8 +235,7 @@ impl<'a> Lexed<'a> {
             | Token::SingleQuotedRawStringLiteral(_)
             | Token::DoubleQuotedRawStringLiteral(_)
             | Token::TripleSingleQuotedRawStringLiteral(_)
-            | Token::TripleDoubleQuotedRawStringLiteral(_)
-            | Token::UnicodeStringLiteral(_) => refuse(
+            | Token::TripleDoubleQuotedRawStringLiteral(_) => refuse(
                 format!("the literal `{}`", self.raw(index)),
                 "only '…' strings (and E'…' or $$…$$ on PostgreSQL, X'…' blobs) are accepted",
             ),
@@ -213,6 +245,41 @@ impl<'a> Lexed<'a> {
                     "SQLite does not read `]]` as an escaped `]`; rename the identifier",
                 )
             }
+            Token::Word(word)
+                if word.quote_style.is_none() && word.value.eq_ignore_ascii_case("uescape") =>
+            {
+                refuse(
+                    "`UESCAPE`".to_string(),
+                    "Unicode-escape spellings are not accepted: PostgreSQL decodes them, so \
+                     the guard cannot tell what they name; write the plain text",
+                )
+            }
+            Token::Word(word)
+                if word.quote_style.is_none()
+                    && word.value.eq_ignore_ascii_case("u")
+                    && self.next_significant_raw(index).starts_with('&') =>
+            {
+                refuse(
+                    format!("`{}&`", word.value),
+                    "U&\"…\" and U&'…' are Unicode-escape spellings that PostgreSQL decodes \
+                     (`U&\"pg\\005fread\\005ffile\"` is `pg_read_file`), so the guard cannot tell \
+                     what they name; write the plain name or text (and do not name a column \
+                     `u` next to `&`)",
+                )
+            }
+            // SQLite reads `#name…` as a parameter whose name may run on over `(…)`.
+            _ if backend == Backend::Sqlite && self.raw(index).starts_with('#') => refuse(
+                format!("`{}`", self.raw(index)),
+                "SQLite reads `#` followed by a name as a parameter; it has no `#` operator",
+            ),
+            // PostgreSQL ends an operator where `--` or `/*` starts a comment; the parser reads
+            // them as part of the operator, so it would see as SQL what PostgreSQL skips (and
+            // a string opened inside that comment would hide real SQL from the parser).
+            Token::CustomBinaryOperator(op) if op.contains("--") || op.contains("/*") => refuse(
+                format!("the operator `{op}`"),
+                "PostgreSQL starts a comment at `--` or `/*` inside an operator; put a space \
+                 between the operator and the comment",
+            ),
             Token::Char(c) => refuse(
                 format!("the character `{c}`"),
                 "it is not part of the SQL the guard understands",
@@ -433,6 +500,14 @@ impl<'a> Lexed<'a> {
         text
     }
 
+    /// The raw text of the next token after `index` that is not whitespace or a comment, or
+    /// `""` at the end.
+    fn next_significant_raw(&self, index: usize) -> &str {
+        (index + 1..self.tokens.len())
+            .find(|&next| !matches!(self.tokens[next].token, Token::Whitespace(_)))
+            .map_or("", |next| self.raw(next))
+    }
+
     /// The raw text of a token.
     fn raw(&self, index: usize) -> &str {
         let lexeme = &self.tokens[index];
@@ -464,6 +539,25 @@ fn question_mark_reason() -> String {
     "`?` placeholders are not accepted: number the parameters $1, $2, … for both backends \
      (the host rewrites them for SQLite)"
         .to_string()
+}
+
+/// The first backslash escape of a raw `E'…'` literal that is not one of the simple ones both
+/// the parser and PostgreSQL read as one character (`\\`, `\'`, `\n`, `\r`, `\t`, `\b`,
+/// `\f`). Octal, hex and Unicode escapes are left out: their lengths and values are where the
+/// parser and PostgreSQL could disagree.
+fn unsure_escape(raw: &str) -> Option<String> {
+    let body = raw.get(2..).unwrap_or("");
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('\\' | '\'' | 'n' | 'r' | 't' | 'b' | 'f') => {}
+                Some(other) => return Some(format!("\\{other}")),
+                None => return Some("\\".to_string()),
+            }
+        }
+    }
+    None
 }
 
 /// `[A-Za-z_][A-Za-z0-9_]*`

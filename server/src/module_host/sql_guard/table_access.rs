@@ -4,6 +4,7 @@
 
 use sqlparser::ast::{Ident, ObjectName};
 
+use super::allowed_functions::{is_allowed_function, is_allowed_table_function, TABLE_FUNCTIONS};
 use super::{Backend, SqlGuard, SqlGuardError};
 
 /// Core tables every module may read (never write).
@@ -23,37 +24,6 @@ const HOST_BOOKKEEPING: &[&str] = &[
     "module_state",
     "mod_migrations",
     "__diesel_schema_migrations",
-];
-
-/// Table functions allowed in `FROM`: they only unfold values (JSON, arrays, series) and read
-/// no table. The engine refuses the ones it does not have.
-const TABLE_FUNCTIONS: &[&str] = &[
-    "json_each",
-    "json_tree",
-    "json_each_text",
-    "jsonb_each",
-    "jsonb_each_text",
-    "json_array_elements",
-    "json_array_elements_text",
-    "jsonb_array_elements",
-    "jsonb_array_elements_text",
-    "json_object_keys",
-    "jsonb_object_keys",
-    "json_to_record",
-    "json_to_recordset",
-    "jsonb_to_record",
-    "jsonb_to_recordset",
-    "json_populate_record",
-    "json_populate_recordset",
-    "jsonb_populate_record",
-    "jsonb_populate_recordset",
-    "jsonb_path_query",
-    "generate_series",
-    "generate_subscripts",
-    "unnest",
-    "regexp_matches",
-    "regexp_split_to_table",
-    "string_to_table",
 ];
 
 /// What a table name refers to.
@@ -234,56 +204,27 @@ fn is_system_schema(schema: &str) -> bool {
     schema == "information_schema" || schema.starts_with("pg_") || schema.starts_with("sqlite_")
 }
 
-/// Checks a function called anywhere in an expression.
+/// Checks a function called anywhere in an expression: the name must be unquoted,
+/// unqualified and on the allow-list ([`allowed_functions`](super::allowed_functions)).
 pub(super) fn check_function(name: &ObjectName) -> Result<(), SqlGuardError> {
-    let refuse = |reason: &str| {
+    let function = plain_function_name(name)?;
+    if is_allowed_function(&function) {
+        Ok(())
+    } else {
         Err(SqlGuardError::FunctionNotAllowed {
             function: written(name),
-            reason: reason.to_string(),
+            reason: "it is not on the list of functions allowed in module SQL (ordinary \
+                     scalar, aggregate and window functions that compute only on their \
+                     arguments; see sql_guard/allowed_functions.rs)"
+                .to_string(),
         })
-    };
-    let [ident] = name.0.as_slice() else {
-        return refuse("call functions without a schema qualifier");
-    };
-    let function = ident.value.to_ascii_lowercase();
-    let f = function.as_str();
-    if matches!(
-        f,
-        "load_extension" | "readfile" | "writefile" | "edit" | "fts3_tokenizer"
-    ) {
-        refuse("it reaches outside the database (files, native code)")
-    } else if matches!(f, "current_setting" | "set_config") {
-        refuse("a module may not read or change the host's settings")
-    } else if f.starts_with("pg_") {
-        // Includes pg_sleep: a sleeping statement would hold one of the host's pooled
-        // connections (and, on SQLite, the write lock) for as long as the module likes.
-        refuse(
-            "PostgreSQL's `pg_*` system functions (server files, settings, advisory locks, \
-             backends, sleeping) are reserved to the host",
-        )
-    } else if f.starts_with("lo_") || f == "loread" || f == "lowrite" {
-        refuse("large-object functions read and write files on the database server")
-    } else if f.starts_with("dblink") {
-        refuse("it opens connections to other databases")
-    } else if f.contains("_to_xml")
-        || matches!(f, "ts_stat" | "ts_rewrite" | "connectby" | "xpath_table")
-        || f.starts_with("crosstab")
-    {
-        refuse("it runs SQL given as text, which the guard cannot check")
-    } else if f == "setval" {
-        refuse("it resets sequences, which may belong to other tables")
-    } else if f.starts_with("binary_upgrade_") {
-        refuse("it is reserved to database upgrades")
-    } else {
-        Ok(())
     }
 }
 
 /// Checks a table function in `FROM` (`json_each(…)`, `generate_series(…)`).
 pub(super) fn check_table_function(name: &ObjectName) -> Result<(), SqlGuardError> {
-    check_function(name)?;
-    let function = written(name).to_ascii_lowercase();
-    if TABLE_FUNCTIONS.contains(&function.as_str()) {
+    let function = plain_function_name(name)?;
+    if is_allowed_table_function(&function) {
         Ok(())
     } else {
         Err(SqlGuardError::FunctionNotAllowed {
@@ -294,4 +235,24 @@ pub(super) fn check_table_function(name: &ObjectName) -> Result<(), SqlGuardErro
             ),
         })
     }
+}
+
+/// The lower-case name of a function called by a plain name. A schema qualifier
+/// (`pg_catalog.x`) and a quoted name (`"x"`, which PostgreSQL does not fold to lower case and
+/// which a module has no reason to write) are refused.
+fn plain_function_name(name: &ObjectName) -> Result<String, SqlGuardError> {
+    let refuse = |reason: &str| SqlGuardError::FunctionNotAllowed {
+        function: written(name),
+        reason: reason.to_string(),
+    };
+    let [ident] = name.0.as_slice() else {
+        return Err(refuse(
+            "call functions without a schema qualifier; only the plain names on the \
+             allow-list are callable",
+        ));
+    };
+    if ident.quote_style.is_some() {
+        return Err(refuse("write function names without quotes"));
+    }
+    Ok(ident.value.to_ascii_lowercase())
 }

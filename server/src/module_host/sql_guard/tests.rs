@@ -619,7 +619,7 @@ fn create_table_with_foreign_key_to_agents() {
            agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,\n\
            company_id TEXT NOT NULL,\n\
            tokens INTEGER NOT NULL DEFAULT 0,\n\
-           FOREIGN KEY (company_id) REFERENCES companies(id)\n\
+           FOREIGN KEY (company_id) REFERENCES companies(id) ON DELETE CASCADE\n\
          )",
     );
     assert_eq!(checked.kind, StatementKind::Schema);
@@ -630,7 +630,7 @@ fn create_table_with_foreign_key_to_agents() {
 #[test]
 fn foreign_keys_to_own_tables_are_allowed() {
     pass_both(
-        "CREATE TABLE mod_token_meter_items (id TEXT PRIMARY KEY, usage_id TEXT REFERENCES mod_token_meter_usage(id))",
+        "CREATE TABLE mod_token_meter_items (id TEXT PRIMARY KEY, usage_id TEXT REFERENCES mod_token_meter_usage(id) ON DELETE CASCADE)",
     );
 }
 
@@ -683,9 +683,10 @@ fn create_table_like_is_refused_on_postgres() {
 }
 
 #[test]
-fn create_index_on_own_table_with_any_name() {
-    let checked =
-        pass_both("CREATE INDEX IF NOT EXISTS idx_usage_agent ON mod_token_meter_usage (agent_id)");
+fn create_index_on_own_table_with_a_prefixed_name() {
+    let checked = pass_both(
+        "CREATE INDEX IF NOT EXISTS mod_token_meter_usage_agent ON mod_token_meter_usage (agent_id)",
+    );
     assert_eq!(checked.kind, StatementKind::Schema);
     pass_both("CREATE UNIQUE INDEX mod_token_meter_u ON mod_token_meter_usage (agent_id, day)");
 }
@@ -702,7 +703,9 @@ fn create_index_on_core_table_is_refused() {
 fn alter_own_table() {
     let checked = pass_both("ALTER TABLE mod_token_meter_usage ADD COLUMN model TEXT");
     assert_eq!(checked.kind, StatementKind::Schema);
-    pass_both("ALTER TABLE mod_token_meter_usage ADD COLUMN agent2 TEXT REFERENCES agents(id)");
+    pass_both(
+        "ALTER TABLE mod_token_meter_usage ADD COLUMN agent2 TEXT REFERENCES agents(id) ON DELETE SET NULL",
+    );
     pass_both("ALTER TABLE mod_token_meter_usage RENAME COLUMN model TO model_name");
     pass_both("ALTER TABLE mod_token_meter_usage DROP COLUMN model");
     pass_both("ALTER TABLE mod_token_meter_usage RENAME TO mod_token_meter_usage_v2");
@@ -964,7 +967,7 @@ fn row_locks_only_on_own_tables() {
 fn dangerous_functions_are_refused_anywhere() {
     refuse_both(
         "SELECT load_extension('/tmp/evil.so')",
-        &["load_extension", "outside the database"],
+        &["load_extension", "not on the list"],
     );
     refuse_both("SELECT pg_read_file('/etc/passwd')", &["pg_read_file"]);
     refuse_both("SELECT pg_read_binary_file($1)", &["pg_read_binary_file"]);
@@ -974,7 +977,7 @@ fn dangerous_functions_are_refused_anywhere() {
     );
     refuse_both(
         "SELECT lo_import('/etc/passwd')",
-        &["lo_import", "large-object"],
+        &["lo_import", "not allowed in module SQL"],
     );
     refuse_both("SELECT lo_export(1, '/tmp/x')", &["lo_export"]);
     refuse_both("SELECT dblink('host=x', 'select 1')", &["dblink"]);
@@ -984,7 +987,7 @@ fn dangerous_functions_are_refused_anywhere() {
     );
     refuse_both(
         "SELECT set_config('search_path', 'x', false)",
-        &["set_config", "settings"],
+        &["set_config", "not on the list"],
     );
     refuse_both(
         "SELECT current_setting('data_directory')",
@@ -992,14 +995,14 @@ fn dangerous_functions_are_refused_anywhere() {
     );
     refuse_both(
         "SELECT query_to_xml('select * from api_keys', true, true, '')",
-        &["query_to_xml", "SQL given as text"],
+        &["query_to_xml", "not on the list"],
     );
     refuse_both("SELECT ts_stat('select v from api_keys')", &["ts_stat"]);
 }
 
 #[test]
 fn pg_sleep_is_refused() {
-    refuse_both("SELECT pg_sleep(10)", &["pg_sleep", "sleeping"]);
+    refuse_both("SELECT pg_sleep(10)", &["pg_sleep", "not on the list"]);
 }
 
 #[test]
@@ -1291,7 +1294,7 @@ fn nul_and_unusual_whitespace_are_refused() {
 #[test]
 fn script_is_split_in_order() {
     let script = "-- migration 001\n\
-        CREATE TABLE mod_token_meter_usage (\n  id TEXT PRIMARY KEY,\n  agent_id TEXT REFERENCES agents(id),\n  note TEXT DEFAULT 'a;b'\n);\n\
+        CREATE TABLE mod_token_meter_usage (\n  id TEXT PRIMARY KEY,\n  agent_id TEXT REFERENCES agents(id) ON DELETE SET NULL,\n  note TEXT DEFAULT 'a;b'\n);\n\
         CREATE INDEX mod_token_meter_usage_agent ON mod_token_meter_usage (agent_id);\n\
         /* seed; with a semicolon */\n\
         INSERT INTO mod_token_meter_usage (id, note) VALUES ('seed', 'x;y');\n";
