@@ -27,8 +27,13 @@ pub trait StatementAuthorizer: Send + Sync {
     /// `Ok` allows the action; `Err` denies it and says what was refused ("writing table
     /// `agents`"). `arg1` and `arg2` are SQLite's, `database` the schema the object lives in
     /// (`main`, `temp`; empty for a subquery or CTE), all lower-cased, empty when absent.
-    fn authorize(&self, action: c_int, arg1: &str, arg2: &str, database: &str)
-        -> Result<(), String>;
+    fn authorize(
+        &self,
+        action: c_int,
+        arg1: &str,
+        arg2: &str,
+        database: &str,
+    ) -> Result<(), String>;
 }
 
 /// The checks applied to what this thread runs until the scope ends.

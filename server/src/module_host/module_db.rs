@@ -34,6 +34,8 @@
 mod base64;
 mod call_gate;
 mod engine_functions;
+#[cfg(test)]
+mod engine_tests;
 mod module_db_error;
 mod module_db_limits;
 mod module_rights;

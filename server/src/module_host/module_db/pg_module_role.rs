@@ -17,10 +17,12 @@
 //! Role names are cluster-wide while the host's tables are per database, so the name carries a
 //! digest of the database name: two Paperclip databases on one server never share a role.
 //!
-//! What the engine cannot stop on its own (a role may always `RESET ROLE` back to the session
-//! user, and functions are executable by `PUBLIC` by default) is refused by the SQL guard before
-//! a statement reaches the engine: `SET`, `RESET`, `set_config` and every function outside its
-//! allow-list.
+//! A role may always `RESET ROLE` back to the session user, and built-in functions are
+//! executable by `PUBLIC` by default. So the host (when it connects as a superuser) takes
+//! `set_config`, the large-object functions, `pg_notify` and advisory locks away from `PUBLIC`
+//! in its database; `SET`/`RESET` statements, and every function outside the allow-list, are
+//! refused by the SQL guard before a statement reaches the engine (and `SET ROLE` is a
+//! statement, which the host's one-statement-per-call protocol keeps out of function calls).
 
 use crate::module_host::sql_guard::CORE_TABLES;
 use diesel::connection::SimpleConnection;
@@ -145,7 +147,79 @@ pub(crate) fn ensure_module_role(
     ))
     .map_err(|e| step("grants", e))?;
     hand_over_own_tables(conn, &role, &user.schema, prefix).map_err(|e| step("ownership", e))?;
+    revoke_public_functions(conn, user.superuser);
     Ok(role)
+}
+
+/// Built-in functions every role may call by default (`EXECUTE` granted to `PUBLIC`) that
+/// would let a module leave its role or reach outside its tables: `set_config('role', …)`
+/// switches back to the session user (the role is only `SET LOCAL`), large objects live
+/// outside any table, notifications and advisory locks belong to the host.
+const PUBLIC_FUNCTIONS_REVOKED: &[&str] = &[
+    "set_config",
+    "pg_notify",
+    "lo_from_bytea",
+    "lo_create",
+    "lo_creat",
+    "lo_import",
+    "lo_export",
+    "lo_put",
+    "lo_get",
+    "lo_unlink",
+    "lo_open",
+    "lo_close",
+    "lo_truncate",
+    "lo_truncate64",
+    "lo_lseek",
+    "lo_lseek64",
+    "lo_tell",
+    "lo_tell64",
+    "loread",
+    "lowrite",
+    "pg_advisory_lock",
+    "pg_advisory_lock_shared",
+    "pg_advisory_xact_lock",
+    "pg_advisory_xact_lock_shared",
+    "pg_try_advisory_lock",
+    "pg_try_advisory_lock_shared",
+    "pg_try_advisory_xact_lock",
+    "pg_try_advisory_xact_lock_shared",
+    "pg_advisory_unlock",
+    "pg_advisory_unlock_shared",
+    "pg_advisory_unlock_all",
+];
+
+/// Takes `EXECUTE` on [`PUBLIC_FUNCTIONS_REVOKED`] away from `PUBLIC` in this database, so
+/// module roles cannot call them whatever spelling reaches the engine. Superusers (the host,
+/// when it connects as one) keep them. A server user that is not a superuser cannot change
+/// the built-in functions' privileges: then only the SQL guard's allow-list stops these calls,
+/// and a warning says so.
+fn revoke_public_functions(conn: &mut PgConnection, superuser: bool) {
+    let names = PUBLIC_FUNCTIONS_REVOKED
+        .iter()
+        .map(|name| format!("'{name}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let revoke = format!(
+        "DO $paperclip$ DECLARE f regprocedure; BEGIN \
+           FOR f IN SELECT p.oid::regprocedure FROM pg_proc p \
+                    JOIN pg_namespace n ON n.oid = p.pronamespace \
+                    WHERE n.nspname = 'pg_catalog' AND p.proname IN ({names}) LOOP \
+             EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f); \
+           END LOOP; \
+         END $paperclip$"
+    );
+    if !superuser {
+        tracing::warn!(
+            "the database user is not a superuser, so it cannot take built-in functions such as \
+             set_config and lo_* away from PUBLIC; module SQL is kept from them by the SQL \
+             guard's allow-list only"
+        );
+        return;
+    }
+    if let Err(error) = conn.batch_execute(&revoke) {
+        tracing::warn!(%error, "cannot revoke built-in functions from PUBLIC; module SQL is kept from them by the SQL guard only");
+    }
 }
 
 /// Gives the role ownership of the module's objects created before modules had roles (they

@@ -48,15 +48,31 @@ fn decide(prefix: &str, action: c_int, arg1: &str, arg2: &str) -> Result<(), Str
     // checked by its own action, and SQLite refuses direct writes of `sqlite_master` (the
     // `writable_schema` PRAGMA is denied).
     let schema_table = |name: &str| matches!(name, "sqlite_master" | "sqlite_schema");
+    // ALTER TABLE … RENAME / DROP COLUMN also rewrite the temp schema and, for AUTOINCREMENT
+    // tables, `sqlite_sequence` (as does DROP TABLE). The guard refuses these tables by name.
+    let internal_table = |name: &str| {
+        schema_table(name)
+            || matches!(
+                name,
+                "sqlite_temp_master"
+                    | "sqlite_temp_schema"
+                    | "sqlite_sequence"
+                    | "pragma_quick_check"
+            )
+    };
     let allowed = match action {
         ffi::SQLITE_SELECT | ffi::SQLITE_RECURSIVE => true,
         // Schema changes read the schema table. The catalog holds names and definitions, no
         // data; PostgreSQL's catalogs are readable by every role too.
-        ffi::SQLITE_READ => own(arg1) || core(arg1) || schema_table(arg1),
+        ffi::SQLITE_READ => own(arg1) || core(arg1) || internal_table(arg1),
         ffi::SQLITE_INSERT | ffi::SQLITE_UPDATE | ffi::SQLITE_DELETE => {
-            own(arg1) || schema_table(arg1)
+            own(arg1) || internal_table(arg1)
         }
-        ffi::SQLITE_CREATE_TABLE | ffi::SQLITE_DROP_TABLE => own(arg1),
+        // ADD COLUMN … NOT NULL / CHECK verifies the existing rows; read-only.
+        ffi::SQLITE_PRAGMA => matches!(arg1, "quick_check" | "integrity_check"),
+        // The first AUTOINCREMENT table creates `sqlite_sequence`.
+        ffi::SQLITE_CREATE_TABLE => own(arg1) || arg1 == "sqlite_sequence",
+        ffi::SQLITE_DROP_TABLE => own(arg1),
         // `sqlite_autoindex_*`: the index SQLite makes for a PRIMARY KEY or UNIQUE constraint.
         ffi::SQLITE_CREATE_INDEX | ffi::SQLITE_DROP_INDEX => {
             (own(arg1) || arg1.starts_with("sqlite_autoindex_")) && own(arg2)
@@ -115,6 +131,7 @@ mod tests {
         assert!(decide(P, ffi::SQLITE_READ, "mod_migrations", "x").is_err());
         assert!(decide(P, ffi::SQLITE_READ, "mod_demo_", "x").is_err());
         assert!(decide(P, ffi::SQLITE_PRAGMA, "writable_schema", "").is_err());
+        assert!(decide(P, ffi::SQLITE_PRAGMA, "foreign_keys", "").is_err());
         assert!(decide(P, ffi::SQLITE_ATTACH, "/tmp/x", "").is_err());
         assert!(decide(P, ffi::SQLITE_CREATE_INDEX, "evil", "mod_demo_items").is_err());
         assert!(decide(P, ffi::SQLITE_CREATE_INDEX, "mod_demo_i", "agents").is_err());
