@@ -3,12 +3,14 @@
 //! on exit, modules shut down.
 
 use crate::api;
-use crate::api::auth::{require_api_key, ApiKeys};
+use crate::api::auth::ApiKeys;
+use crate::api::browser_guard::{guard_browser_requests, BrowserGuard};
+use crate::api::json_body::MAX_BODY_BYTES;
 use crate::config::Config;
 use crate::core::Core;
 use crate::db::{migrations, Database};
 use crate::hooks::{Hook, HookBus};
-use crate::module_host::{route_dispatcher, HostSettings, ModuleHost};
+use crate::module_host::{HostSettings, ModuleHost};
 use actix_web::{middleware, web, App, HttpServer};
 use anyhow::{bail, Context};
 use serde_json::json;
@@ -97,17 +99,22 @@ pub async fn run(options: RunOptions) -> anyhow::Result<()> {
         modules: Arc::clone(&modules),
     });
     let keys = web::Data::new(keys);
+    let guard = web::Data::new(BrowserGuard::new(options.bind, &state.config.server));
 
     let server = HttpServer::new({
         let state = state.clone();
         move || {
+            // Middleware: the last `wrap` runs first, so the browser guard (Host, Origin)
+            // sees every request before anything else; the API key is checked by the `/api`
+            // scope itself (`api::configure`).
             App::new()
                 .app_data(state.clone())
                 .app_data(keys.clone())
-                .wrap(middleware::from_fn(require_api_key))
+                .app_data(guard.clone())
+                .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
                 .wrap(middleware::Compress::default())
+                .wrap(middleware::from_fn(guard_browser_requests))
                 .configure(api::configure)
-                .configure(route_dispatcher::configure)
                 .configure(crate::web::configure)
         }
     })

@@ -10,7 +10,8 @@
 //!     "config": { "observability": { "retentionDays": 90 } },
 //!     "hookTimeoutMs": 5000, "routeTimeoutMs": 10000
 //!   },
-//!   "store": { "index": "store/index.json" }
+//!   "store": { "index": "store/index.json" },
+//!   "server": { "allowedHosts": ["paperclip.internal"], "allowedOrigins": [] }
 //! }
 //! ```
 
@@ -37,6 +38,9 @@ pub struct Config {
     /// Company Store.
     #[serde(default)]
     pub store: StoreConfig,
+    /// HTTP server: which `Host` names and `Origin`s browsers may use.
+    #[serde(default)]
+    pub server: ServerConfig,
 }
 
 /// `database` section.
@@ -119,6 +123,21 @@ impl Default for StoreConfig {
             index: default_store_index(),
         }
     }
+}
+
+/// `server` section: what the browser guard accepts besides loopback and the bound address
+/// (see `api::browser_guard`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Extra `Host` names (with or without `:port`) the server answers, e.g. the name behind a
+    /// reverse proxy; `"*"` accepts any (turns off the DNS-rebinding check).
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+    /// Extra `Origin`s (`scheme://host[:port]`) whose pages may send state-changing requests;
+    /// `"*"` accepts any (turns off the cross-site check).
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
 }
 
 fn default_modules_dir() -> PathBuf {

@@ -9,7 +9,7 @@ use crate::core::company;
 use actix_web::{web, HttpResponse};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/companies/{companyId}/activity", web::get().to(list));
+    cfg.route("/companies/{companyId}/activity", web::get().to(list));
 }
 
 async fn list(

@@ -13,6 +13,7 @@
 //! thread; they are serialized by the host.
 
 use super::api_error::ApiError;
+use super::json_body::JsonBytes;
 use crate::app::AppState;
 use crate::module_host::{ModuleHost, ModuleOpError};
 use actix_web::http::StatusCode;
@@ -22,19 +23,16 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/admin/modules", web::get().to(list_modules))
-        .route("/api/admin/modules/rescan", web::post().to(rescan_modules))
-        .route("/api/admin/modules/{id}", web::get().to(get_module))
+    cfg.route("/admin/modules", web::get().to(list_modules))
+        .route("/admin/modules/rescan", web::post().to(rescan_modules))
+        .route("/admin/modules/{id}", web::get().to(get_module))
+        .route("/admin/modules/{id}/enable", web::post().to(enable_module))
         .route(
-            "/api/admin/modules/{id}/enable",
-            web::post().to(enable_module),
-        )
-        .route(
-            "/api/admin/modules/{id}/disable",
+            "/admin/modules/{id}/disable",
             web::post().to(disable_module),
         )
         .route(
-            "/api/admin/modules/{id}/config",
+            "/admin/modules/{id}/config",
             web::put().to(put_module_config),
         );
 }
@@ -61,9 +59,13 @@ async fn get_module(
     }
 }
 
+// The bodiless operations (enable, disable, rescan) take `JsonBytes` and ignore it: a body,
+// if any, must still be JSON, so a plain HTML form posted from another site answers 415.
+
 async fn enable_module(
     state: web::Data<AppState>,
     id: web::Path<String>,
+    _body: JsonBytes,
 ) -> Result<HttpResponse, AdminError> {
     run_op(&state, move |host| host.enable(&id)).await
 }
@@ -71,6 +73,7 @@ async fn enable_module(
 async fn disable_module(
     state: web::Data<AppState>,
     id: web::Path<String>,
+    _body: JsonBytes,
 ) -> Result<HttpResponse, AdminError> {
     run_op(&state, move |host| host.disable(&id)).await
 }
@@ -78,15 +81,15 @@ async fn disable_module(
 async fn put_module_config(
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: web::Bytes,
+    body: JsonBytes,
 ) -> Result<HttpResponse, AdminError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
+    if body.is_blank() {
         return Err(AdminError::Api(ApiError::bad_field(
             "body",
             "the body must be the module's configuration as JSON (or null to remove the saved one)",
         )));
     }
-    let config: Value = serde_json::from_slice(&body).map_err(|e| {
+    let config: Value = serde_json::from_slice(&body.0).map_err(|e| {
         AdminError::Api(ApiError::bad_field(
             "body",
             format!("the body is not valid JSON: {e}"),
@@ -95,7 +98,10 @@ async fn put_module_config(
     run_op(&state, move |host| host.set_config(&id, config)).await
 }
 
-async fn rescan_modules(state: web::Data<AppState>) -> Result<HttpResponse, AdminError> {
+async fn rescan_modules(
+    state: web::Data<AppState>,
+    _body: JsonBytes,
+) -> Result<HttpResponse, AdminError> {
     run_op(&state, |host| host.rescan()).await
 }
 

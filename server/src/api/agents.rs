@@ -9,11 +9,11 @@ use crate::core::agent::{self, AgentFilter, AgentPatch, NewAgent};
 use actix_web::{web, HttpResponse};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/companies/{companyId}/agents", web::get().to(list))
-        .route("/api/companies/{companyId}/agents", web::post().to(create))
-        .route("/api/agents/{id}", web::get().to(get))
-        .route("/api/agents/{id}", web::patch().to(update))
-        .route("/api/agents/{id}", web::delete().to(delete));
+    cfg.route("/companies/{companyId}/agents", web::get().to(list))
+        .route("/companies/{companyId}/agents", web::post().to(create))
+        .route("/agents/{id}", web::get().to(get))
+        .route("/agents/{id}", web::patch().to(update))
+        .route("/agents/{id}", web::delete().to(delete));
 }
 
 async fn list(

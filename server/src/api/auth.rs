@@ -1,5 +1,11 @@
-//! API-key authentication: when keys are configured, every `/api` route except
-//! `/api/health` needs `Authorization: Bearer <key>`. Also the [`Actor`] recorded in activity.
+//! API-key authentication: when keys are configured, every route of the `/api` scope needs
+//! `Authorization: Bearer <key>`. `/api/health` is registered outside the scope and stays public.
+//! Also the [`Actor`] recorded in activity.
+//!
+//! Architecture invariant: the key check is middleware *wrapping the `/api` scope* (see
+//! `api::configure`), never a test on the request's path: the router decides which handler
+//! runs on the decoded path, so the check runs for exactly the requests that reach an `/api`
+//! handler, however the path was spelled (`/%61pi/…`, `/api/./…`, …).
 
 use super::api_error::ApiError;
 use actix_web::body::{BoxBody, MessageBody};
@@ -9,6 +15,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use sha2::{Digest, Sha256};
 use std::future::{ready, Ready};
+use subtle::ConstantTimeEq;
 
 /// The accepted keys, stored as SHA-256 digests so the plain keys do not stay in memory.
 #[derive(Debug, Clone, Default)]
@@ -29,10 +36,19 @@ impl ApiKeys {
         self.digests.is_empty()
     }
 
-    /// Index of the key, when `presented` is one of them.
+    /// Index of the key, when `presented` is one of them. Every configured key is compared,
+    /// each in constant time, without stopping at a match: the time taken does not depend on
+    /// which key (if any) matched, nor on how many leading bytes agree.
     fn find(&self, presented: &str) -> Option<usize> {
         let d = digest(presented);
-        self.digests.iter().position(|k| *k == d)
+        let mut found = None;
+        for (index, key) in self.digests.iter().enumerate() {
+            let equal: bool = key.ct_eq(&d).into();
+            if equal && found.is_none() {
+                found = Some(index);
+            }
+        }
+        found
     }
 }
 
@@ -59,7 +75,9 @@ impl FromRequest for Actor {
     }
 }
 
-/// Middleware: checks the bearer key on `/api/*` (except health) when keys are configured.
+/// Middleware of the `/api` scope: when keys are configured, refuses with 401 every request
+/// without a valid bearer key. Whatever reaches it is an API request; it does not look at the
+/// path.
 pub async fn require_api_key(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -68,9 +86,7 @@ pub async fn require_api_key(
         .app_data::<web::Data<ApiKeys>>()
         .map(|k| k.get_ref().clone())
         .unwrap_or_default();
-    let path = req.path();
-    let protected = path.starts_with("/api/") && path != "/api/health";
-    if keys.is_empty() || !protected {
+    if keys.is_empty() {
         return next.call(req).await.map(|r| r.map_into_boxed_body());
     }
     let presented = req
@@ -94,5 +110,20 @@ pub async fn require_api_key(
             let error = ApiError::new(StatusCode::UNAUTHORIZED, message);
             Err(error.into())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_is_found_by_its_position_and_others_are_not() {
+        let keys = ApiKeys::new(&["k1".to_string(), "k2".to_string(), "k1".to_string()]);
+        assert_eq!(keys.find("k1"), Some(0));
+        assert_eq!(keys.find("k2"), Some(1));
+        assert_eq!(keys.find("k3"), None);
+        assert_eq!(keys.find(""), None);
+        assert!(ApiKeys::new(&[]).is_empty());
     }
 }

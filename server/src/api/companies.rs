@@ -9,11 +9,11 @@ use crate::core::paging::PageRequest;
 use actix_web::{web, HttpResponse};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/companies", web::get().to(list))
-        .route("/api/companies", web::post().to(create))
-        .route("/api/companies/{id}", web::get().to(get))
-        .route("/api/companies/{id}", web::patch().to(update))
-        .route("/api/companies/{id}", web::delete().to(delete));
+    cfg.route("/companies", web::get().to(list))
+        .route("/companies", web::post().to(create))
+        .route("/companies/{id}", web::get().to(get))
+        .route("/companies/{id}", web::patch().to(update))
+        .route("/companies/{id}", web::delete().to(delete));
 }
 
 async fn list(

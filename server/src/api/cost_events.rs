@@ -10,14 +10,8 @@ use crate::core::cost_event::{self, CostEventFilter, NewCostEvent};
 use actix_web::{web, HttpResponse};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/api/companies/{companyId}/cost-events",
-        web::post().to(create),
-    )
-    .route(
-        "/api/companies/{companyId}/cost-events",
-        web::get().to(list),
-    );
+    cfg.route("/companies/{companyId}/cost-events", web::post().to(create))
+        .route("/companies/{companyId}/cost-events", web::get().to(list));
 }
 
 async fn create(

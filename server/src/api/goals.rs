@@ -9,11 +9,11 @@ use crate::core::goal::{self, GoalFilter, GoalPatch, NewGoal};
 use actix_web::{web, HttpResponse};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/companies/{companyId}/goals", web::get().to(list))
-        .route("/api/companies/{companyId}/goals", web::post().to(create))
-        .route("/api/goals/{id}", web::get().to(get))
-        .route("/api/goals/{id}", web::patch().to(update))
-        .route("/api/goals/{id}", web::delete().to(delete));
+    cfg.route("/companies/{companyId}/goals", web::get().to(list))
+        .route("/companies/{companyId}/goals", web::post().to(create))
+        .route("/goals/{id}", web::get().to(get))
+        .route("/goals/{id}", web::patch().to(update))
+        .route("/goals/{id}", web::delete().to(delete));
 }
 
 async fn list(

@@ -3,7 +3,7 @@
 
 use super::api_error::ApiError;
 use super::auth::Actor;
-use super::json_body::parse_json;
+use super::json_body::{parse_json, JsonBytes};
 use super::list_query::ListQuery;
 use crate::app::AppState;
 use crate::core::heartbeat::{self, HeartbeatInput};
@@ -11,8 +11,8 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/agents/{id}/heartbeat", web::post().to(record))
-        .route("/api/agents/{id}/heartbeats", web::get().to(list));
+    cfg.route("/agents/{id}/heartbeat", web::post().to(record))
+        .route("/agents/{id}/heartbeats", web::get().to(list));
 }
 
 /// The heartbeat list takes no filters, only paging.
@@ -24,14 +24,14 @@ async fn record(
     state: web::Data<AppState>,
     actor: Actor,
     id: web::Path<String>,
-    body: web::Bytes,
+    body: JsonBytes,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     // A bare check-in carries nothing: an empty body means no meta and no status change.
-    let input: HeartbeatInput = if body.iter().all(u8::is_ascii_whitespace) {
+    let input: HeartbeatInput = if body.is_blank() {
         HeartbeatInput::default()
     } else {
-        parse_json(&body)?
+        parse_json(&body.0)?
     };
     let recorded = state
         .core

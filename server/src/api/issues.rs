@@ -9,11 +9,11 @@ use crate::core::issue::{self, IssueFilter, IssuePatch, NewIssue};
 use actix_web::{web, HttpResponse};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/companies/{companyId}/issues", web::get().to(list))
-        .route("/api/companies/{companyId}/issues", web::post().to(create))
-        .route("/api/issues/{id}", web::get().to(get))
-        .route("/api/issues/{id}", web::patch().to(update))
-        .route("/api/issues/{id}", web::delete().to(delete));
+    cfg.route("/companies/{companyId}/issues", web::get().to(list))
+        .route("/companies/{companyId}/issues", web::post().to(create))
+        .route("/issues/{id}", web::get().to(get))
+        .route("/issues/{id}", web::patch().to(update))
+        .route("/issues/{id}", web::delete().to(delete));
 }
 
 async fn list(

@@ -1,11 +1,16 @@
 //! The REST API under `/api`: one file per resource, thin handlers that parse input, call the
 //! core and render JSON. Errors are `{"error": …, "field": …}` with a 4xx/5xx status.
+//!
+//! Every route except `GET /api/health` lives in one `web::scope("/api")` wrapped by the
+//! API-key middleware ([`auth::require_api_key`]), module routes (`/api/modules/<prefix>/…`)
+//! included: authentication is decided by the same router that picks the handler.
 
 mod activity;
 mod admin_modules;
 mod agents;
 pub mod api_error;
 pub mod auth;
+pub mod browser_guard;
 mod companies;
 mod cost_events;
 mod goals;
@@ -18,11 +23,23 @@ mod projects;
 mod store;
 mod templates;
 
-use actix_web::web;
+use crate::module_host::route_dispatcher;
+use actix_web::{middleware, web};
 
-/// Registers every core route under `/api` (module and admin routes are added by their owners).
+/// Registers `GET /api/health` (public) and then the `/api` scope with every other core,
+/// admin, template, store and module route behind the API-key middleware. Call it before the
+/// web UI's fallback.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
+    cfg.service(
+        web::scope("/api")
+            .wrap(middleware::from_fn(auth::require_api_key))
+            .configure(protected_routes),
+    );
+}
+
+/// The routes inside the `/api` scope, with paths relative to it.
+fn protected_routes(cfg: &mut web::ServiceConfig) {
     admin_modules::configure(cfg);
     companies::configure(cfg);
     agents::configure(cfg);
@@ -34,4 +51,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cost_events::configure(cfg);
     templates::configure(cfg);
     store::configure(cfg);
+    route_dispatcher::configure(cfg);
 }

@@ -9,14 +9,11 @@ use crate::core::project::{self, NewProject, ProjectFilter, ProjectPatch};
 use actix_web::{web, HttpResponse};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/companies/{companyId}/projects", web::get().to(list))
-        .route(
-            "/api/companies/{companyId}/projects",
-            web::post().to(create),
-        )
-        .route("/api/projects/{id}", web::get().to(get))
-        .route("/api/projects/{id}", web::patch().to(update))
-        .route("/api/projects/{id}", web::delete().to(delete));
+    cfg.route("/companies/{companyId}/projects", web::get().to(list))
+        .route("/companies/{companyId}/projects", web::post().to(create))
+        .route("/projects/{id}", web::get().to(get))
+        .route("/projects/{id}", web::patch().to(update))
+        .route("/projects/{id}", web::delete().to(delete));
 }
 
 async fn list(

@@ -30,10 +30,10 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/store", web::get().to(list))
-        .route("/api/store/installs", web::get().to(installs))
-        .route("/api/store/install", web::post().to(install))
-        .route("/api/store/import", web::post().to(import));
+    cfg.route("/store", web::get().to(list))
+        .route("/store/installs", web::get().to(installs))
+        .route("/store/install", web::post().to(install))
+        .route("/store/import", web::post().to(import));
 }
 
 /// Body of `POST /api/store/install`.

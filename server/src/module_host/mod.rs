@@ -14,6 +14,7 @@
 //! Architecture invariant: a module never gets a database connection, and a module that fails
 //! at any step (or panics later) never takes the server or another module down with it.
 
+pub mod config_merge;
 pub mod core_calls;
 pub mod discovery;
 #[cfg(test)]

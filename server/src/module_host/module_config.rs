@@ -149,7 +149,7 @@ pub fn mask_env_refs(raw: &Value, resolved: &Value) -> Value {
 }
 
 /// The same rule as `config::resolve_env_string`: `$` followed by a variable name.
-fn is_env_ref(s: &str) -> bool {
+pub fn is_env_ref(s: &str) -> bool {
     s.strip_prefix('$').is_some_and(|name| {
         !name.is_empty()
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')

@@ -12,6 +12,7 @@
 //! thread. The module list is kept behind a short-held lock, so the admin API can read it while
 //! an operation waits on a module.
 
+use super::config_merge::keep_masked_values;
 use super::discovery::{discover, Bundle};
 use super::load_plan::{plan_load, Bystander, ClaimRank, PlanCandidate};
 use super::manifest::Manifest;
@@ -427,11 +428,18 @@ impl ModuleHost {
     /// Validates `config` against the module's `configSchema` (environment references resolved,
     /// defaults applied) and saves it as the module's configuration override; `null` removes
     /// the override (back to `modules.config.<id>`). It applies on the module's next enable.
+    /// Values sent as `"***"` and left-out `$ENV_VAR` fields keep their previous raw value
+    /// ([`keep_masked_values`]).
     pub fn set_config(&self, id: &str, config: Value) -> Result<ConfigSaved, ModuleOpError> {
         let _op = self.ops.lock();
         let folder = self.folder_for_op(id)?;
-        let (schema, enabled, running) = {
+        let (schema, enabled, running, previous) = {
             let mut state = self.state.lock();
+            let previous = state
+                .saved
+                .get(id)
+                .and_then(|s| s.config_override.clone())
+                .or_else(|| self.settings.config.get(id).cloned());
             let record = state
                 .by_folder(&folder)
                 .ok_or_else(|| ModuleOpError::NotFound(id.to_string()))?;
@@ -442,9 +450,17 @@ impl ModuleHost {
                 manifest.config_schema.clone(),
                 record.enabled,
                 record.runtime.is_some(),
+                previous,
             )
         };
-        let override_value = (!config.is_null()).then_some(config);
+        // What was shown masked (`***`, or left out by the Modules page) keeps its raw value.
+        let override_value = match config {
+            Value::Null => None,
+            config => Some(
+                keep_masked_values(previous.as_ref(), config)
+                    .map_err(ModuleOpError::InvalidConfig)?,
+            ),
+        };
         let shown = match &override_value {
             Some(value) => {
                 effective_config(
@@ -1252,11 +1268,11 @@ mod tests {
     #[test]
     fn a_saved_config_is_validated_masked_and_applies_on_next_enable() {
         let f = fixture(Some(vec![]));
-        match f.host.set_config("off", json!({ "limit": 0 })) {
+        match f.host.set_config("off", json!({ "token": 5, "limit": 0 })) {
             Err(ModuleOpError::InvalidConfig(problems)) => {
                 assert_eq!(problems.problems.len(), 2, "{problems}");
                 assert!(
-                    ["config", "config.limit"].contains(&problems.first_field.as_str()),
+                    ["config.token", "config.limit"].contains(&problems.first_field.as_str()),
                     "{}",
                     problems.first_field
                 );
@@ -1278,6 +1294,19 @@ mod tests {
             "the reference is saved, never the secret"
         );
         assert!(!rows["off"].enabled, "saving a config does not enable");
+        // Saving what was shown (`***`), or leaving the masked field out, keeps the reference.
+        for shown in [
+            json!({ "token": "***", "limit": 12 }),
+            json!({ "limit": 12 }),
+        ] {
+            let saved = f.host.set_config("off", shown).unwrap();
+            assert_eq!(saved.config, json!({ "token": "***", "limit": 12 }));
+            let rows = load_saved_states(&mut conn).unwrap();
+            assert_eq!(
+                rows["off"].config_override,
+                Some(json!({ "token": "$PAPERCLIP_TEST_SAVED_TOKEN", "limit": 12 }))
+            );
+        }
         assert!(matches!(
             f.host.set_config("broken", json!({})),
             Err(ModuleOpError::Refused(_))

@@ -21,16 +21,14 @@ use std::time::Duration;
 /// Where module routes are mounted.
 pub const MODULE_ROUTES_BASE: &str = "/api/modules";
 
-/// Registers the catch-all module routes.
+/// Registers the catch-all module routes. Called inside the authenticated `/api` scope
+/// (`api::configure`), so the paths are relative to it.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/api/modules/{prefix}",
-        web::route().to(dispatch_module_route),
-    )
-    .route(
-        "/api/modules/{prefix}/{tail:.*}",
-        web::route().to(dispatch_module_route),
-    );
+    cfg.route("/modules/{prefix}", web::route().to(dispatch_module_route))
+        .route(
+            "/modules/{prefix}/{tail:.*}",
+            web::route().to(dispatch_module_route),
+        );
 }
 
 async fn dispatch_module_route(

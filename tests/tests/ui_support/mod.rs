@@ -181,6 +181,13 @@ impl Browser {
             .unwrap_or_else(|e| panic!("cannot open {url}: {e}"));
     }
 
+    /// Opens an absolute `url` (another origin than the server's, e.g. a test's attacker page).
+    pub fn open_url(&self, url: &str) {
+        self.runtime
+            .block_on(self.client().goto(url))
+            .unwrap_or_else(|e| panic!("cannot open {url}: {e}"));
+    }
+
     /// The current URL's path and query.
     pub fn path(&self) -> String {
         self.eval("return location.pathname + location.search")
