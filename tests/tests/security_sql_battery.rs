@@ -146,8 +146,10 @@ fn statement_cases(postgres: bool, tok: &str, database: &str) -> Vec<Case> {
     let tmp = format!("/tmp/pc-sqlbattery-{tok}");
 
     // Writes to core, other-module and host tables, in every spelling.
-    let mut write_targets: Vec<(&str, &str, bool)> =
-        CORE_TABLES.iter().map(|(t, col)| (*t, *col, true)).collect();
+    let mut write_targets: Vec<(&str, &str, bool)> = CORE_TABLES
+        .iter()
+        .map(|(t, col)| (*t, *col, true))
+        .collect();
     write_targets.extend(FOREIGN_TABLES.iter().map(|(t, col)| (*t, *col, false)));
     for (table, column, _core) in &write_targets {
         let names = spellings(table, postgres);
@@ -158,14 +160,14 @@ fn statement_cases(postgres: bool, tok: &str, database: &str) -> Vec<Case> {
                 c.add("write", format!("INSERT INTO {name} SELECT * FROM {name}"));
                 c.add(
                     "cte-write",
-                    format!(
-                        "WITH x AS (SELECT 1) DELETE FROM {name} WHERE {column} IS NOT NULL"
-                    ),
+                    format!("WITH x AS (SELECT 1) DELETE FROM {name} WHERE {column} IS NOT NULL"),
                 );
                 if postgres {
                     c.add(
                         "cte-write",
-                        format!("WITH d AS (DELETE FROM {name} RETURNING *) SELECT count(*) FROM d"),
+                        format!(
+                            "WITH d AS (DELETE FROM {name} RETURNING *) SELECT count(*) FROM d"
+                        ),
                     );
                     c.add(
                         "cte-write",
@@ -188,7 +190,10 @@ fn statement_cases(postgres: bool, tok: &str, database: &str) -> Vec<Case> {
         c.add("ddl", format!("DROP TABLE {name}"));
         c.add("ddl", format!("DROP TABLE IF EXISTS {}", names[1]));
         c.add("ddl", format!("ALTER TABLE {name} ADD COLUMN pwn TEXT"));
-        c.add("ddl", format!("ALTER TABLE {} RENAME TO pwned_{table}", names[2]));
+        c.add(
+            "ddl",
+            format!("ALTER TABLE {} RENAME TO pwned_{table}", names[2]),
+        );
         c.add(
             "ddl",
             format!("CREATE INDEX mod_sql_probe_ix_{table} ON {name} ({column})"),
@@ -198,7 +203,10 @@ fn statement_cases(postgres: bool, tok: &str, database: &str) -> Vec<Case> {
             c.add("ddl", format!("TRUNCATE TABLE {} CASCADE", names[5]));
             c.add("ddl", format!("ALTER TABLE {name} OWNER TO CURRENT_USER"));
             c.add("ddl", format!("ALTER TABLE {name} DISABLE TRIGGER ALL"));
-            c.add("ddl", format!("ALTER TABLE {name} ENABLE ROW LEVEL SECURITY"));
+            c.add(
+                "ddl",
+                format!("ALTER TABLE {name} ENABLE ROW LEVEL SECURITY"),
+            );
             c.add("ddl", format!("COMMENT ON TABLE {name} IS 'pwned'"));
             c.add("grant", format!("GRANT ALL ON {name} TO PUBLIC"));
             c.add("grant", format!("REVOKE SELECT ON {name} FROM PUBLIC"));
@@ -224,7 +232,9 @@ fn statement_cases(postgres: bool, tok: &str, database: &str) -> Vec<Case> {
         );
         c.add(
             "exfiltrate",
-            format!("INSERT INTO mod_sql_probe_notes (body) SELECT CAST(COUNT(*) AS TEXT) FROM {table}"),
+            format!(
+                "INSERT INTO mod_sql_probe_notes (body) SELECT CAST(COUNT(*) AS TEXT) FROM {table}"
+            ),
         );
     }
     c.add(
@@ -267,9 +277,7 @@ fn statement_cases(postgres: bool, tok: &str, database: &str) -> Vec<Case> {
         "/* leading */ DELETE FROM agents",
         "-- line\nDELETE FROM agents",
         "DELETE FROM agents -- ; SELECT 1",
-        "/* /* nested */ DELETE FROM agents; -- */ SELECT 1",
         "/* outer /* inner */ still comment */ DELETE FROM agents",
-        "SELECT 'a'';DELETE FROM agents;--'",
         "SELECT 'x' /* ' */ ; DELETE FROM agents; -- '",
         "SELECT \"a;\" FROM agents; DELETE FROM agents",
         "SELECT 1\u{0};DELETE FROM agents",
@@ -277,6 +285,16 @@ fn statement_cases(postgres: bool, tok: &str, database: &str) -> Vec<Case> {
         "SELECT * FROM agents; PRAGMA foreign_keys = OFF",
     ] {
         c.add("multi-statement", sql);
+    }
+    // A string literal or comment that only looks like a second statement may run as what it
+    // is (the digest shows it if the engine read a DELETE into it).
+    c.may_run("multi-statement", "SELECT 'a'';DELETE FROM agents;--'");
+    // PostgreSQL nests block comments (this is `SELECT 1` there); SQLite does not (a DELETE).
+    let nested = "/* /* nested */ DELETE FROM agents; -- */ SELECT 1";
+    if postgres {
+        c.may_run("multi-statement", nested);
+    } else {
+        c.add("multi-statement", nested);
     }
 
     // Writes on the module's own table that touch others through a sub-query.
@@ -356,14 +374,15 @@ fn postgres_cases(c: &mut Cases, tmp: &str, database: &str) {
         "SELECT * FROM agents WHERE name = U&'\\0027; DELETE FROM agents; --'",
         "SELECT E'\\''; DELETE FROM agents; --'",
         "SELECT e'\\\\'; DELETE FROM agents",
-        "SELECT $$; DELETE FROM agents; $$",
-        "SELECT $a$ ; DELETE FROM agents ; $a$",
         "SELECT $a$x$a$; DELETE FROM agents",
         "SELECT $_$ $a$ $_$; DELETE FROM agents",
         "SELECT 1 AS \"$$\"; DELETE FROM agents; SELECT $$",
     ] {
         c.add("lexical", sql);
     }
+    // Dollar-quoted strings holding a statement: one string each (they may run as such).
+    c.may_run("lexical", "SELECT $$; DELETE FROM agents; $$");
+    c.may_run("lexical", "SELECT $a$ ; DELETE FROM agents ; $a$");
 
     // Files, large objects, COPY.
     for sql in [
@@ -454,7 +473,11 @@ fn postgres_cases(c: &mut Cases, tmp: &str, database: &str) {
         "SELECT current_setting($1)",
         vec![json!("data_directory")],
     );
-    c.with_params("files", "SELECT pg_read_file($1)", vec![json!("/etc/passwd")]);
+    c.with_params(
+        "files",
+        "SELECT pg_read_file($1)",
+        vec![json!("/etc/passwd")],
+    );
 
     // Other databases and other modules' rows through functions.
     for sql in [
@@ -537,7 +560,6 @@ fn sqlite_cases(c: &mut Cases, tmp: &str, tok: &str) {
         format!("SELECT writefile('{tmp}-writefile', 'pwn')"),
         "SELECT edit('x', 'vi')".into(),
         "SELECT fts3_tokenizer('simple')".into(),
-        "SELECT sqlite_compileoption_get(0)".into(),
     ] {
         c.add("files", sql);
     }
@@ -607,11 +629,7 @@ fn sqlite_cases(c: &mut Cases, tmp: &str, tok: &str) {
     ] {
         c.add("schema-table", sql);
     }
-    c.with_params(
-        "files",
-        "SELECT readfile($1)",
-        vec![json!("/etc/passwd")],
-    );
+    c.with_params("files", "SELECT readfile($1)", vec![json!("/etc/passwd")]);
     c.with_params(
         "files",
         "ATTACH DATABASE $1 AS pwn",
@@ -689,10 +707,7 @@ fn token() -> String {
 fn judge(case: &Case, route: &str, answer: &Answer, canaries: &[String]) -> Option<String> {
     let text = answer.body.to_string();
     if let Some(canary) = canaries.iter().find(|c| text.contains(c.as_str())) {
-        return Some(format!(
-            "LEAK ({route}) of {canary:?}: {}",
-            cut(&text, 300)
-        ));
+        return Some(format!("LEAK ({route}) of {canary:?}: {}", cut(&text, 300)));
     }
     let refused = answer.error().is_some();
     if !refused && !answer.succeeded() {
@@ -796,7 +811,9 @@ fn hostile_statements_through_a_module_change_and_leak_nothing() {
         );
         let dropped = tmp_files_with_prefix(&format!("pc-sqlbattery-{tok}"));
         if !dropped.is_empty() {
-            problems.push(format!("[files] attack files appeared in /tmp: {dropped:?}"));
+            problems.push(format!(
+                "[files] attack files appeared in /tmp: {dropped:?}"
+            ));
         }
         let (status, secrets) = server.get(&format!("/api/modules/{VICTIM}/secrets"));
         if status != StatusCode::OK
@@ -816,9 +833,6 @@ fn hostile_statements_through_a_module_change_and_leak_nothing() {
             problems.len(),
             probe_view["status"]
         );
-        for problem in &problems {
-            eprintln!("  {problem}");
-        }
         clean_up_cluster(&server);
         assert_core_works(&server);
         assert!(
@@ -870,7 +884,7 @@ fn migration_cases(postgres: bool, tok: &str) -> Vec<String> {
             "CREATE ROLE pwn_migration_role".into(),
             "SELECT query_to_xml('delete from agents returning 1', true, true, '')".into(),
             "CREATE EXTENSION IF NOT EXISTS pgcrypto".into(),
-            "SELECT $$; DELETE FROM agents; $$".into(),
+            "SELECT $a$x$a$; DELETE FROM agents".into(),
         ]);
     } else {
         cases.extend([
@@ -878,7 +892,8 @@ fn migration_cases(postgres: bool, tok: &str) -> Vec<String> {
             "PRAGMA writable_schema = 1".into(),
             "PRAGMA foreign_keys = OFF".into(),
             format!("VACUUM INTO '{tmp}-vacuum.db'"),
-            "CREATE TRIGGER mod_{id}_trg AFTER INSERT ON mod_{id}_t BEGIN DELETE FROM agents; END".into(),
+            "CREATE TRIGGER mod_{id}_trg AFTER INSERT ON mod_{id}_t BEGIN DELETE FROM agents; END"
+                .into(),
             format!("SELECT load_extension('{tmp}.so')"),
             "UPDATE sqlite_master SET sql = 'x' WHERE name = 'agents'".into(),
             "CREATE TEMP TABLE pwn_temp (x TEXT)".into(),
@@ -921,8 +936,11 @@ fn write_hostile_bundle(modules_dir: &Path, id: &str, statement: &str) {
             format!("CREATE TABLE mod_{prefix}_t (id TEXT, body TEXT);\n{statement};\n"),
         )
         .expect("up.sql");
-        std::fs::write(dir.join("down.sql"), format!("DROP TABLE mod_{prefix}_t;\n"))
-            .expect("down.sql");
+        std::fs::write(
+            dir.join("down.sql"),
+            format!("DROP TABLE mod_{prefix}_t;\n"),
+        )
+        .expect("down.sql");
     }
 }
 
@@ -942,7 +960,9 @@ fn hostile_migrations_fail_the_module_and_change_nothing() {
         assert!(cases.len() >= 20, "only {} hostile migrations", cases.len());
         let before = Digest::take(&server);
 
-        let ids: Vec<String> = (0..cases.len()).map(|n| format!("hostile-{n:02}")).collect();
+        let ids: Vec<String> = (0..cases.len())
+            .map(|n| format!("hostile-{n:02}"))
+            .collect();
         for (id, statement) in ids.iter().zip(&cases) {
             write_hostile_bundle(&server.modules_dir(), id, statement);
         }
@@ -972,7 +992,9 @@ fn hostile_migrations_fail_the_module_and_change_nothing() {
         );
         let dropped = tmp_files_with_prefix(&format!("pc-sqlbattery-{tok}"));
         if !dropped.is_empty() {
-            problems.push(format!("[files] attack files appeared in /tmp: {dropped:?}"));
+            problems.push(format!(
+                "[files] attack files appeared in /tmp: {dropped:?}"
+            ));
         }
         eprintln!(
             "[{}] migration battery: {} hostile migrations, {} problems",
@@ -980,9 +1002,6 @@ fn hostile_migrations_fail_the_module_and_change_nothing() {
             cases.len(),
             problems.len()
         );
-        for problem in &problems {
-            eprintln!("  {problem}");
-        }
         if let TestBackend::Postgres { admin_url } = server.backend() {
             if let Ok(mut admin) =
                 <diesel::PgConnection as diesel::Connection>::establish(admin_url)

@@ -27,9 +27,16 @@ const ENDLESS: &str =
 /// Whether `error` names a statement time limit.
 fn names_time_limit(error: &str) -> bool {
     let error = error.to_lowercase();
-    ["time limit", "timeout", "timed out", "statement_timeout", "interrupted", "cancel"]
-        .iter()
-        .any(|needle| error.contains(needle))
+    [
+        "time limit",
+        "timeout",
+        "timed out",
+        "statement_timeout",
+        "interrupted",
+        "cancel",
+    ]
+    .iter()
+    .any(|needle| error.contains(needle))
 }
 
 /// Whether `error` names the result limit (`what` = "row" or "byte").
@@ -59,7 +66,9 @@ fn core_traffic(server: &TestServer, company: &str, stop: &AtomicBool) -> (usize
         );
         let write_took = started.elapsed();
         if status != StatusCode::CREATED {
-            problems.push(format!("core write answered {status} after {write_took:?}: {body}"));
+            problems.push(format!(
+                "core write answered {status} after {write_took:?}: {body}"
+            ));
         } else if write_took > Duration::from_secs(3) {
             problems.push(format!("core write took {write_took:?}"));
         }
@@ -67,7 +76,9 @@ fn core_traffic(server: &TestServer, company: &str, stop: &AtomicBool) -> (usize
         let (status, body) = server.get(&format!("/api/companies/{company}/agents?limit=5"));
         let read_took = started.elapsed();
         if status != StatusCode::OK {
-            problems.push(format!("core read answered {status} after {read_took:?}: {body}"));
+            problems.push(format!(
+                "core read answered {status} after {read_took:?}: {body}"
+            ));
         } else if read_took > Duration::from_secs(3) {
             problems.push(format!("core read took {read_took:?}"));
         }
@@ -109,7 +120,10 @@ fn endless_queries_stop_at_the_statement_time_limit_and_the_core_keeps_answering
                 )),
             }
             if answer.took > Duration::from_secs(30) {
-                failures.push(format!("endless query answered only after {:?}", answer.took));
+                failures.push(format!(
+                    "endless query answered only after {:?}",
+                    answer.took
+                ));
             }
         }
         // The statements really stopped: no backend still runs one (PostgreSQL), the server
@@ -164,8 +178,7 @@ fn the_limits_follow_the_config() {
         let mut failures = Vec::new();
 
         let endless = probe.query(ENDLESS, &[], 0);
-        if !endless.error().is_some_and(names_time_limit) || endless.took > Duration::from_secs(5)
-        {
+        if !endless.error().is_some_and(names_time_limit) || endless.took > Duration::from_secs(5) {
             failures.push(format!(
                 "endless query with a 1 s limit: {} after {:?}",
                 endless.summary(),
@@ -187,7 +200,10 @@ fn the_limits_follow_the_config() {
             .error()
             .is_some_and(|e| names_result_limit(e, "row"))
         {
-            failures.push(format!("51 rows with a 50-row limit: {}", fifty_one.summary()));
+            failures.push(format!(
+                "51 rows with a 50-row limit: {}",
+                fifty_one.summary()
+            ));
         }
         let wide = probe.query(&wide_rows(&backend, 20, 8000), &[], 0);
         if !wide.error().is_some_and(|e| names_result_limit(e, "byte")) {
@@ -270,7 +286,9 @@ fn huge_results_stop_at_the_result_limit_without_buffering() {
             ));
         }
         if peak > 300 {
-            failures.push(format!("1M rows: server RSS peaked at {peak} MiB (limit 300)"));
+            failures.push(format!(
+                "1M rows: server RSS peaked at {peak} MiB (limit 300)"
+            ));
         }
 
         // 3,000 rows of 16,000 bytes (48 MB): under the row limit, past the 16 MiB one.
@@ -281,7 +299,10 @@ fn huge_results_stop_at_the_result_limit_without_buffering() {
             answer.summary(),
             answer.took
         );
-        if !answer.error().is_some_and(|e| names_result_limit(e, "byte")) {
+        if !answer
+            .error()
+            .is_some_and(|e| names_result_limit(e, "byte"))
+        {
             failures.push(format!(
                 "48 MB of rows: expected 400 naming the byte limit, got {} after {:?}",
                 answer.summary(),
@@ -289,7 +310,9 @@ fn huge_results_stop_at_the_result_limit_without_buffering() {
             ));
         }
         if peak > 300 {
-            failures.push(format!("48 MB of rows: server RSS peaked at {peak} MiB (limit 300)"));
+            failures.push(format!(
+                "48 MB of rows: server RSS peaked at {peak} MiB (limit 300)"
+            ));
         }
         // Within the limits, results still come back whole.
         let fine = Probe::new(&server).query(
@@ -315,7 +338,9 @@ fn a_long_module_transaction_does_not_block_core_writes() {
         let mut failures = Vec::new();
 
         // 1. A transaction across calls: begun, written, then left open while the core writes.
-        let tx = probe.begin().unwrap_or_else(|a| panic!("/begin: {}", a.summary()));
+        let tx = probe
+            .begin()
+            .unwrap_or_else(|a| panic!("/begin: {}", a.summary()));
         let insert = probe.execute(
             "INSERT INTO mod_sql_probe_notes (body) VALUES ($1)",
             &[json!("held across calls")],
@@ -329,7 +354,11 @@ fn a_long_module_transaction_does_not_block_core_writes() {
             stop.store(true, Ordering::SeqCst);
             traffic.join().expect("traffic")
         });
-        failures.extend(problems.into_iter().map(|p| format!("held across calls: {p}")));
+        failures.extend(
+            problems
+                .into_iter()
+                .map(|p| format!("held across calls: {p}")),
+        );
         let commit = probe.commit(tx);
         eprintln!(
             "[{}] commit after 12 s: {} ({traffic} core writes meanwhile)",
@@ -339,10 +368,16 @@ fn a_long_module_transaction_does_not_block_core_writes() {
         if let Some(error) = commit.error() {
             // Ending a module transaction that outlived its cap is fine; it must say so.
             if !names_time_limit(error) && !error.to_lowercase().contains("rolled back") {
-                failures.push(format!("commit of the long transaction: {}", commit.summary()));
+                failures.push(format!(
+                    "commit of the long transaction: {}",
+                    commit.summary()
+                ));
             }
         } else if !commit.succeeded() {
-            failures.push(format!("commit of the long transaction: {}", commit.summary()));
+            failures.push(format!(
+                "commit of the long transaction: {}",
+                commit.summary()
+            ));
         }
 
         // 2. A transaction held inside one route call (9 s, under the 10 s route limit).
@@ -360,7 +395,11 @@ fn a_long_module_transaction_does_not_block_core_writes() {
             server.backend(),
             held.summary()
         );
-        failures.extend(problems.into_iter().map(|p| format!("held in a route: {p}")));
+        failures.extend(
+            problems
+                .into_iter()
+                .map(|p| format!("held in a route: {p}")),
+        );
         if !held.succeeded() && !held.error().is_some_and(names_time_limit) {
             failures.push(format!("sleep-tx: {}", held.summary()));
         }
@@ -410,7 +449,9 @@ fn core_traffic_writes(
             let took = started.elapsed();
             done += 1;
             if !status.is_success() {
-                problems.push(format!("{method} {path} answered {status} after {took:?}: {answer}"));
+                problems.push(format!(
+                    "{method} {path} answered {status} after {took:?}: {answer}"
+                ));
             } else if took > Duration::from_secs(9) {
                 problems.push(format!("{method} {path} waited {took:?}"));
             }
@@ -456,15 +497,22 @@ fn module_foreign_keys_never_block_core_deletes() {
 
         let (status, body) = server.delete(&format!("/api/agents/{doomed}"));
         if !status.is_success() {
-            failures.push(format!("DELETE agent with a CASCADE module row: {status} {body}"));
+            failures.push(format!(
+                "DELETE agent with a CASCADE module row: {status} {body}"
+            ));
         }
         let left = probe.query("SELECT id FROM mod_sql_probe_cascade", &[], 0);
         if left.body["rows"].as_array().map(Vec::len) != Some(0) {
-            failures.push(format!("the cascading module row survived: {}", left.summary()));
+            failures.push(format!(
+                "the cascading module row survived: {}",
+                left.summary()
+            ));
         }
         let (status, body) = server.delete(&format!("/api/agents/{nulled}"));
         if !status.is_success() {
-            failures.push(format!("DELETE agent with a SET NULL module row: {status} {body}"));
+            failures.push(format!(
+                "DELETE agent with a SET NULL module row: {status} {body}"
+            ));
         }
         let row = probe.query("SELECT agent_id FROM mod_sql_probe_setnull", &[], 0);
         if row.body["rows"] != json!([{"agent_id": null}]) {
@@ -543,7 +591,8 @@ fn a_disabled_module_handle_is_revoked() {
         });
         let mut failures = Vec::new();
 
-        let (status, body) = server.post(&format!("/api/admin/modules/{PROBE}/disable"), &json!({}));
+        let (status, body) =
+            server.post(&format!("/api/admin/modules/{PROBE}/disable"), &json!({}));
         assert!(status.is_success(), "disable answered {status}: {body}");
         let disabled_at = now_ms();
         wait_for_status(&server, PROBE, &["disabled"]);

@@ -64,8 +64,7 @@ pub fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
 pub fn wait_for_status(server: &TestServer, id: &str, statuses: &[&str]) -> Value {
     wait_for(&format!("module {id} to be one of {statuses:?}"), || {
         let (status, view) = server.get(&format!("/api/admin/modules/{id}"));
-        (status == StatusCode::OK && statuses.iter().any(|s| view["status"] == *s))
-            .then_some(view)
+        (status == StatusCode::OK && statuses.iter().any(|s| view["status"] == *s)).then_some(view)
     })
 }
 
@@ -265,7 +264,9 @@ impl DirectDb {
                 DirectDb::Sqlite(conn)
             }
             TestBackend::Postgres { .. } => {
-                let url = server.database_url().expect("a PostgreSQL server has a URL");
+                let url = server
+                    .database_url()
+                    .expect("a PostgreSQL server has a URL");
                 DirectDb::Postgres(
                     PgConnection::establish(url)
                         .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}")),
@@ -324,9 +325,9 @@ impl DirectDb {
     /// The names of the tables whose rows the digest covers.
     fn tables(&mut self) -> Vec<String> {
         match self {
-            DirectDb::Sqlite(_) => self.texts(
-                "SELECT name AS v FROM sqlite_master WHERE type = 'table' ORDER BY name",
-            ),
+            DirectDb::Sqlite(_) => {
+                self.texts("SELECT name AS v FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            }
             DirectDb::Postgres(_) => self.texts(
                 "SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) AS v \
                  FROM information_schema.tables \
@@ -483,7 +484,8 @@ const POSTGRES_SCHEMA: &[(&str, &str)] = &[
         "public_grants",
         "SELECT grantee || ':' || table_name || ':' || privilege_type AS v \
          FROM information_schema.role_table_grants \
-         WHERE table_schema = 'public' AND grantee NOT LIKE '%hostile%' ORDER BY 1",
+         WHERE table_schema = 'public' AND grantee <> grantor \
+         AND grantee NOT LIKE '%hostile%' ORDER BY 1",
     ),
 ];
 
@@ -518,7 +520,7 @@ impl Digest {
         Digest(sections)
     }
 
-    /// The sections that differ from `before`, each with both versions (cut).
+    /// The sections that differ from `before`, each with the lines it lost and gained.
     pub fn differences(&self, before: &Digest) -> Vec<String> {
         let mut names: Vec<&String> = before.0.keys().chain(self.0.keys()).collect();
         names.sort();
@@ -528,13 +530,41 @@ impl Digest {
             .filter_map(|name| {
                 let old = before.0.get(name);
                 let new = self.0.get(name);
-                (old != new).then(|| {
-                    format!(
-                        "{name} changed:\n  before: {}\n  after:  {}",
-                        old.map_or("(absent)".into(), |t| cut(t, 1500)),
-                        new.map_or("(absent)".into(), |t| cut(t, 1500))
-                    )
-                })
+                if old == new {
+                    return None;
+                }
+                let lines = |text: Option<&String>| -> BTreeMap<String, usize> {
+                    let mut counts = BTreeMap::new();
+                    for line in text.map(String::as_str).unwrap_or_default().lines() {
+                        *counts.entry(line.to_string()).or_insert(0) += 1;
+                    }
+                    counts
+                };
+                let (old_lines, new_lines) = (lines(old), lines(new));
+                let lost: Vec<String> = old_lines
+                    .iter()
+                    .filter(|(line, n)| new_lines.get(*line) < Some(n))
+                    .map(|(line, _)| format!("    - {}", cut(line, 300)))
+                    .take(20)
+                    .collect();
+                let gained: Vec<String> = new_lines
+                    .iter()
+                    .filter(|(line, n)| old_lines.get(*line) < Some(n))
+                    .map(|(line, _)| format!("    + {}", cut(line, 300)))
+                    .take(20)
+                    .collect();
+                let presence = match (old, new) {
+                    (None, _) => " (new)",
+                    (_, None) => " (gone)",
+                    _ => "",
+                };
+                Some(format!(
+                    "{name} changed{presence}:\n{}",
+                    lost.into_iter()
+                        .chain(gained)
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                ))
             })
             .collect()
     }
@@ -553,7 +583,9 @@ fn list_files(root: &Path, dir: &Path, out: &mut Vec<String>) {
             .unwrap_or(&path)
             .to_string_lossy()
             .into_owned();
-        if relative == "plugins-dist" || relative.ends_with(".log") || relative.ends_with("-journal")
+        if relative == "plugins-dist"
+            || relative.ends_with(".log")
+            || relative.ends_with("-journal")
         {
             continue;
         }
