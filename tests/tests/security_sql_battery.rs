@@ -380,6 +380,18 @@ fn postgres_cases(c: &mut Cases, tmp: &str, database: &str) {
     ] {
         c.add("lexical", sql);
     }
+    // Escaping the module's role inside one statement: `role` may be set to any role the
+    // session user belongs to, and functions that run SQL check rights when they run.
+    for sql in [
+        "WITH a AS MATERIALIZED (SELECT U&\"set\\005fconfig\"('role', 'postgres', true) AS r) \
+         SELECT (SELECT r FROM a) AS r, U&\"query\\005fto\\005fxml\"('select * from mod_sql_victim_secret', true, true, '') AS x",
+        "SELECT U&\"set\\005fconfig\"('role', 'postgres', true) AS r, \
+         U&\"query\\005fto\\005fxml\"('select secret from mod_sql_victim_secret', true, true, '') AS x",
+        "WITH a AS MATERIALIZED (SELECT U&\"set\\005fconfig\"('role', 'postgres', true) AS r) \
+         SELECT (SELECT r FROM a) AS r, U&\"query\\005fto\\005fxml\"('delete from agents returning 1', true, true, '') AS x",
+    ] {
+        c.add("role-escape", sql);
+    }
     // Dollar-quoted strings holding a statement: one string each (they may run as such).
     c.may_run("lexical", "SELECT $$; DELETE FROM agents; $$");
     c.may_run("lexical", "SELECT $a$ ; DELETE FROM agents ; $a$");
