@@ -212,6 +212,8 @@ fn the_limits_follow_the_config() {
             panic!("the server refuses modules.statementTimeoutMs/maxResultRows/maxResultBytes: {failure}")
         });
         wait_for_status(&server, PROBE, &["active"]);
+        // Agents for the endless join (3^20 rows).
+        seed_core(&server, "Limits Corp");
         let probe = Probe::new(&server);
         let mut failures = Vec::new();
 
