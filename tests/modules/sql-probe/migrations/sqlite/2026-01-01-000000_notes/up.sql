@@ -1,0 +1,5 @@
+-- The probe's own table: the only one it may write.
+CREATE TABLE mod_sql_probe_notes (
+    id INTEGER PRIMARY KEY,
+    body TEXT NOT NULL
+);

@@ -1,0 +1,1 @@
+DROP TABLE mod_sql_victim_secret;
