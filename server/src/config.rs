@@ -265,6 +265,22 @@ fn is_env_name(name: &str) -> bool {
         && !name.starts_with(|c: char| c.is_ascii_digit())
 }
 
+fn default_statement_timeout_ms() -> u64 {
+    ModuleDbLimits::DEFAULT_STATEMENT_TIMEOUT.as_millis() as u64
+}
+
+fn default_max_result_rows() -> usize {
+    ModuleDbLimits::DEFAULT_MAX_ROWS
+}
+
+fn default_max_result_bytes() -> usize {
+    ModuleDbLimits::DEFAULT_MAX_BYTES
+}
+
+fn default_max_db_calls() -> usize {
+    ModuleDbLimits::DEFAULT_MAX_CONCURRENT_CALLS
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,20 +315,4 @@ mod tests {
         let err = serde_json::from_str::<Config>(r#"{"modules": {"enabeld": []}}"#).unwrap_err();
         assert!(err.to_string().contains("enabeld"), "{err}");
     }
-}
-
-fn default_statement_timeout_ms() -> u64 {
-    ModuleDbLimits::DEFAULT_STATEMENT_TIMEOUT.as_millis() as u64
-}
-
-fn default_max_result_rows() -> usize {
-    ModuleDbLimits::DEFAULT_MAX_ROWS
-}
-
-fn default_max_result_bytes() -> usize {
-    ModuleDbLimits::DEFAULT_MAX_BYTES
-}
-
-fn default_max_db_calls() -> usize {
-    ModuleDbLimits::DEFAULT_MAX_CONCURRENT_CALLS
 }

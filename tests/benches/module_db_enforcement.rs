@@ -118,7 +118,7 @@ fn bench(backend: &str, url: &str, rounds: usize) {
     let mut insert_ids: Vec<String> = (0..(rounds + 1) * PER_ROUND * 2)
         .map(|_| fresh_id())
         .collect();
-    let mut direct_insert = |n: usize, ids: &mut Vec<String>| {
+    let direct_insert = |n: usize, ids: &mut Vec<String>| {
         let start = Instant::now();
         for _ in 0..n {
             let id = ids.pop().expect("an id");

@@ -60,6 +60,7 @@ fn main() {
             config: BTreeMap::new(),
             hook_timeout: Duration::from_secs(5),
             route_timeout: Duration::from_secs(10),
+            db_limits: Default::default(),
         },
     );
     host.start().expect("the module host starts");
