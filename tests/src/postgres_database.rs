@@ -62,10 +62,34 @@ impl Drop for TestDatabase {
                 {
                     eprintln!("warning: cannot drop test database {}: {e}", self.name);
                 }
+                // Roles are cluster-wide: the server's per-module roles for this database
+                // (`paperclip_mod_<first 8 hex digits of sha256(name)>_…`) go with it.
+                if let Err(e) =
+                    diesel::sql_query(drop_module_roles_sql(&self.name)).execute(&mut admin)
+                {
+                    eprintln!(
+                        "warning: cannot drop the module roles of {}: {e}",
+                        self.name
+                    );
+                }
             }
             Err(e) => eprintln!("warning: cannot drop test database {}: {e}", self.name),
         }
     }
+}
+
+/// SQL dropping the roles the server made for the modules of database `name` (its name is
+/// hex digits and underscores, so formatting it into the statement is safe).
+fn drop_module_roles_sql(name: &str) -> String {
+    format!(
+        "DO $drop$ DECLARE r text; BEGIN \
+           FOR r IN SELECT rolname FROM pg_roles WHERE rolname LIKE \
+             'paperclip\\_mod\\_' || left(encode(sha256(convert_to('{name}', 'UTF8')), 'hex'), 8) \
+             || '\\_%' LOOP \
+             EXECUTE format('DROP ROLE %I', r); \
+           END LOOP; \
+         END $drop$"
+    )
 }
 
 /// `url` with its database name (the path after the host) replaced by `name`, keeping any

@@ -2,6 +2,7 @@
 //! temporary directory always, and a fresh PostgreSQL database when
 //! `PAPERCLIP_TEST_DATABASE_URL` names a server (created per test, dropped afterwards).
 
+use super::drop_module_roles;
 use crate::db::migrations::run_core_migrations;
 use crate::db::{Backend, Database};
 use diesel::{Connection, PgConnection, RunQueryDsl};
@@ -82,7 +83,9 @@ impl Drop for PostgresDrop {
                     self.name
                 ))
                 .execute(&mut admin)
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.to_string())?;
+                // Roles are cluster-wide: this database's module roles go with it.
+                drop_module_roles(&mut admin, &self.name).map_err(|e| e.to_string())
             });
         if let Err(e) = dropped {
             eprintln!("warning: cannot drop test database {}: {e}", self.name);
