@@ -36,6 +36,7 @@ mod call_gate;
 mod engine_functions;
 #[cfg(test)]
 mod engine_tests;
+mod foreign_key_audit;
 mod module_db_error;
 mod module_db_limits;
 mod module_rights;
@@ -60,7 +61,7 @@ pub use pg_module_role::drop_module_roles;
 pub use row_to_json::JsonRow;
 
 use crate::db::{Backend, Database, DbConnection};
-use crate::module_host::sql_guard::{CheckedStatement, SqlGuard};
+use crate::module_host::sql_guard::{CheckedStatement, SqlGuard, StatementKind};
 use call_gate::{gate_for, CallGate};
 use diesel::connection::SimpleConnection;
 use module_transactions::{registry, OpenTransaction};
@@ -203,7 +204,8 @@ impl ModuleDb {
     ) -> Result<Vec<JsonRow>, ModuleDbError> {
         let statement = self.check(sql, params)?;
         let budget = self.budget();
-        self.on_connection(tx, |conn| {
+        let schema = statement.kind == StatementKind::Schema;
+        self.on_connection(tx, schema, |conn| {
             run_statement::query_rows(conn, &statement, params, budget)
         })
     }
@@ -214,7 +216,8 @@ impl ModuleDb {
     pub fn execute(&self, tx: u64, sql: &str, params: &[Value]) -> Result<u64, ModuleDbError> {
         let statement = self.check(sql, params)?;
         let budget = self.budget();
-        self.on_connection(tx, |conn| {
+        let schema = statement.kind == StatementKind::Schema;
+        self.on_connection(tx, schema, |conn| {
             run_statement::execute_statement(conn, &statement, params, budget)
         })
     }
@@ -350,10 +353,12 @@ impl ModuleDb {
     }
 
     /// Runs `work` on a pooled connection (autocommit, `tx` 0) or on the connection of the
-    /// module's transaction `tx`.
+    /// module's transaction `tx`. `schema`: the statement changes the schema (then checked for
+    /// foreign keys that could block deletes).
     fn on_connection<T>(
         &self,
         tx: u64,
+        schema: bool,
         work: impl FnOnce(&mut DbConnection) -> Result<T, ModuleDbError>,
     ) -> Result<T, ModuleDbError> {
         if tx == 0 {
@@ -361,7 +366,7 @@ impl ModuleDb {
             let mut conn = self.db.conn()?;
             return self
                 .rights
-                .autocommit(&mut conn, self.limits.statement_timeout, work);
+                .autocommit(&mut conn, self.limits.statement_timeout, schema, work);
         }
         let transaction = self.owned_transaction(tx)?;
         let mut state = transaction.lock();
@@ -384,14 +389,15 @@ impl ModuleDb {
         };
         let timeout = self.limits.statement_timeout;
         let deadline = (now + timeout).min(transaction.deadline());
-        let result = self.rights.in_transaction(conn, deadline, timeout, work);
+        let result = self
+            .rights
+            .in_transaction(conn, deadline, timeout, schema, work);
         if let Err(error) = &result {
             // PostgreSQL aborts the whole transaction on a failed statement (SQLite does not);
-            // remember it so a later commit reports the rollback instead of pretending.
-            if self.db.backend() == Backend::Postgres
-                && state.failed.is_none()
-                && failed_on_server(error)
-            {
+            // remember it so a later commit reports the rollback instead of pretending. A schema
+            // change refused after it ran stays in the transaction: it must not commit either.
+            let aborted = self.db.backend() == Backend::Postgres && failed_on_server(error);
+            if state.failed.is_none() && (aborted || schema) {
                 state.failed = Some(error.to_string());
             }
         }

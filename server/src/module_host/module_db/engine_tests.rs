@@ -187,11 +187,47 @@ fn the_engine_refuses_what_the_module_may_not_touch() {
             ]),
         }
         for sql in refused {
-            let result = rights.autocommit(&mut conn, Duration::from_secs(5), |c| {
+            let result = rights.autocommit(&mut conn, Duration::from_secs(5), false, |c| {
                 use diesel::connection::SimpleConnection;
                 c.batch_execute(sql).map_err(ModuleDbError::from)
             });
             assert!(result.is_err(), "the engine ran {sql}");
         }
+    });
+}
+
+#[test]
+fn a_schema_change_leaving_a_blocking_foreign_key_is_undone() {
+    each_backend(|database| {
+        use diesel::connection::SimpleConnection;
+        let db = demo(database, ModuleDbLimits::default());
+        let rights = db.rights().clone();
+        let mut conn = database.db.conn().unwrap();
+        rights.prepare(&mut conn).unwrap();
+        // Past the guard, straight to the engine: a reference without ON DELETE.
+        for sql in [
+            "CREATE TABLE mod_demo_fk (agent_id TEXT REFERENCES agents(id))",
+            "CREATE TABLE mod_demo_fk (agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE SET NULL)",
+        ] {
+            let err = rights
+                .autocommit(&mut conn, Duration::from_secs(5), true, |c| {
+                    c.batch_execute(sql).map_err(ModuleDbError::from)
+                })
+                .unwrap_err();
+            let text = err.to_string();
+            assert!(text.contains("mod_demo_fk.agent_id → agents"), "{text}");
+            assert!(text.contains("Nothing was changed"), "{text}");
+        }
+        // Undone: the table does not exist.
+        assert!(db
+            .query(0, "SELECT agent_id FROM mod_demo_fk", &[])
+            .is_err());
+        // The allowed forms pass.
+        db.execute(
+            0,
+            "CREATE TABLE mod_demo_ok (agent_id TEXT REFERENCES agents(id) ON DELETE CASCADE)",
+            &[],
+        )
+        .unwrap();
     });
 }

@@ -4,6 +4,7 @@
 //! ([`sqlite_rights`](super::sqlite_rights)). The SQL guard is the first line, with friendly
 //! errors; this is the authority.
 
+use super::foreign_key_audit::{blocking_foreign_keys, describe as describe_blocking};
 use super::pg_module_role::{ensure_module_role, enter_role_sql};
 use super::sqlite_rights::ModuleAuthorizer;
 use super::ModuleDbError;
@@ -77,10 +78,13 @@ impl ModuleRights {
 
     /// Runs one autocommit module statement: on PostgreSQL in its own transaction under the
     /// module's role, on SQLite in the authorizer scope; both with the time limit.
+    /// A schema change (`schema`) is also checked against the catalog for foreign keys that
+    /// could block deletes, and undone if it leaves any.
     pub(super) fn autocommit<T>(
         &self,
         conn: &mut DbConnection,
         timeout: Duration,
+        schema: bool,
         work: impl FnOnce(&mut DbConnection) -> Result<T, ModuleDbError>,
     ) -> Result<T, ModuleDbError> {
         self.prepare(conn).map_err(ModuleDbError::Rights)?;
@@ -88,7 +92,25 @@ impl ModuleRights {
             DbConnection::Pg(_) => {
                 let begin = self.pg_begin_sql(timeout).map_err(ModuleDbError::Rights)?;
                 conn.batch_execute(&begin)?;
-                let result = work(conn).map_err(|e| classify_pg(e, timeout));
+                let result = work(conn)
+                    .map_err(|e| classify_pg(e, timeout))
+                    .and_then(|value| self.audit(conn, schema).map(|()| value));
+                let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+                match (result, conn.batch_execute(end)) {
+                    (Ok(value), Ok(())) => Ok(value),
+                    (Ok(_), Err(e)) => {
+                        let _ = conn.batch_execute("ROLLBACK");
+                        Err(e.into())
+                    }
+                    (Err(e), _) => Err(e),
+                }
+            }
+            DbConnection::Sqlite(_) if schema => {
+                // SQLite schema changes are transactional: check before they commit.
+                conn.batch_execute("BEGIN IMMEDIATE")?;
+                let result = self
+                    .in_sqlite_scope(conn, Some(Instant::now() + timeout), timeout, work)
+                    .and_then(|value| self.audit(conn, true).map(|()| value));
                 let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
                 match (result, conn.batch_execute(end)) {
                     (Ok(value), Ok(())) => Ok(value),
@@ -105,6 +127,19 @@ impl ModuleRights {
         }
     }
 
+    /// After a schema change, refuses foreign keys that could block deletes.
+    fn audit(&self, conn: &mut DbConnection, schema: bool) -> Result<(), ModuleDbError> {
+        if !schema {
+            return Ok(());
+        }
+        let blocking = blocking_foreign_keys(conn, &self.prefix)?;
+        if blocking.is_empty() {
+            Ok(())
+        } else {
+            Err(ModuleDbError::EngineRefused(describe_blocking(&blocking)))
+        }
+    }
+
     /// Runs one statement of an open module transaction (begun with [`Self::pg_begin_sql`] on
     /// PostgreSQL, so the role and time limit are already set there). On SQLite the
     /// statement stops at `deadline`; `timeout` is the limit named in the error.
@@ -113,18 +148,21 @@ impl ModuleRights {
         conn: &mut DbConnection,
         deadline: Instant,
         timeout: Duration,
+        schema: bool,
         work: impl FnOnce(&mut DbConnection) -> Result<T, ModuleDbError>,
     ) -> Result<T, ModuleDbError> {
-        match conn {
-            DbConnection::Pg(_) => work(conn).map_err(|e| classify_pg(e, timeout)),
-            DbConnection::Sqlite(_) => self.in_sqlite_scope(conn, Some(deadline), timeout, work),
-        }
+        let value = match conn {
+            DbConnection::Pg(_) => work(conn).map_err(|e| classify_pg(e, timeout))?,
+            DbConnection::Sqlite(_) => self.in_sqlite_scope(conn, Some(deadline), timeout, work)?,
+        };
+        self.audit(conn, schema)?;
+        Ok(value)
     }
 
     /// Runs a migration's statements with the module's rights inside the migration's
     /// transaction, then gives the host's rights back (for the `mod_migrations` row). No time
-    /// limit: a migration may build an index on a large table. [`Self::prepare`] must have
-    /// run on this database.
+    /// limit: a migration may build an index on a large table. Foreign keys that could block
+    /// deletes fail the migration. [`Self::prepare`] must have run on this database.
     pub fn migration<T>(
         &self,
         conn: &mut DbConnection,
@@ -140,13 +178,28 @@ impl ModuleRights {
                 conn.batch_execute(&enter_role_sql(role, 0))?;
                 let value = work(conn)?;
                 conn.batch_execute("RESET ROLE; SET LOCAL statement_timeout = DEFAULT")?;
+                self.audit_migration(conn)?;
                 Ok(value)
             }
             DbConnection::Sqlite(_) => {
-                let _scope = sqlite_scope::enter(self.scope(None));
-                work(conn)
+                let value = {
+                    let _scope = sqlite_scope::enter(self.scope(None));
+                    work(conn)?
+                };
+                self.audit_migration(conn)?;
+                Ok(value)
             }
         }
+    }
+
+    fn audit_migration(&self, conn: &mut DbConnection) -> Result<(), diesel::result::Error> {
+        let blocking = blocking_foreign_keys(conn, &self.prefix)?;
+        if blocking.is_empty() {
+            return Ok(());
+        }
+        Err(diesel::result::Error::QueryBuilderError(
+            describe_blocking(&blocking).into(),
+        ))
     }
 
     fn scope(&self, deadline: Option<Instant>) -> SqliteScope {
