@@ -64,8 +64,10 @@ fn the_store_page_installs_with_progress_shows_refusals_and_imports() {
 
     // Installed, with progress on the way.
     browser.click("[data-install='tiny']");
-    let progress = browser.wait_for_text("[data-module-id='tiny'] .store-progress", "Downloading");
-    assert!(progress.contains("KiB of"), "{progress}");
+    // The first poll may come before the size is known ("Downloading 0 KiB"); wait for the
+    // line with the total.
+    let progress = browser.wait_for_text("[data-module-id='tiny'] .store-progress", "KiB of");
+    assert!(progress.contains("Downloading"), "{progress}");
     let done = browser.wait_for_text("#store-install-done", "tiny 0.1.0 installed and active");
     assert!(!done.is_empty());
     let card = browser.wait_for_text("[data-module-id='tiny']", "Installed: 0.1.0");

@@ -113,12 +113,9 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, A
 /// The boundary request: method, the path after the prefix (`/` for the prefix itself), raw
 /// query, lower-case headers, body.
 fn route_request(req: &HttpRequest, body: Vec<u8>) -> RouteRequest {
-    let after_base = req
-        .path()
-        .strip_prefix(MODULE_ROUTES_BASE)
-        .unwrap_or_default()
-        .trim_start_matches('/');
-    let tail = after_base.split_once('/').map_or("", |(_, tail)| tail);
+    // The tail as the router matched it (the same spelling the prefix was matched in), not
+    // the raw request path: `/%61pi/modules/x/items` reaches the module as `/items`.
+    let tail = req.match_info().get("tail").unwrap_or_default();
     let headers: RVec<Tuple2<RString, RString>> = req
         .headers()
         .iter()
