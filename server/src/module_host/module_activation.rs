@@ -107,6 +107,9 @@ pub fn activate(
         .conn()
         .map_err(|e| failed(format!("migrations: {e}")))
         .and_then(|mut conn| {
+            // The engine must be able to enforce the module's rights before any of its SQL
+            // runs (PostgreSQL: its role; the server's user needs CREATEROLE).
+            db.rights().prepare(&mut conn).map_err(failed)?;
             run_module_migrations(&mut conn, &guard, db.rights(), bundle_dir)
                 .map_err(|e| failed(format!("migrations: {e}")))
         })?;
