@@ -42,6 +42,7 @@ mod module_db_limits;
 mod module_rights;
 mod module_transactions;
 mod param_binding;
+mod pg_module_connections;
 mod pg_module_role;
 mod pg_value_to_json;
 mod result_budget;
@@ -65,10 +66,11 @@ use crate::module_host::sql_guard::{CheckedStatement, SqlGuard, StatementKind};
 use call_gate::{gate_for, CallGate};
 use diesel::connection::SimpleConnection;
 use module_transactions::{registry, OpenTransaction};
+use pg_module_connections::{module_role_pool, ModuleConn, ModuleRolePool};
 use result_budget::ResultBudget;
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Database access for one module: every statement checked by that module's SQL guard, then
@@ -84,6 +86,8 @@ pub struct ModuleDb {
     rights: Arc<ModuleRights>,
     gate: Arc<CallGate>,
     revoked: Arc<AtomicBool>,
+    /// PostgreSQL: connections running as the module's role (made on first use).
+    role_pool: Arc<OnceLock<ModuleRolePool>>,
 }
 
 impl std::fmt::Debug for ModuleDb {
@@ -125,6 +129,7 @@ impl ModuleDb {
             limits: ModuleDbLimits::default(),
             rights,
             revoked: Arc::default(),
+            role_pool: Arc::default(),
         }
     }
 
@@ -235,24 +240,15 @@ impl ModuleDb {
             });
         }
         let permit = self.acquire_permit()?;
-        let mut conn = self.db.conn()?;
-        self.rights
-            .prepare(&mut conn)
-            .map_err(ModuleDbError::Rights)?;
-        let (begin, limit) = match conn.backend() {
-            Backend::Sqlite => (
-                "BEGIN".to_string(),
-                self.transaction_limit
-                    .min(ModuleDb::SQLITE_TRANSACTION_LIMIT),
-            ),
-            Backend::Postgres => (
-                self.rights
-                    .pg_begin_sql(self.limits.statement_timeout)
-                    .map_err(ModuleDbError::Rights)?,
-                self.transaction_limit,
-            ),
+        let mut conn = self.module_conn()?;
+        let limit = match conn.backend() {
+            Backend::Sqlite => self
+                .transaction_limit
+                .min(ModuleDb::SQLITE_TRANSACTION_LIMIT),
+            Backend::Postgres => self.transaction_limit,
         };
-        conn.batch_execute(&begin)?;
+        // Deferred on SQLite: the write lock is taken at the first write, not before.
+        conn.batch_execute("BEGIN")?;
         let id = registry().insert(self.module_id(), self.db.url(), conn, permit, limit);
         tracing::debug!(module = %self.module_id(), transaction = id, "module transaction begun");
         Ok(id)
@@ -328,6 +324,37 @@ impl ModuleDb {
         registry().count_owned_by(self.module_id(), self.db.url())
     }
 
+    /// A connection for the module's statements: on SQLite one of the host's pool (the
+    /// authorizer scope carries the rights), on PostgreSQL one of the module's role pool,
+    /// made (with the role) on first use.
+    fn module_conn(&self) -> Result<ModuleConn, ModuleDbError> {
+        let unavailable = |e| ModuleDbError::Unavailable(crate::db::DatabaseError::Pool(e));
+        if self.db.backend() == Backend::Sqlite {
+            return Ok(ModuleConn::Shared(self.db.conn()?));
+        }
+        if let Some(pool) = self.role_pool.get() {
+            return pool.get().map(ModuleConn::Role).map_err(unavailable);
+        }
+        let mut conn = self.db.conn()?;
+        self.rights
+            .prepare(&mut conn)
+            .map_err(ModuleDbError::Rights)?;
+        drop(conn);
+        let role = self
+            .rights
+            .pg_role()
+            .ok_or_else(|| ModuleDbError::Rights("the module's role was not made".into()))?;
+        let pool = self.role_pool.get_or_init(|| {
+            module_role_pool(
+                self.db.url(),
+                role,
+                self.limits.max_concurrent_calls,
+                self.limits.statement_timeout,
+            )
+        });
+        pool.get().map(ModuleConn::Role).map_err(unavailable)
+    }
+
     /// Takes the module's place at the database's call gate.
     fn acquire_permit(&self) -> Result<call_gate::CallPermit, ModuleDbError> {
         // A short wait: a module that keeps more calls running than it may is told so, well
@@ -363,7 +390,7 @@ impl ModuleDb {
     ) -> Result<T, ModuleDbError> {
         if tx == 0 {
             let _permit = self.acquire_permit()?;
-            let mut conn = self.db.conn()?;
+            let mut conn = self.module_conn()?;
             return self
                 .rights
                 .autocommit(&mut conn, self.limits.statement_timeout, schema, work);

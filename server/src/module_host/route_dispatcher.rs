@@ -268,6 +268,9 @@ mod tests {
     fn the_module_sees_the_path_after_its_prefix() {
         let req = TestRequest::post()
             .uri("/api/modules/metrics/agents/42/tokens?from=2026-01-01&x=%20")
+            // What the router matched (the dispatcher reads the tail from it).
+            .param("prefix", "metrics")
+            .param("tail", "agents/42/tokens")
             .insert_header(("X-Trace", "abc"))
             .to_http_request();
         let request = route_request(&req, b"{}".to_vec());
@@ -286,6 +289,7 @@ mod tests {
         assert_eq!(route_request(&root, Vec::new()).path.as_str(), "/");
         let slash = TestRequest::get()
             .uri("/api/modules/metrics/")
+            .param("tail", "")
             .to_http_request();
         assert_eq!(route_request(&slash, Vec::new()).path.as_str(), "/");
     }

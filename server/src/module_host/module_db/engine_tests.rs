@@ -148,8 +148,7 @@ fn the_engine_refuses_what_the_module_may_not_touch() {
     each_backend(|database| {
         let db = demo(database, ModuleDbLimits::default());
         let rights = db.rights().clone();
-        let mut conn = database.db.conn().unwrap();
-        rights.prepare(&mut conn).unwrap();
+        let mut conn = db.module_conn().unwrap();
         // Straight to the engine, past the guard: what would reach it if the guard misread a
         // statement.
         let mut refused = vec![
@@ -202,7 +201,8 @@ fn a_schema_change_leaving_a_blocking_foreign_key_is_undone() {
         use diesel::connection::SimpleConnection;
         let db = demo(database, ModuleDbLimits::default());
         let rights = db.rights().clone();
-        let mut conn = database.db.conn().unwrap();
+        // One of the host's connections: the role is switched for the statement's transaction.
+        let mut conn = super::ModuleConn::Shared(database.db.conn().unwrap());
         rights.prepare(&mut conn).unwrap();
         // Past the guard, straight to the engine: a reference without ON DELETE.
         for sql in [

@@ -5,6 +5,7 @@
 //! errors; this is the authority.
 
 use super::foreign_key_audit::{blocking_foreign_keys, describe as describe_blocking};
+use super::pg_module_connections::ModuleConn;
 use super::pg_module_role::{ensure_module_role, enter_role_sql};
 use super::sqlite_rights::ModuleAuthorizer;
 use super::ModuleDbError;
@@ -63,34 +64,48 @@ impl ModuleRights {
         Ok(())
     }
 
-    /// The SQL that starts a module transaction on PostgreSQL: `BEGIN`, the module's role and
-    /// the statement time limit, in one round trip.
-    pub(super) fn pg_begin_sql(&self, statement_timeout: Duration) -> Result<String, String> {
-        let role = self
-            .pg_role
-            .get()
-            .ok_or_else(|| "the module's database role was not prepared".to_string())?;
-        Ok(format!(
-            "BEGIN; {}",
-            enter_role_sql(role, statement_timeout.as_millis() as u64)
-        ))
+    /// The module's PostgreSQL role, once [`Self::prepare`] made it.
+    pub(super) fn pg_role(&self) -> Option<&str> {
+        self.pg_role.get().map(String::as_str)
     }
 
-    /// Runs one autocommit module statement: on PostgreSQL in its own transaction under the
-    /// module's role, on SQLite in the authorizer scope; both with the time limit.
+    /// Runs one autocommit module statement: on PostgreSQL on a connection of the module's
+    /// role pool, on SQLite in the authorizer scope; both with the time limit.
     /// A schema change (`schema`) is also checked against the catalog for foreign keys that
     /// could block deletes, and undone if it leaves any.
     pub(super) fn autocommit<T>(
         &self,
-        conn: &mut DbConnection,
+        conn: &mut ModuleConn,
         timeout: Duration,
         schema: bool,
         work: impl FnOnce(&mut DbConnection) -> Result<T, ModuleDbError>,
     ) -> Result<T, ModuleDbError> {
+        let role_connection = matches!(conn, ModuleConn::Role(_));
+        let conn: &mut DbConnection = conn;
         self.prepare(conn).map_err(ModuleDbError::Rights)?;
         match conn {
+            // The connection already runs as the module's role with its time limit (see
+            // `pg_module_connections`): one round trip, like the host's own statements.
+            DbConnection::Pg(_) if role_connection && !schema => {
+                work(conn).map_err(|e| classify_pg(e, timeout))
+            }
             DbConnection::Pg(_) => {
-                let begin = self.pg_begin_sql(timeout).map_err(ModuleDbError::Rights)?;
+                // A schema change is checked against the catalog before it commits; on one of
+                // the host's connections the role is switched for this transaction only.
+                let begin = match self.pg_role() {
+                    Some(role) if !role_connection => {
+                        format!(
+                            "BEGIN; {}",
+                            enter_role_sql(role, timeout.as_millis() as u64)
+                        )
+                    }
+                    Some(_) => "BEGIN".to_string(),
+                    None => {
+                        return Err(ModuleDbError::Rights(
+                            "the module's database role was not prepared".into(),
+                        ))
+                    }
+                };
                 conn.batch_execute(&begin)?;
                 let result = work(conn)
                     .map_err(|e| classify_pg(e, timeout))
@@ -140,8 +155,8 @@ impl ModuleRights {
         }
     }
 
-    /// Runs one statement of an open module transaction (begun with [`Self::pg_begin_sql`] on
-    /// PostgreSQL, so the role and time limit are already set there). On SQLite the
+    /// Runs one statement of an open module transaction (on PostgreSQL on a connection of the
+    /// module's role pool, so the role and time limit are already set). On SQLite the
     /// statement stops at `deadline`; `timeout` is the limit named in the error.
     pub(super) fn in_transaction<T>(
         &self,

@@ -11,7 +11,7 @@
 //! pool; it is returned only after `COMMIT` or `ROLLBACK` ran on it.
 
 use super::call_gate::CallPermit;
-use crate::db::PooledConn;
+use super::pg_module_connections::ModuleConn;
 use diesel::connection::SimpleConnection;
 use parking_lot::{Mutex, MutexGuard};
 use std::collections::HashMap;
@@ -45,7 +45,7 @@ pub(super) struct OpenTransaction {
 /// The mutable part of an open transaction, used by one call at a time.
 pub(super) struct TransactionState {
     /// The connection with the transaction open; `None` once finished.
-    pub conn: Option<PooledConn>,
+    pub conn: Option<ModuleConn>,
     /// The module's place at the call gate, held for the transaction's life.
     permit: Option<CallPermit>,
     /// On PostgreSQL, the first failed statement: the server has aborted the transaction, so
@@ -133,7 +133,7 @@ impl TransactionRegistry {
         &'static self,
         module_id: &str,
         database_url: &str,
-        conn: PooledConn,
+        conn: ModuleConn,
         permit: CallPermit,
         limit: Duration,
     ) -> u64 {
