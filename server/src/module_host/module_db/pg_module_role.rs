@@ -1,9 +1,9 @@
 //! PostgreSQL's own enforcement of a module's rights: one role per module and database.
 //!
 //! The role is created by the host (`NOLOGIN`, so nobody can connect as it) and every module
-//! statement and migration runs under it, switched with `SET LOCAL ROLE` inside the
-//! statement's transaction (so a pooled connection never leaves a module call with the module's
-//! role). The role may
+//! statement and migration runs under it: statements on the module's own connections, opened as
+//! the role (`pg_module_connections`), migrations with `SET LOCAL ROLE` inside their transaction
+//! on a host connection (so the host's pool never keeps a module's role). The role may
 //! - `SELECT` (and `REFERENCES`, for `ON DELETE CASCADE | SET NULL` foreign keys) the core's
 //!   domain tables,
 //! - create objects in the schema; it owns what it creates, so its own `mod_<id>_*` tables are
