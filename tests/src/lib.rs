@@ -55,22 +55,26 @@ mod backend;
 pub mod bench_support;
 mod binary;
 mod cli_run;
+mod direct_db;
 mod fixtures;
 mod module_bundles;
 mod postgres_database;
 mod server_log;
 mod server_options;
 mod test_server;
+mod wait;
 
 pub use api_client::ApiClient;
 pub use backend::{each_backend, test_backends, TestBackend, TEST_DATABASE_URL_VAR};
 pub use binary::{server_binary, target_dir, workspace_root};
 pub use cli_run::{run_cli, run_cli_with, CliOutput};
+pub use direct_db::DirectDb;
 pub use module_bundles::{copy_dir, find_bundle};
 pub use postgres_database::TestDatabase;
 pub use server_log::strip_ansi;
 pub use server_options::ServerOptions;
 pub use test_server::{StartFailure, TestServer};
+pub use wait::wait_until;
 
 pub use reqwest::blocking::Response;
 pub use reqwest::{Method, StatusCode};

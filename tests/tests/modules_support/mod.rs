@@ -22,20 +22,9 @@ pub const PATIENCE: Duration = Duration::from_secs(20);
 /// The id of the module that uses every part of the API.
 pub const KITCHEN_SINK: &str = "kitchen-sink";
 
-/// Polls `probe` every 50 ms until it returns `Some`, failing after [`PATIENCE`] with `what`
-/// and the last value `describe` gives.
-pub fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        if let Some(value) = probe() {
-            return value;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {PATIENCE:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+/// Polls `probe` until it returns `Some`, failing after [`PATIENCE`].
+pub fn wait_for<T>(what: &str, probe: impl FnMut() -> Option<T>) -> T {
+    paperclip_e2e::wait_until(what, PATIENCE, probe)
 }
 
 /// `GET /api/admin/modules`: every module the server knows, with status and counters.

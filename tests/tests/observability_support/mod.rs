@@ -8,7 +8,7 @@
 use diesel::sql_types::BigInt;
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl, SqliteConnection};
 use paperclip_e2e::{json, ServerOptions, StatusCode, TestBackend, TestServer, Value};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Where the module's routes are served.
 pub const BASE: &str = "/api/modules/observability";
@@ -54,20 +54,8 @@ pub fn heartbeat(server: &TestServer, agent: &str, meta: Value) -> Value {
     )
 }
 
-/// Polls `check` every 25 ms until it returns `Some`, or panics after `timeout` naming `what`.
-pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(value) = check() {
-            return value;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
+/// Polls `check` until it returns `Some`, or panics after `timeout` naming `what`.
+pub use paperclip_e2e::wait_until as wait_for;
 
 /// Waits until the summary counts `heartbeats` recorded heartbeats (hooks are asynchronous).
 pub fn wait_for_heartbeats(server: &TestServer, heartbeats: i64) -> Value {

@@ -9,8 +9,7 @@
 // Each test binary uses its own subset of these helpers.
 #![allow(dead_code)]
 
-use diesel::sql_types::{BigInt, Text};
-use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl, SqliteConnection};
+pub use paperclip_e2e::DirectDb;
 use paperclip_e2e::{json, ServerOptions, StatusCode, TestBackend, TestServer, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -45,19 +44,9 @@ pub fn start(backend: TestBackend, config: Value) -> TestServer {
     server
 }
 
-/// Polls `probe` every 50 ms until it returns `Some`, failing after [`PATIENCE`].
-pub fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        if let Some(value) = probe() {
-            return value;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {PATIENCE:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+/// Polls `probe` until it returns `Some`, failing after [`PATIENCE`].
+pub fn wait_for<T>(what: &str, probe: impl FnMut() -> Option<T>) -> T {
+    paperclip_e2e::wait_until(what, PATIENCE, probe)
 }
 
 /// Waits until module `id` has one of `statuses`; returns its admin view.
@@ -251,153 +240,58 @@ pub fn assert_core_works(server: &TestServer) {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-#[derive(QueryableByName)]
-struct TextRow {
-    #[diesel(sql_type = Text)]
-    v: String,
+/// The names of the tables whose rows the digest covers.
+fn tables(db: &mut DirectDb) -> Vec<String> {
+    match db {
+        DirectDb::Sqlite(_) => {
+            db.texts("SELECT name AS v FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        }
+        DirectDb::Postgres(_) => db.texts(
+            "SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) AS v \
+             FROM information_schema.tables \
+             WHERE table_schema NOT IN ('pg_catalog', 'information_schema') \
+             AND table_type = 'BASE TABLE' ORDER BY 1",
+        ),
+    }
 }
 
-#[derive(QueryableByName)]
-struct CountRow {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-/// A direct connection to a test server's database (not through the host), to read what the
-/// server stored.
-pub enum DirectDb {
-    /// The server's SQLite file.
-    Sqlite(SqliteConnection),
-    /// The server's PostgreSQL database.
-    Postgres(PgConnection),
-}
-
-impl DirectDb {
-    /// Connects to the database `server` uses.
-    pub fn open(server: &TestServer) -> DirectDb {
-        match server.backend() {
-            TestBackend::Sqlite => {
-                let path = server.data_dir().join("paperclip.db");
-                let url = path.to_string_lossy().into_owned();
-                let mut conn = SqliteConnection::establish(&url)
-                    .unwrap_or_else(|e| panic!("cannot open {url}: {e}"));
-                diesel::sql_query("PRAGMA busy_timeout = 5000")
-                    .execute(&mut conn)
-                    .expect("busy timeout");
-                DirectDb::Sqlite(conn)
+/// Every row of `table` as text, one line per row, sorted.
+fn table_rows(db: &mut DirectDb, table: &str) -> String {
+    // Rows of modules the migration battery installs (`hostile-*`) are theirs to add.
+    let filter = if table.ends_with("module_state") {
+        " WHERE module_id NOT LIKE 'hostile-%'"
+    } else {
+        ""
+    };
+    let sql = match db {
+        DirectDb::Sqlite(_) => {
+            let columns = db.texts(&format!(
+                "SELECT name AS v FROM pragma_table_info('{}') ORDER BY cid",
+                table.replace('\'', "''")
+            ));
+            if columns.is_empty() {
+                return "(no columns)".into();
             }
-            TestBackend::Postgres { .. } => {
-                let url = server
-                    .database_url()
-                    .expect("a PostgreSQL server has a URL");
-                DirectDb::Postgres(
-                    PgConnection::establish(url)
-                        .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}")),
-                )
-            }
+            let row = columns
+                .iter()
+                .map(|c| format!("quote(\"{}\")", c.replace('"', "\"\"")))
+                .collect::<Vec<_>>()
+                .join(" || '|' || ");
+            format!(
+                "SELECT COALESCE(group_concat(r, char(10)), '') AS v FROM \
+                 (SELECT {row} AS r FROM \"{}\"{filter} ORDER BY 1)",
+                table.replace('"', "\"\"")
+            )
         }
-    }
-
-    /// Whether this is PostgreSQL.
-    pub fn is_postgres(&self) -> bool {
-        matches!(self, DirectDb::Postgres(_))
-    }
-
-    /// The text column `v` of every row of `sql`.
-    pub fn texts(&mut self, sql: &str) -> Vec<String> {
-        let rows: Result<Vec<TextRow>, _> = match self {
-            DirectDb::Sqlite(conn) => diesel::sql_query(sql).load(conn),
-            DirectDb::Postgres(conn) => diesel::sql_query(sql).load(conn),
-        };
-        rows.unwrap_or_else(|e| panic!("{sql}: {e}"))
-            .into_iter()
-            .map(|r| r.v)
-            .collect()
-    }
-
-    /// The text column `v` of every row of `sql`, or the database's error.
-    pub fn try_texts(&mut self, sql: &str) -> Result<Vec<String>, String> {
-        let rows: Result<Vec<TextRow>, _> = match self {
-            DirectDb::Sqlite(conn) => diesel::sql_query(sql).load(conn),
-            DirectDb::Postgres(conn) => diesel::sql_query(sql).load(conn),
-        };
-        rows.map(|rows| rows.into_iter().map(|r| r.v).collect())
-            .map_err(|e| e.to_string())
-    }
-
-    /// The integer column `n` of the one row of `sql`.
-    pub fn count(&mut self, sql: &str) -> i64 {
-        let rows: Result<Vec<CountRow>, _> = match self {
-            DirectDb::Sqlite(conn) => diesel::sql_query(sql).load(conn),
-            DirectDb::Postgres(conn) => diesel::sql_query(sql).load(conn),
-        };
-        let rows = rows.unwrap_or_else(|e| panic!("{sql}: {e}"));
-        assert_eq!(rows.len(), 1, "{sql} must return one row");
-        rows[0].n
-    }
-
-    /// Runs a statement (for cleaning up after an attack that got through).
-    pub fn run(&mut self, sql: &str) -> Result<(), String> {
-        let done = match self {
-            DirectDb::Sqlite(conn) => diesel::sql_query(sql).execute(conn),
-            DirectDb::Postgres(conn) => diesel::sql_query(sql).execute(conn),
-        };
-        done.map(|_| ()).map_err(|e| e.to_string())
-    }
-
-    /// The names of the tables whose rows the digest covers.
-    fn tables(&mut self) -> Vec<String> {
-        match self {
-            DirectDb::Sqlite(_) => {
-                self.texts("SELECT name AS v FROM sqlite_master WHERE type = 'table' ORDER BY name")
-            }
-            DirectDb::Postgres(_) => self.texts(
-                "SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) AS v \
-                 FROM information_schema.tables \
-                 WHERE table_schema NOT IN ('pg_catalog', 'information_schema') \
-                 AND table_type = 'BASE TABLE' ORDER BY 1",
-            ),
-        }
-    }
-
-    /// Every row of `table` as text, one line per row, sorted.
-    fn table_rows(&mut self, table: &str) -> String {
-        // Rows of modules the migration battery installs (`hostile-*`) are theirs to add.
-        let filter = if table.ends_with("module_state") {
-            " WHERE module_id NOT LIKE 'hostile-%'"
-        } else {
-            ""
-        };
-        let sql = match self {
-            DirectDb::Sqlite(_) => {
-                let columns = self.texts(&format!(
-                    "SELECT name AS v FROM pragma_table_info('{}') ORDER BY cid",
-                    table.replace('\'', "''")
-                ));
-                if columns.is_empty() {
-                    return "(no columns)".into();
-                }
-                let row = columns
-                    .iter()
-                    .map(|c| format!("quote(\"{}\")", c.replace('"', "\"\"")))
-                    .collect::<Vec<_>>()
-                    .join(" || '|' || ");
-                format!(
-                    "SELECT COALESCE(group_concat(r, char(10)), '') AS v FROM \
-                     (SELECT {row} AS r FROM \"{}\"{filter} ORDER BY 1)",
-                    table.replace('"', "\"\"")
-                )
-            }
-            DirectDb::Postgres(_) => format!(
-                "SELECT COALESCE(string_agg(t::text, E'\\n' ORDER BY t::text), '') AS v \
-                 FROM {table} t{}",
-                filter.replace("module_id", "t.module_id")
-            ),
-        };
-        match self.try_texts(&sql) {
-            Ok(rows) => rows.concat(),
-            Err(e) => format!("(unreadable: {e})"),
-        }
+        DirectDb::Postgres(_) => format!(
+            "SELECT COALESCE(string_agg(t::text, E'\\n' ORDER BY t::text), '') AS v \
+             FROM {table} t{}",
+            filter.replace("module_id", "t.module_id")
+        ),
+    };
+    match db.try_texts(&sql) {
+        Ok(rows) => rows.concat(),
+        Err(e) => format!("(unreadable: {e})"),
     }
 }
 
@@ -519,8 +413,8 @@ impl Digest {
     pub fn take(server: &TestServer) -> Digest {
         let mut db = DirectDb::open(server);
         let mut sections = BTreeMap::new();
-        for table in db.tables() {
-            let rows = db.table_rows(&table);
+        for table in tables(&mut db) {
+            let rows = table_rows(&mut db, &table);
             sections.insert(format!("rows:{table}"), rows);
         }
         let schema = if db.is_postgres() {

@@ -6,10 +6,8 @@
 // Each test binary uses its own subset of these helpers.
 #![allow(dead_code)]
 
-use diesel::sql_types::BigInt;
-use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl, SqliteConnection};
 use paperclip_e2e::{
-    json, workspace_root, ApiClient, Method, StatusCode, TestBackend, TestServer, Value,
+    json, workspace_root, ApiClient, DirectDb, Method, StatusCode, TestServer, Value,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -143,66 +141,25 @@ pub fn company_view(api: &ApiClient, company: &str) -> Value {
     })
 }
 
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
 /// A direct connection to a test server's database, to count rows and to install the
 /// trigger that injects a failure, without going through the server.
-pub enum Db {
-    /// The server's SQLite file.
-    Sqlite(SqliteConnection),
-    /// The server's PostgreSQL database.
-    Postgres(PgConnection),
-}
+pub struct Db(DirectDb);
 
 impl Db {
     /// Connects to the database `server` uses.
     pub fn open(server: &TestServer) -> Db {
-        match server.backend() {
-            TestBackend::Sqlite => {
-                let path = server.data_dir().join("paperclip.db");
-                let url = path.to_string_lossy().into_owned();
-                let mut conn = SqliteConnection::establish(&url)
-                    .unwrap_or_else(|e| panic!("cannot open {url}: {e}"));
-                diesel::sql_query("PRAGMA busy_timeout = 5000")
-                    .execute(&mut conn)
-                    .expect("busy timeout");
-                Db::Sqlite(conn)
-            }
-            TestBackend::Postgres { .. } => {
-                let url = server
-                    .database_url()
-                    .expect("a PostgreSQL server has a URL");
-                Db::Postgres(
-                    PgConnection::establish(url)
-                        .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}")),
-                )
-            }
-        }
+        Db(DirectDb::open(server))
     }
 
     /// Runs statements (no result).
     pub fn execute(&mut self, sql: &str) {
-        let result = match self {
-            Db::Sqlite(conn) => diesel::sql_query(sql).execute(conn),
-            Db::Postgres(conn) => diesel::sql_query(sql).execute(conn),
-        };
-        result.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        self.0.run(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
     /// `SELECT COUNT(*) FROM table` (`table` is one of [`CORE_TABLES`]).
     pub fn count(&mut self, table: &str) -> i64 {
         assert!(CORE_TABLES.contains(&table), "not a core table: {table}");
-        let sql = format!("SELECT COUNT(*) AS n FROM {table}");
-        let rows: Vec<Count> = match self {
-            Db::Sqlite(conn) => diesel::sql_query(&sql).load(conn),
-            Db::Postgres(conn) => diesel::sql_query(&sql).load(conn),
-        }
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        rows[0].n
+        self.0.count(&format!("SELECT COUNT(*) AS n FROM {table}"))
     }
 
     /// The row count of every core table.
@@ -217,13 +174,13 @@ impl Db {
             title.chars().all(|c| c.is_ascii_alphanumeric() || c == ' '),
             "plain titles only"
         );
-        match self {
-            Db::Sqlite(_) => self.execute(&format!(
+        match self.0 {
+            DirectDb::Sqlite(_) => self.execute(&format!(
                 "CREATE TRIGGER reject_poisoned_issue BEFORE INSERT ON issues \
                  WHEN NEW.title = '{title}' \
                  BEGIN SELECT RAISE(ABORT, 'injected failure: poisoned issue'); END"
             )),
-            Db::Postgres(_) => {
+            DirectDb::Postgres(_) => {
                 self.execute(&format!(
                     "CREATE FUNCTION reject_poisoned_issue() RETURNS trigger AS $$ BEGIN \
                      IF NEW.title = '{title}' THEN \
