@@ -168,12 +168,12 @@ impl<'a> Db<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::FakeHost;
+    use crate::testing::TestHost;
     use serde_json::json;
 
     #[test]
     fn params_serialize_any_value_and_queries_go_out_autocommit() {
-        let host = FakeHost::default();
+        let host = TestHost::default();
         host.state.lock().unwrap().query_result = r#"[{"n":2,"name":"x"}]"#.into();
         let handle = host.handle();
         let db = Db::new(&handle);
@@ -207,7 +207,7 @@ mod tests {
 
     #[test]
     fn query_one_and_opt_check_the_row_count() {
-        let host = FakeHost::default();
+        let host = TestHost::default();
         let handle = host.handle();
         let db = Db::new(&handle);
         assert_eq!(db.query_opt("SELECT 1", &[]).unwrap(), None);
@@ -232,7 +232,8 @@ mod tests {
 
     #[test]
     fn host_errors_surface_with_their_message() {
-        let host = FakeHost::default();
+        let host = TestHost::default();
+        host.refuse("forbidden", "table `agents` is read-only for modules");
         let handle = host.handle();
         let err = Db::new(&handle)
             .execute("DELETE FROM forbidden", &[])
@@ -242,7 +243,7 @@ mod tests {
 
     #[test]
     fn transaction_commits_on_ok() {
-        let host = FakeHost::default();
+        let host = TestHost::default();
         let handle = host.handle();
         let n = Db::new(&handle)
             .transaction(|tx| {
@@ -264,7 +265,7 @@ mod tests {
 
     #[test]
     fn transaction_rolls_back_on_err_and_on_panic() {
-        let host = FakeHost::default();
+        let host = TestHost::default();
         let handle = host.handle();
         let db = Db::new(&handle);
         let err = db

@@ -92,6 +92,7 @@ mod payloads;
 mod registrar;
 mod router;
 mod runtime;
+pub mod testing;
 
 pub use context::ModuleContext;
 pub use core_api::Core;
@@ -122,5 +123,3 @@ pub mod __private {
     pub use serde_json;
 }
 
-#[cfg(test)]
-mod test_support;

@@ -430,10 +430,10 @@ fn hex(b: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::FakeHost;
+    use crate::testing::TestHost;
 
     fn ctx() -> ModuleContext {
-        ModuleContext::new(FakeHost::default().handle(), json!({}))
+        ModuleContext::new(TestHost::default().handle(), json!({}))
     }
 
     fn router() -> Router<()> {
