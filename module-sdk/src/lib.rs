@@ -84,6 +84,7 @@ mod core_api;
 pub mod db;
 mod declare_module;
 mod entities;
+pub mod guide;
 mod error;
 mod hook;
 mod logger;
