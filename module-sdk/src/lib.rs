@@ -11,6 +11,21 @@
 //!
 //! No `unsafe` and no abi_stable knowledge is needed to write a module.
 //!
+//! # Guides
+//!
+//! One page per concern in [`guide`]: [hooks and payloads](guide::hooks),
+//! [routes and errors](guide::routes), [database and SQL rules](guide::database),
+//! [config](guide::config), [services](guide::services), [UI](guide::ui),
+//! [testing](guide::testing) (with [`testing`], the SDK's test support).
+//!
+//! # Depending on the SDK
+//!
+//! The SDK is not published on crates.io. Depend on a checkout of the Paperclip repository by
+//! path, `module-sdk = { path = "/path/to/paperclip/module-sdk" }`, or by git,
+//! `module-sdk = { git = "<repository url>", rev = "<commit>" }`, in a `cdylib` crate.
+//! `paperclipai module new <id> --sdk-path <dir>` writes such a crate, with a path dependency on
+//! `<dir>`.
+//!
 //! # Example
 //!
 //! ```
