@@ -12,6 +12,17 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 /// Read-only core services.
+///
+/// ```
+/// use module_sdk::testing::TestHost;
+/// use serde_json::json;
+///
+/// let host = TestHost::default();
+/// let ctx = host.context(json!({}));
+/// host.answer_core(json!([]));
+/// assert!(ctx.core().issues(Some("c1")).unwrap().is_empty());
+/// assert_eq!(host.calls(), [r#"core issues.list {"companyId":"c1"}"#]);
+/// ```
 #[derive(Clone, Copy)]
 pub struct Core<'a> {
     host: &'a HostHandle,

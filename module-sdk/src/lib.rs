@@ -99,8 +99,8 @@ mod core_api;
 pub mod db;
 mod declare_module;
 mod entities;
-pub mod guide;
 mod error;
+pub mod guide;
 mod hook;
 mod logger;
 mod module;
@@ -138,4 +138,3 @@ pub mod __private {
     pub use abi_stable::library::LibHeader;
     pub use serde_json;
 }
-

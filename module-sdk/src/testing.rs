@@ -224,7 +224,11 @@ impl HostApi for TestHost {
         }
         self.record(format!("query {tx} {sql} {params_json}"));
         let rows = self.state().query_result.clone();
-        RResult::ROk(if rows.is_empty() { "[]".into() } else { rows.into() })
+        RResult::ROk(if rows.is_empty() {
+            "[]".into()
+        } else {
+            rows.into()
+        })
     }
 
     fn db_execute(&self, tx: u64, sql: RStr<'_>, params_json: RStr<'_>) -> RResult<u64, HostError> {
@@ -238,7 +242,11 @@ impl HostApi for TestHost {
     fn core_call(&self, method: RStr<'_>, args_json: RStr<'_>) -> RResult<RString, HostError> {
         self.record(format!("core {method} {args_json}"));
         let answer = self.state().core_result.clone();
-        RResult::ROk(if answer.is_empty() { "null".into() } else { answer.into() })
+        RResult::ROk(if answer.is_empty() {
+            "null".into()
+        } else {
+            answer.into()
+        })
     }
 }
 
