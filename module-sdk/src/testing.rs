@@ -223,12 +223,7 @@ impl HostApi for TestHost {
             return RResult::RErr(refused);
         }
         self.record(format!("query {tx} {sql} {params_json}"));
-        let rows = self.state().query_result.clone();
-        RResult::ROk(if rows.is_empty() {
-            "[]".into()
-        } else {
-            rows.into()
-        })
+        RResult::ROk(scripted(&self.state().query_result, "[]"))
     }
 
     fn db_execute(&self, tx: u64, sql: RStr<'_>, params_json: RStr<'_>) -> RResult<u64, HostError> {
@@ -241,13 +236,13 @@ impl HostApi for TestHost {
 
     fn core_call(&self, method: RStr<'_>, args_json: RStr<'_>) -> RResult<RString, HostError> {
         self.record(format!("core {method} {args_json}"));
-        let answer = self.state().core_result.clone();
-        RResult::ROk(if answer.is_empty() {
-            "null".into()
-        } else {
-            answer.into()
-        })
+        RResult::ROk(scripted(&self.state().core_result, "null"))
     }
+}
+
+/// The scripted answer, or `default` when none was scripted.
+fn scripted(answer: &str, default: &str) -> RString {
+    RString::from(if answer.is_empty() { default } else { answer })
 }
 
 /// A module registered on a [`TestHost`], as the server would register it: deliver hooks, send
