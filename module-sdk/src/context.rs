@@ -40,6 +40,19 @@ impl ModuleContext {
     }
 
     /// The config deserialized into `T`; a mismatch is a `BadRequest` error naming the problem.
+    ///
+    /// ```
+    /// use module_sdk::testing::TestHost;
+    /// use serde_json::json;
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// #[serde(rename_all = "camelCase")]
+    /// struct Config { retention_days: u32 }
+    ///
+    /// let ctx = TestHost::default().context(json!({ "retentionDays": 30 }));
+    /// assert_eq!(ctx.config_as::<Config>().unwrap().retention_days, 30);
+    /// assert_eq!(ctx.config()["retentionDays"], 30);
+    /// ```
     pub fn config_as<T: DeserializeOwned>(&self) -> Result<T> {
         T::deserialize(&self.config)
             .map_err(|e| Error::bad_request(format!("invalid module config: {e}")))

@@ -12,6 +12,17 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 /// Read-only core services.
+///
+/// ```
+/// use module_sdk::testing::TestHost;
+/// use serde_json::json;
+///
+/// let host = TestHost::default();
+/// let ctx = host.context(json!({}));
+/// host.answer_core(json!([]));
+/// assert!(ctx.core().issues(Some("c1")).unwrap().is_empty());
+/// assert_eq!(host.calls(), [r#"core issues.list {"companyId":"c1"}"#]);
+/// ```
 #[derive(Clone, Copy)]
 pub struct Core<'a> {
     host: &'a HostHandle,
@@ -114,11 +125,11 @@ fn company_args(company_id: Option<&str>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::FakeHost;
+    use crate::testing::TestHost;
 
     #[test]
     fn typed_helpers_call_the_documented_methods() {
-        let host = FakeHost::default();
+        let host = TestHost::default();
         let handle = host.handle();
         let core = Core::new(&handle);
         host.state.lock().unwrap().core_result = "null".into();
@@ -140,7 +151,7 @@ mod tests {
 
     #[test]
     fn a_wrong_shape_is_an_error_naming_the_method() {
-        let host = FakeHost::default();
+        let host = TestHost::default();
         host.state.lock().unwrap().core_result = r#"{"not":"a list"}"#.into();
         let handle = host.handle();
         let err = Core::new(&handle).projects(None).unwrap_err();

@@ -11,6 +11,15 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
 /// Builds the parameter list for [`Db::query`] / [`Db::execute`] from any `Serialize` values:
 /// `db.execute("INSERT INTO mod_x_t (a, b) VALUES ($1, $2)", &params![id, 42])`.
+///
+/// ```
+/// use module_sdk::params;
+/// use serde_json::json;
+///
+/// let id = String::from("a1");
+/// assert_eq!(params![id, 42, None::<i64>, true], [json!("a1"), json!(42), json!(null), json!(true)]);
+/// assert!(params![].is_empty());
+/// ```
 #[macro_export]
 macro_rules! params {
     () => {
@@ -31,6 +40,22 @@ pub fn to_param<T: Serialize + ?Sized>(value: &T) -> Value {
 }
 
 /// One result row: column name → JSON value.
+///
+/// ```
+/// use module_sdk::Row;
+/// use serde::Deserialize;
+/// use serde_json::json;
+///
+/// let row = Row::new(json!({ "agent_id": "a1", "tokens": 5 }).as_object().unwrap().clone());
+/// assert_eq!(row.get::<u64>("tokens").unwrap(), 5);
+/// assert_eq!(row["agent_id"], "a1");
+/// assert!(row.get::<u64>("agent_id").is_err()); // the error names the column
+///
+/// #[derive(Deserialize)]
+/// struct Usage { agent_id: String, tokens: u64 }
+/// let usage: Usage = row.to().unwrap();
+/// assert_eq!((usage.agent_id.as_str(), usage.tokens), ("a1", 5));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Row(Map<String, Value>);
 
@@ -168,12 +193,12 @@ impl<'a> Db<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::FakeHost;
+    use crate::testing::TestHost;
     use serde_json::json;
 
     #[test]
     fn params_serialize_any_value_and_queries_go_out_autocommit() {
-        let host = FakeHost::default();
+        let host = TestHost::default();
         host.state.lock().unwrap().query_result = r#"[{"n":2,"name":"x"}]"#.into();
         let handle = host.handle();
         let db = Db::new(&handle);
@@ -207,7 +232,7 @@ mod tests {
 
     #[test]
     fn query_one_and_opt_check_the_row_count() {
-        let host = FakeHost::default();
+        let host = TestHost::default();
         let handle = host.handle();
         let db = Db::new(&handle);
         assert_eq!(db.query_opt("SELECT 1", &[]).unwrap(), None);
@@ -232,7 +257,8 @@ mod tests {
 
     #[test]
     fn host_errors_surface_with_their_message() {
-        let host = FakeHost::default();
+        let host = TestHost::default();
+        host.refuse("forbidden", "table `agents` is read-only for modules");
         let handle = host.handle();
         let err = Db::new(&handle)
             .execute("DELETE FROM forbidden", &[])
@@ -242,7 +268,7 @@ mod tests {
 
     #[test]
     fn transaction_commits_on_ok() {
-        let host = FakeHost::default();
+        let host = TestHost::default();
         let handle = host.handle();
         let n = Db::new(&handle)
             .transaction(|tx| {
@@ -264,7 +290,7 @@ mod tests {
 
     #[test]
     fn transaction_rolls_back_on_err_and_on_panic() {
-        let host = FakeHost::default();
+        let host = TestHost::default();
         let handle = host.handle();
         let db = Db::new(&handle);
         let err = db

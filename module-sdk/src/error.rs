@@ -5,6 +5,18 @@ use std::fmt;
 
 /// An error in module code: a message plus the [`ErrorKind`] reported to the host.
 /// Converted to the ABI's [`ModuleError`] at the boundary.
+///
+/// ```
+/// use module_sdk::abi::ErrorKind;
+/// use module_sdk::{Error, Result};
+///
+/// fn parse_limit(text: &str) -> Result<u32> {
+///     text.parse().map_err(|e| Error::bad_request(format!("limit: {e}")))
+/// }
+/// assert_eq!(parse_limit("x").unwrap_err().kind(), ErrorKind::BadRequest);
+/// let other: Error = "something broke".into();
+/// assert_eq!((other.kind(), other.message()), (ErrorKind::Failed, "something broke"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
     kind: ErrorKind,

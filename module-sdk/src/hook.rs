@@ -4,6 +4,15 @@ use std::{fmt, str::FromStr};
 
 /// A hook point of the core: a named event emitted after a database commit.
 /// A module may only subscribe to hooks its manifest declares.
+///
+/// ```
+/// use module_sdk::Hook;
+///
+/// assert_eq!(Hook::ALL.len(), 13);
+/// assert_eq!(Hook::AgentHeartbeat.as_str(), "agent:heartbeat");
+/// assert_eq!("issue:assigned".parse::<Hook>(), Ok(Hook::IssueAssigned));
+/// assert!("issue:exploded".parse::<Hook>().is_err());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Hook {
     /// `server:started` — the server is listening.

@@ -11,6 +11,21 @@
 //!
 //! No `unsafe` and no abi_stable knowledge is needed to write a module.
 //!
+//! # Guides
+//!
+//! One page per concern in [`guide`]: [hooks and payloads](guide::hooks),
+//! [routes and errors](guide::routes), [database and SQL rules](guide::database),
+//! [config](guide::config), [services](guide::services), [UI](guide::ui),
+//! [testing](guide::testing) (with [`testing`], the SDK's test support).
+//!
+//! # Depending on the SDK
+//!
+//! The SDK is not published on crates.io. Depend on a checkout of the Paperclip repository by
+//! path, `module-sdk = { path = "/path/to/paperclip/module-sdk" }`, or by git,
+//! `module-sdk = { git = "<repository url>", rev = "<commit>" }`, in a `cdylib` crate.
+//! `paperclipai module new <id> --sdk-path <dir>` writes such a crate, with a path dependency on
+//! `<dir>`.
+//!
 //! # Example
 //!
 //! ```
@@ -85,6 +100,7 @@ pub mod db;
 mod declare_module;
 mod entities;
 mod error;
+pub mod guide;
 mod hook;
 mod logger;
 mod module;
@@ -92,6 +108,7 @@ mod payloads;
 mod registrar;
 mod router;
 mod runtime;
+pub mod testing;
 
 pub use context::ModuleContext;
 pub use core_api::Core;
@@ -121,6 +138,3 @@ pub mod __private {
     pub use abi_stable::library::LibHeader;
     pub use serde_json;
 }
-
-#[cfg(test)]
-mod test_support;

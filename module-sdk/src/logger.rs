@@ -3,6 +3,15 @@
 use crate::abi::{HostHandle, LogLevel};
 
 /// Sends log lines to the host, which tags them with the module id.
+///
+/// ```
+/// use module_sdk::abi::LogLevel;
+/// use module_sdk::testing::TestHost;
+///
+/// let host = TestHost::default();
+/// host.context(serde_json::json!({})).log().warn("budget at 90%");
+/// assert_eq!(host.logs(), [(LogLevel::Warn, "budget at 90%".to_string())]);
+/// ```
 #[derive(Clone, Copy)]
 pub struct Logger<'a> {
     host: &'a HostHandle,

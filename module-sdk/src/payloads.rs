@@ -8,6 +8,15 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// A hook payload type, tied to its hook.
+///
+/// ```
+/// use module_sdk::{BudgetSpendRecorded, Hook, HookPayload};
+///
+/// assert_eq!(BudgetSpendRecorded::HOOK, Hook::BudgetSpendRecorded);
+/// let spend: BudgetSpendRecorded =
+///     serde_json::from_str(r#"{"agentId":"a1","amount":150,"total":8150,"later":"ignored"}"#).unwrap();
+/// assert_eq!((spend.agent_id.as_str(), spend.amount, spend.total), ("a1", 150, 8150));
+/// ```
 pub trait HookPayload: Serialize + DeserializeOwned + Send + 'static {
     /// The hook whose payload this is.
     const HOOK: Hook;

@@ -10,6 +10,25 @@ use serde_json::json;
 use std::collections::HashMap;
 
 /// An HTTP request to a module route.
+///
+/// ```
+/// use module_sdk::Request;
+/// use serde::Deserialize;
+///
+/// #[derive(Deserialize)]
+/// struct Body { name: String }
+///
+/// let req = Request::new("post", "/notes")
+///     .with_query("tag=a%20b&tag=c&limit=10")
+///     .with_header("X-Trace", "t1")
+///     .with_body(r#"{"name":"n"}"#);
+/// assert_eq!(req.method(), "POST");
+/// assert_eq!(req.query("tag").as_deref(), Some("a b")); // the first value, decoded
+/// assert_eq!(req.query_pairs().len(), 3);
+/// assert_eq!(req.header("x-trace"), Some("t1"));
+/// assert_eq!(req.json::<Body>().unwrap().name, "n");
+/// assert!(Request::new("POST", "/").with_body("{").json::<Body>().is_err()); // → 400
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct Request {
     method: String,
@@ -137,6 +156,19 @@ impl From<&RouteRequest> for Request {
 }
 
 /// An HTTP response from a module route.
+///
+/// ```
+/// use module_sdk::Response;
+/// use serde_json::json;
+///
+/// assert_eq!(Response::ok(&json!({ "n": 1 })).body, br#"{"n":1}"#);
+/// assert_eq!(Response::json(201, &[1, 2]).status, 201);
+/// let missing = Response::error(404, "no such note");
+/// assert_eq!(missing.body_json().unwrap(), json!({ "error": "no such note" }));
+/// assert!(Response::status(204).body.is_empty());
+/// let csv = Response::text(200, "a,b\n").with_header("content-disposition", "attachment");
+/// assert_eq!(csv.headers.len(), 2);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
     /// Status code.
@@ -216,6 +248,15 @@ impl From<Response> for RouteResponse {
 
 /// What a route handler may return: a [`Response`], or a `Result` whose error becomes a JSON
 /// error response (400 for `BadRequest`, 500 otherwise).
+///
+/// ```
+/// use module_sdk::{Error, IntoResponse, Response, Result};
+///
+/// let bad: Result<Response> = Err(Error::bad_request("limit must be a number"));
+/// assert_eq!(bad.into_response().status, 400);
+/// let failed: Result<Response> = Err(Error::msg("disk full"));
+/// assert_eq!(failed.into_response().status, 500);
+/// ```
 pub trait IntoResponse {
     /// Converts into the response sent to the client.
     fn into_response(self) -> Response;
@@ -258,6 +299,24 @@ struct Route<M> {
 ///
 /// Patterns are matched segment by segment: `/agents/:id/metrics` matches `/agents/42/metrics`
 /// with `id = "42"`. A trailing slash is ignored. The first matching route wins.
+///
+/// ```
+/// use module_sdk::testing::TestHost;
+/// use module_sdk::{Request, Response, Router};
+/// use serde_json::json;
+///
+/// let router = Router::<()>::new()
+///     .get("/agents/:id/metrics", |_, _, req: &Request| {
+///         Response::ok(&json!({ "id": req.param("id"), "window": req.query("window") }))
+///     })
+///     .delete("/agents/:id", |_, _, _| Response::status(204));
+/// let ctx = TestHost::default().context(json!({}));
+///
+/// let answer = router.handle(&(), &ctx, Request::new("GET", "/agents/42/metrics/").with_query("window=1h"));
+/// assert_eq!(answer.body_json().unwrap(), json!({ "id": "42", "window": "1h" }));
+/// assert_eq!(router.handle(&(), &ctx, Request::new("GET", "/agents/42")).status, 405);
+/// assert_eq!(router.handle(&(), &ctx, Request::new("GET", "/nowhere")).status, 404);
+/// ```
 pub struct Router<M> {
     routes: Vec<Route<M>>,
 }
@@ -430,10 +489,10 @@ fn hex(b: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::FakeHost;
+    use crate::testing::TestHost;
 
     fn ctx() -> ModuleContext {
-        ModuleContext::new(FakeHost::default().handle(), json!({}))
+        ModuleContext::new(TestHost::default().handle(), json!({}))
     }
 
     fn router() -> Router<()> {

@@ -259,7 +259,7 @@ mod tests {
     use super::*;
     use crate::payloads::{AgentCreated, ServerStarted};
     use crate::router::Response;
-    use crate::test_support::FakeHost;
+    use crate::testing::TestHost;
     use abi_stable::std_types::RVec;
     use std::sync::atomic::{AtomicU32, Ordering};
     use std::time::Duration;
@@ -344,7 +344,7 @@ mod tests {
     #[test]
     fn entry_points_follow_the_module_lifecycle() {
         let root = module_root::<Probe>();
-        let host = FakeHost::default();
+        let host = TestHost::default();
 
         // Before register: errors, not panics.
         for err in [
@@ -379,7 +379,7 @@ mod tests {
         let body: serde_json::Value = serde_json::from_slice(&route("/port").body).unwrap();
         assert_eq!(
             body,
-            serde_json::json!({"port": 3100, "label": "one", "module": "fake"})
+            serde_json::json!({"port": 3100, "label": "one", "module": "test"})
         );
 
         let bad = (root.on_hook())("server:started".into(), r#"{"port":"x"}"#.into()).unwrap_err();
@@ -435,7 +435,7 @@ mod tests {
 
     #[test]
     fn services_with_bad_names_or_intervals_fail_registration() {
-        let host = FakeHost::default();
+        let host = TestHost::default();
         let mut r: Registrar<Probe> =
             Registrar::new(ModuleContext::new(host.handle(), serde_json::json!({})));
         r.service("a", Duration::from_secs(1), |_, _| Ok(()))

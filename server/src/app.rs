@@ -41,6 +41,8 @@ pub struct RunOptions {
     pub config_required: bool,
     /// Data directory (SQLite file, runtime state).
     pub data_dir: PathBuf,
+    /// Modules folder replacing the config's `modules.dir` (`--modules-dir`).
+    pub modules_dir: Option<PathBuf>,
 }
 
 /// The database URL: `DATABASE_URL`, else the config's, else `<data-dir>/paperclip.db`.
@@ -76,7 +78,10 @@ pub fn check_bind_safety(bind: IpAddr, keys: &ApiKeys) -> anyhow::Result<()> {
 
 /// Runs the server until Ctrl-C / SIGTERM.
 pub async fn run(options: RunOptions) -> anyhow::Result<()> {
-    let config = Config::load(&options.config_path, options.config_required)?;
+    let mut config = Config::load(&options.config_path, options.config_required)?;
+    if let Some(dir) = options.modules_dir {
+        config.modules.dir = dir;
+    }
     let keys = ApiKeys::new(&config.resolved_api_keys()?);
     check_bind_safety(options.bind, &keys)?;
 

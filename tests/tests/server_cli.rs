@@ -20,7 +20,14 @@ fn every_subcommand_has_help() {
         (&["help"], &["Usage", "run", "db"]),
         (
             &["run", "--help"],
-            &["Usage", "--bind", "--port", "--config", "--data-dir"],
+            &[
+                "Usage",
+                "--bind",
+                "--port",
+                "--config",
+                "--data-dir",
+                "--modules-dir",
+            ],
         ),
         (&["db", "--help"], &["Usage", "migrate"]),
         (

@@ -54,11 +54,16 @@ pub fn main() -> anyhow::Result<()> {
     }
 }
 
+/// Logs go to stderr, coloured only when it is a terminal and `NO_COLOR` is unset or empty
+/// (<https://no-color.org>), so redirected logs carry no ANSI escapes.
 fn init_logging() {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_env("PAPERCLIP_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && !no_color)
         .try_init();
 }

@@ -61,8 +61,13 @@ pub fn run(args: NewArgs) -> anyhow::Result<()> {
         }
     }
     println!();
-    println!("next:");
-    println!("  cd {} && cargo build --release", made.dir.display());
-    println!("  paperclipai module pack {}", made.dir.display());
+    println!("next, from this folder:");
+    for step in made.next_steps() {
+        println!("  {step}");
+    }
+    println!(
+        "then install the bundle as {} says",
+        made.dir.join("README.md").display()
+    );
     Ok(())
 }

@@ -20,6 +20,11 @@ pub struct RunArgs {
     /// Data directory (SQLite database file).
     #[arg(long, default_value = "./data")]
     pub data_dir: PathBuf,
+    /// Folder scanned for module bundles; overrides the config's `modules.dir`
+    /// [default: `modules.dir`, else ./plugins-dist]. A relative path, here or in `modules.dir`,
+    /// is relative to the working directory (not to the config file's folder).
+    #[arg(long, value_name = "DIR")]
+    pub modules_dir: Option<PathBuf>,
 }
 
 /// Starts the server and blocks until it stops.
@@ -32,6 +37,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             .config
             .unwrap_or_else(|| PathBuf::from("paperclip.config.json")),
         data_dir: args.data_dir,
+        modules_dir: args.modules_dir,
     };
     actix_web::rt::System::new().block_on(app::run(options))
 }

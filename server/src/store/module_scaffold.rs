@@ -77,6 +77,29 @@ pub struct Scaffolded {
     pub sdk_dependency: String,
 }
 
+impl Scaffolded {
+    /// The commands that build and pack the new crate, run from the folder `module new` ran in
+    /// (no `cd`, so each line works on its own, in any order of copying).
+    pub fn next_steps(&self) -> Vec<String> {
+        let dir = shell_word(&self.dir.display().to_string());
+        let manifest = shell_word(&self.dir.join("Cargo.toml").display().to_string());
+        vec![
+            format!("cargo build --release --manifest-path {manifest}"),
+            format!("paperclipai module pack {dir}"),
+        ]
+    }
+}
+
+/// `word` as one POSIX shell word: as is when it holds only safe characters, else single-quoted.
+fn shell_word(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
 /// Package names cargo refuses, or that would clash with the crates a module links.
 const RESERVED: [&str; 10] = [
     "test",
@@ -470,6 +493,31 @@ curl http://127.0.0.1:3100/api/modules/{id}/hello
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn next_steps_name_the_crate_from_where_the_command_ran() {
+        let made = Scaffolded {
+            dir: PathBuf::from("notes"),
+            files: Vec::new(),
+            membership: Membership::Standalone,
+            sdk_dependency: String::new(),
+        };
+        assert_eq!(
+            made.next_steps(),
+            [
+                "cargo build --release --manifest-path notes/Cargo.toml",
+                "paperclipai module pack notes",
+            ]
+        );
+        let spaced = Scaffolded {
+            dir: PathBuf::from("my mods/it's"),
+            ..made
+        };
+        assert_eq!(
+            spaced.next_steps()[1],
+            r"paperclipai module pack 'my mods/it'\''s'"
+        );
+    }
 
     fn options(dir: &Path, id: &str) -> ScaffoldOptions {
         ScaffoldOptions {
