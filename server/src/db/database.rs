@@ -23,10 +23,22 @@ pub enum DatabaseError {
     Io(#[from] std::io::Error),
 }
 
-/// Opens [`DbConnection`]s for the r2d2 pool.
+/// Opens [`DbConnection`]s for an r2d2 pool, optionally running session SQL on each new
+/// connection (e.g. a module's role and time limit).
 #[derive(Debug)]
 pub struct ConnectionManager {
     url: String,
+    session_sql: Option<String>,
+}
+
+impl ConnectionManager {
+    /// Connections to `url`, each set up with `session_sql` (if any) when opened.
+    pub fn new(url: &str, session_sql: Option<String>) -> ConnectionManager {
+        ConnectionManager {
+            url: url.to_string(),
+            session_sql,
+        }
+    }
 }
 
 impl ManageConnection for ConnectionManager {
@@ -34,7 +46,13 @@ impl ManageConnection for ConnectionManager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<DbConnection, Self::Error> {
-        DbConnection::open(&self.url).map_err(diesel::r2d2::Error::ConnectionError)
+        let mut conn =
+            DbConnection::open(&self.url).map_err(diesel::r2d2::Error::ConnectionError)?;
+        if let Some(sql) = &self.session_sql {
+            diesel::connection::SimpleConnection::batch_execute(&mut conn, sql)
+                .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(conn)
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
@@ -88,9 +106,7 @@ impl Database {
             // connection surfaces as a query error instead.
             .test_on_check_out(false)
             .connection_timeout(Duration::from_secs(15))
-            .build(ConnectionManager {
-                url: url.to_string(),
-            })?;
+            .build(ConnectionManager::new(url, None))?;
         Ok(Database {
             pool,
             backend,

@@ -11,6 +11,6 @@ mod timestamp;
 mod write_tx;
 
 pub use connection::{Backend, DbConnection};
-pub use database::{Database, DatabaseError, PooledConn};
+pub use database::{ConnectionManager, Database, DatabaseError, PooledConn};
 pub use timestamp::{now, to_rfc3339};
 pub use write_tx::write_tx;

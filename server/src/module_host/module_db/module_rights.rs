@@ -110,15 +110,7 @@ impl ModuleRights {
                 let result = work(conn)
                     .map_err(|e| classify_pg(e, timeout))
                     .and_then(|value| self.audit(conn, schema).map(|()| value));
-                let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-                match (result, conn.batch_execute(end)) {
-                    (Ok(value), Ok(())) => Ok(value),
-                    (Ok(_), Err(e)) => {
-                        let _ = conn.batch_execute("ROLLBACK");
-                        Err(e.into())
-                    }
-                    (Err(e), _) => Err(e),
-                }
+                finish(conn, result)
             }
             DbConnection::Sqlite(_) if schema => {
                 // SQLite schema changes are transactional: check before they commit.
@@ -126,15 +118,7 @@ impl ModuleRights {
                 let result = self
                     .in_sqlite_scope(conn, Some(Instant::now() + timeout), timeout, work)
                     .and_then(|value| self.audit(conn, true).map(|()| value));
-                let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-                match (result, conn.batch_execute(end)) {
-                    (Ok(value), Ok(())) => Ok(value),
-                    (Ok(_), Err(e)) => {
-                        let _ = conn.batch_execute("ROLLBACK");
-                        Err(e.into())
-                    }
-                    (Err(e), _) => Err(e),
-                }
+                finish(conn, result)
             }
             DbConnection::Sqlite(_) => {
                 self.in_sqlite_scope(conn, Some(Instant::now() + timeout), timeout, work)
@@ -233,6 +217,23 @@ impl ModuleRights {
     ) -> Result<T, ModuleDbError> {
         let _scope = sqlite_scope::enter(self.scope(deadline));
         work(conn).map_err(|error| classify_sqlite(error, deadline, limit))
+    }
+}
+
+/// Ends the transaction a statement ran in: `COMMIT` after success (rolled back if the
+/// commit fails), `ROLLBACK` after an error.
+fn finish<T>(
+    conn: &mut DbConnection,
+    result: Result<T, ModuleDbError>,
+) -> Result<T, ModuleDbError> {
+    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    match (result, conn.batch_execute(end)) {
+        (Ok(value), Ok(())) => Ok(value),
+        (Ok(_), Err(e)) => {
+            let _ = conn.batch_execute("ROLLBACK");
+            Err(e.into())
+        }
+        (Err(e), _) => Err(e),
     }
 }
 

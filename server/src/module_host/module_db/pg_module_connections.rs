@@ -7,51 +7,13 @@
 //! closes them after a minute unused.
 
 use super::pg_module_role::quote_ident;
-use crate::db::{DbConnection, PooledConn};
-use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ManageConnection, Pool, PooledConnection};
-use diesel::RunQueryDsl;
+use crate::db::{ConnectionManager, DbConnection, PooledConn};
+use diesel::r2d2::{Pool, PooledConnection};
 use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 
-/// Opens connections that run as one module's role.
-#[derive(Debug)]
-pub(super) struct ModuleRoleConnections {
-    url: String,
-    role: String,
-    statement_timeout_ms: u64,
-}
-
-impl ManageConnection for ModuleRoleConnections {
-    type Connection = DbConnection;
-    type Error = diesel::r2d2::Error;
-
-    fn connect(&self) -> Result<DbConnection, Self::Error> {
-        let mut conn =
-            DbConnection::open(&self.url).map_err(diesel::r2d2::Error::ConnectionError)?;
-        conn.batch_execute(&format!(
-            "SET ROLE {}; SET statement_timeout = {}",
-            quote_ident(&self.role),
-            self.statement_timeout_ms
-        ))
-        .map_err(diesel::r2d2::Error::QueryError)?;
-        Ok(conn)
-    }
-
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
-        diesel::sql_query("SELECT 1")
-            .execute(conn)
-            .map(|_| ())
-            .map_err(diesel::r2d2::Error::QueryError)
-    }
-
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
-    }
-}
-
 /// The pool of one module's role connections.
-pub(super) type ModuleRolePool = Pool<ModuleRoleConnections>;
+pub(super) type ModuleRolePool = Pool<ConnectionManager>;
 
 /// Builds the pool of module connections running as `role` on `url` (no connection is
 /// opened until one is asked for).
@@ -67,11 +29,14 @@ pub(super) fn module_role_pool(
         .idle_timeout(Some(Duration::from_secs(60)))
         .connection_timeout(Duration::from_secs(5))
         .test_on_check_out(false)
-        .build_unchecked(ModuleRoleConnections {
-            url: url.to_string(),
-            role: role.to_string(),
-            statement_timeout_ms: statement_timeout.as_millis().max(1) as u64,
-        })
+        .build_unchecked(ConnectionManager::new(
+            url,
+            Some(format!(
+                "SET ROLE {}; SET statement_timeout = {}",
+                quote_ident(role),
+                statement_timeout.as_millis().max(1)
+            )),
+        ))
 }
 
 /// A connection a module statement runs on: from the host's pool (SQLite, where the
@@ -81,7 +46,7 @@ pub(super) enum ModuleConn {
     /// A connection of the host's pool.
     Shared(PooledConn),
     /// A connection running as the module's role.
-    Role(PooledConnection<ModuleRoleConnections>),
+    Role(PooledConnection<ConnectionManager>),
 }
 
 impl Deref for ModuleConn {
