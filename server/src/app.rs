@@ -8,25 +8,16 @@ use crate::api::browser_guard::{guard_browser_requests, BrowserGuard};
 use crate::api::json_body::MAX_BODY_BYTES;
 use crate::config::Config;
 use crate::core::Core;
-use crate::db::{migrations, Database};
+pub use crate::db::open_database;
 use crate::hooks::{Hook, HookBus};
 use crate::module_host::{HostSettings, ModuleHost};
+pub use crate::state::AppState;
 use actix_web::{middleware, web, App, HttpServer};
 use anyhow::{bail, Context};
 use serde_json::json;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
-
-/// Everything request handlers share.
-pub struct AppState {
-    /// Core services (database + hook bus).
-    pub core: Core,
-    /// The configuration the server started with.
-    pub config: Arc<Config>,
-    /// The native modules: their routes, hooks, services and admin operations.
-    pub modules: Arc<ModuleHost>,
-}
 
 /// Options of `paperclipai run`.
 #[derive(Debug, Clone)]
@@ -52,17 +43,6 @@ pub fn database_url(config: &Config, data_dir: &std::path::Path) -> String {
         .filter(|u| !u.is_empty())
         .or_else(|| config.database.url.clone())
         .unwrap_or_else(|| data_dir.join("paperclip.db").to_string_lossy().into_owned())
-}
-
-/// Opens the database and applies pending core migrations.
-pub fn open_database(url: &str) -> anyhow::Result<Database> {
-    let db = Database::open(url).with_context(|| format!("cannot open database {url}"))?;
-    let mut conn = db.conn().context("cannot connect to the database")?;
-    let applied = migrations::run_core_migrations(&mut conn)?;
-    if !applied.is_empty() {
-        tracing::info!(?applied, "core migrations applied");
-    }
-    Ok(db)
 }
 
 /// Refuses to expose the API beyond this machine without API keys.

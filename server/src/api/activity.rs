@@ -3,9 +3,9 @@
 
 use super::api_error::ApiError;
 use super::list_query::ListQuery;
-use crate::app::AppState;
 use crate::core::activity::{self, ActivityFilter};
 use crate::core::company;
+use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {

@@ -14,8 +14,8 @@
 
 use super::api_error::ApiError;
 use super::json_body::JsonBytes;
-use crate::app::AppState;
 use crate::module_host::{ModuleHost, ModuleOpError};
+use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Serialize;

@@ -3,9 +3,9 @@
 use super::api_error::ApiError;
 use super::auth::Actor;
 use super::json_body::JsonBody;
-use crate::app::AppState;
 use crate::core::company::{self, CompanyPatch, NewCompany};
 use crate::core::paging::PageRequest;
+use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {

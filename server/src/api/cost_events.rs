@@ -5,8 +5,8 @@ use super::api_error::ApiError;
 use super::auth::Actor;
 use super::json_body::JsonBody;
 use super::list_query::ListQuery;
-use crate::app::AppState;
 use crate::core::cost_event::{self, CostEventFilter, NewCostEvent};
+use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {

@@ -4,8 +4,8 @@ use super::api_error::ApiError;
 use super::auth::Actor;
 use super::json_body::JsonBody;
 use super::list_query::ListQuery;
-use crate::app::AppState;
 use crate::core::goal::{self, GoalFilter, GoalPatch, NewGoal};
+use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {

@@ -1,6 +1,6 @@
 //! `GET /api/health`: liveness, version and database backend; never needs a key.
 
-use crate::app::AppState;
+use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 

@@ -5,8 +5,8 @@ use super::api_error::ApiError;
 use super::auth::Actor;
 use super::json_body::{parse_json, JsonBytes};
 use super::list_query::ListQuery;
-use crate::app::AppState;
 use crate::core::heartbeat::{self, HeartbeatInput};
+use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 

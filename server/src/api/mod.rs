@@ -19,11 +19,11 @@ mod heartbeats;
 mod issues;
 pub mod json_body;
 pub mod list_query;
+pub mod module_routes;
 mod projects;
 mod store;
 mod templates;
 
-use crate::module_host::route_dispatcher;
 use actix_web::{middleware, web};
 
 /// Registers `GET /api/health` (public) and then the `/api` scope with every other core,
@@ -51,5 +51,5 @@ fn protected_routes(cfg: &mut web::ServiceConfig) {
     cost_events::configure(cfg);
     templates::configure(cfg);
     store::configure(cfg);
-    route_dispatcher::configure(cfg);
+    module_routes::configure(cfg);
 }

@@ -15,9 +15,9 @@
 use super::api_error::ApiError;
 use super::auth::Actor;
 use super::json_body::JsonBody;
-use crate::app::AppState;
 use crate::core::CoreError;
 use crate::module_host::{ModuleStatus, ModuleView, RescanReport};
+use crate::state::AppState;
 use crate::store::install_progress::in_progress;
 use crate::store::{
     fetch_template, install_module, store_listing, Installed, LoadedIndex, StoreError,

@@ -10,7 +10,7 @@
 use super::api_error::ApiError;
 use super::auth::Actor;
 use super::json_body::JsonBytes;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::templates::template_schema::SCHEMA_TEXT;
 use crate::templates::Problem;
 use crate::templates::{export_company, import_template, validate_json, ImportOptions};

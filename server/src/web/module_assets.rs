@@ -5,8 +5,8 @@
 
 use super::content_type::content_type_for;
 use super::safe_path::safe_segments;
-use crate::app::AppState;
 use crate::module_host::ModuleStatus;
+use crate::state::AppState;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};

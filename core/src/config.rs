@@ -1,0 +1,329 @@
+//! Server configuration: `paperclip.config.json` plus environment and command-line overrides.
+//!
+//! ```jsonc
+//! {
+//!   "database": { "url": "postgres://…" },          // default: <data-dir>/paperclip.db
+//!   "auth": { "apiKeys": ["$PAPERCLIP_API_KEY"] },   // required to bind a non-loopback address
+//!   "modules": {
+//!     "dir": "plugins-dist",
+//!     "enabled": ["observability"],                  // absent: every discovered module
+//!     "config": { "observability": { "retentionDays": 90 } },
+//!     "hookTimeoutMs": 5000, "routeTimeoutMs": 10000
+//!   },
+//!   "store": { "index": "store/index.json" },
+//!   "server": { "allowedHosts": ["paperclip.internal"], "allowedOrigins": [] }
+//! }
+//! ```
+
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The whole configuration file. Unknown keys are refused so that a typo is reported instead
+/// of silently ignored.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Config {
+    /// Database settings.
+    #[serde(default)]
+    pub database: DatabaseConfig,
+    /// API-key authentication.
+    #[serde(default)]
+    pub auth: AuthConfig,
+    /// Native modules.
+    #[serde(default)]
+    pub modules: ModulesConfig,
+    /// Company Store.
+    #[serde(default)]
+    pub store: StoreConfig,
+    /// HTTP server: which `Host` names and `Origin`s browsers may use.
+    #[serde(default)]
+    pub server: ServerConfig,
+}
+
+/// `database` section.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// Database URL; `DATABASE_URL` overrides it. Default: SQLite file in the data directory.
+    pub url: Option<String>,
+}
+
+/// `auth` section.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Accepted bearer keys; entries like `$NAME` are read from the environment.
+    #[serde(default)]
+    pub api_keys: Vec<String>,
+}
+
+/// `modules` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ModulesConfig {
+    /// Folder scanned for module bundles (relative to the working directory).
+    #[serde(default = "default_modules_dir")]
+    pub dir: PathBuf,
+    /// Modules to load, in this order on a first start; `None` loads every discovered module.
+    pub enabled: Option<Vec<String>>,
+    /// Per-module configuration, validated against each module's `configSchema`.
+    #[serde(default)]
+    pub config: BTreeMap<String, Value>,
+    /// Time limit of one hook call into a module.
+    #[serde(default = "default_hook_timeout_ms")]
+    pub hook_timeout_ms: u64,
+    /// Time limit of one route call into a module.
+    #[serde(default = "default_route_timeout_ms")]
+    pub route_timeout_ms: u64,
+    /// Time limit of one module SQL statement (the engine stops it).
+    #[serde(default = "default_statement_timeout_ms")]
+    pub statement_timeout_ms: u64,
+    /// Most rows one module query may return.
+    #[serde(default = "default_max_result_rows")]
+    pub max_result_rows: usize,
+    /// Most bytes (as JSON) one module query may return.
+    #[serde(default = "default_max_result_bytes")]
+    pub max_result_bytes: usize,
+    /// Most database calls and open transactions one module may have at once.
+    #[serde(default = "default_max_db_calls")]
+    pub max_db_calls: usize,
+}
+
+impl ModulesConfig {
+    /// Default time limit of one module SQL statement: 5 s (the module host's
+    /// `ModuleDbLimits::default()` is these four values).
+    pub const DEFAULT_STATEMENT_TIMEOUT_MS: u64 = 5_000;
+    /// Default most rows per module query result: 10,000.
+    pub const DEFAULT_MAX_RESULT_ROWS: usize = 10_000;
+    /// Default most bytes per module query result: 16 MiB.
+    pub const DEFAULT_MAX_RESULT_BYTES: usize = 16 * 1024 * 1024;
+    /// Default most database calls at once per module: 4.
+    pub const DEFAULT_MAX_DB_CALLS: usize = 4;
+}
+
+impl Default for ModulesConfig {
+    fn default() -> Self {
+        ModulesConfig {
+            dir: default_modules_dir(),
+            enabled: None,
+            config: BTreeMap::new(),
+            hook_timeout_ms: default_hook_timeout_ms(),
+            route_timeout_ms: default_route_timeout_ms(),
+            statement_timeout_ms: default_statement_timeout_ms(),
+            max_result_rows: default_max_result_rows(),
+            max_result_bytes: default_max_result_bytes(),
+            max_db_calls: default_max_db_calls(),
+        }
+    }
+}
+
+/// `store` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StoreConfig {
+    /// Store index: a URL or a local path.
+    #[serde(default = "default_store_index")]
+    pub index: String,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            index: default_store_index(),
+        }
+    }
+}
+
+/// `server` section: what the browser guard accepts besides loopback and the bound address
+/// (see `api::browser_guard`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Extra `Host` names (with or without `:port`) the server answers, e.g. the name behind a
+    /// reverse proxy; `"*"` accepts any (turns off the DNS-rebinding check).
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+    /// Extra `Origin`s (`scheme://host[:port]`) whose pages may send state-changing requests;
+    /// `"*"` accepts any (turns off the cross-site check).
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+}
+
+fn default_modules_dir() -> PathBuf {
+    PathBuf::from("plugins-dist")
+}
+fn default_hook_timeout_ms() -> u64 {
+    5_000
+}
+fn default_route_timeout_ms() -> u64 {
+    10_000
+}
+fn default_store_index() -> String {
+    "store/index.json".to_string()
+}
+
+/// A configuration file that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file exists but cannot be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid configuration JSON.
+    #[error("invalid config file {path}: {source}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What serde found wrong (names the key and position).
+        source: serde_json::Error,
+    },
+    /// An `$ENV_VAR` reference names an unset variable.
+    #[error("{place}: environment variable {var} is not set")]
+    MissingEnv {
+        /// Where the reference is.
+        place: String,
+        /// The variable.
+        var: String,
+    },
+}
+
+impl Config {
+    /// Reads `path`; a missing file is an error only when `required` (it was named explicitly).
+    pub fn load(path: &Path, required: bool) -> Result<Config, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+                return Ok(Config::default())
+            }
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
+        };
+        serde_json::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// The API keys with `$ENV_VAR` references resolved, plus comma-separated keys from
+    /// `PAPERCLIP_API_KEYS`. Empty entries are ignored.
+    pub fn resolved_api_keys(&self) -> Result<Vec<String>, ConfigError> {
+        let mut keys = Vec::new();
+        for (i, key) in self.auth.api_keys.iter().enumerate() {
+            let value = resolve_env_string(key, &format!("auth.apiKeys[{i}]"))?;
+            if !value.is_empty() {
+                keys.push(value);
+            }
+        }
+        if let Ok(extra) = std::env::var("PAPERCLIP_API_KEYS") {
+            keys.extend(
+                extra
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|k| !k.is_empty())
+                    .map(String::from),
+            );
+        }
+        Ok(keys)
+    }
+}
+
+/// Resolves a `$NAME` string from the environment; any other string is returned unchanged.
+/// `place` names the config location for the error message.
+pub fn resolve_env_string(value: &str, place: &str) -> Result<String, ConfigError> {
+    match value.strip_prefix('$') {
+        Some(var) if is_env_name(var) => std::env::var(var).map_err(|_| ConfigError::MissingEnv {
+            place: place.to_string(),
+            var: var.to_string(),
+        }),
+        _ => Ok(value.to_string()),
+    }
+}
+
+/// Resolves every `$NAME` string inside a JSON value (objects and arrays recursively).
+/// `place` is the JSON path of `value`, used in error messages.
+pub fn resolve_env_refs(value: &Value, place: &str) -> Result<Value, ConfigError> {
+    Ok(match value {
+        Value::String(s) => Value::String(resolve_env_string(s, place)?),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| resolve_env_refs(v, &format!("{place}[{i}]")))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| Ok((k.clone(), resolve_env_refs(v, &format!("{place}.{k}"))?)))
+                .collect::<Result<_, ConfigError>>()?,
+        ),
+        other => other.clone(),
+    })
+}
+
+fn is_env_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+}
+
+fn default_statement_timeout_ms() -> u64 {
+    ModulesConfig::DEFAULT_STATEMENT_TIMEOUT_MS
+}
+
+fn default_max_result_rows() -> usize {
+    ModulesConfig::DEFAULT_MAX_RESULT_ROWS
+}
+
+fn default_max_result_bytes() -> usize {
+    ModulesConfig::DEFAULT_MAX_RESULT_BYTES
+}
+
+fn default_max_db_calls() -> usize {
+    ModulesConfig::DEFAULT_MAX_DB_CALLS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn env_refs_are_resolved_recursively() {
+        std::env::set_var("PAPERCLIP_TEST_SECRET", "s3cret");
+        let value = json!({"a": "$PAPERCLIP_TEST_SECRET", "b": ["x", "$PAPERCLIP_TEST_SECRET"], "c": 1, "d": "$ not a ref"});
+        let resolved = resolve_env_refs(&value, "modules.config.m").unwrap();
+        assert_eq!(
+            resolved,
+            json!({"a": "s3cret", "b": ["x", "s3cret"], "c": 1, "d": "$ not a ref"})
+        );
+    }
+
+    #[test]
+    fn missing_env_names_place_and_variable() {
+        let err = resolve_env_refs(
+            &json!({"k": "$PAPERCLIP_SURELY_UNSET_VAR"}),
+            "modules.config.m",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "modules.config.m.k: environment variable PAPERCLIP_SURELY_UNSET_VAR is not set"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err = serde_json::from_str::<Config>(r#"{"modules": {"enabeld": []}}"#).unwrap_err();
+        assert!(err.to_string().contains("enabeld"), "{err}");
+    }
+}

@@ -1,0 +1,16 @@
+//! Paperclip's core: the domain ([`core`]), the database of both backends ([`db`]), the hook bus
+//! ([`hooks`]) and the configuration file ([`config`]).
+//!
+//! Architecture invariant: this crate never depends on the module host or on HTTP; modules
+//! depend on the core, never the reverse (the crate graph enforces it, and
+//! `server/tests/crate_graph.rs` checks it).
+
+#![deny(unsafe_code)]
+
+pub mod config;
+pub mod core;
+pub mod db;
+pub mod hooks;
+
+/// Version of the core, checked against modules' `requires.core`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

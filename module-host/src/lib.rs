@@ -1,0 +1,53 @@
+//! The module host: discovers module bundles in the modules folder (`plugins-dist/`), validates
+//! them without running code, loads their libraries through the SDK's checked ABI, and runs
+//! them — configuration, migrations, `register`, hooks through the hook bus, routes under
+//! `/api/modules/<prefix>/`, background services — each module failing alone with a status and
+//! a reason. [`ModuleHost`] is the entry point; the admin API and the CLI drive it.
+//!
+//! Files, in the order a module goes through them: [`manifest`] → [`discovery`] →
+//! [`module_loader`] → [`load_plan`] → [`module_config`] → [`module_migrations`] (checked by
+//! [`sql_guard`]) → [`module_activation`] (`register` through [`module_calls`] with a
+//! [`host_handle`], then [`hook_subscriber`], [`route_table`], [`service_runner`]) →
+//! [`module_lifecycle`] (the host itself) → [`module_view`]. Saved state: [`module_state_store`].
+//! Module database access at run time: [`module_db`] and [`core_calls`].
+//!
+//! Architecture invariant: a module never gets a database connection, and a module that fails
+//! at any step (or panics later) never takes the server or another module down with it.
+//!
+//! Architecture invariant: this crate knows no HTTP. It depends on the core
+//! (`paperclip-core`) and the SDK, never on actix-web or the server; module routes are called
+//! through [`route_dispatcher`]'s plain types, and the server's API adapts them to HTTP.
+//! Libraries are loaded through the SDK's checked ABI (`module_sdk::abi::load_module_root`), so
+//! this crate has no `unsafe` code.
+
+#![forbid(unsafe_code)]
+
+pub mod config_merge;
+pub mod core_calls;
+pub mod discovery;
+#[cfg(test)]
+mod fake_module;
+pub mod hook_subscriber;
+pub mod host_handle;
+pub mod load_plan;
+pub mod manifest;
+pub mod module_activation;
+pub mod module_calls;
+pub mod module_config;
+pub mod module_counters;
+pub mod module_db;
+pub mod module_lifecycle;
+pub mod module_loader;
+pub mod module_migrations;
+pub mod module_state_store;
+pub mod module_status;
+pub mod module_view;
+pub mod offline_migrations;
+pub mod route_dispatcher;
+pub mod route_table;
+pub mod service_runner;
+pub mod sql_guard;
+
+pub use module_lifecycle::{ConfigSaved, HostSettings, ModuleHost, ModuleOpError, RescanReport};
+pub use module_status::ModuleStatus;
+pub use module_view::ModuleView;

@@ -1,0 +1,493 @@
+//! The module manifest, `paperclip.module.json`: its types and its validation, done without
+//! running any module code (design principle 4).
+//!
+//! Validation has two layers: the JSON Schema shipped with the SDK
+//! (`module-sdk/schema/paperclip.module.schema.json`) for shape and formats, then the checks a
+//! schema cannot express (semver ranges parse, `configSchema` is itself a valid JSON Schema, a
+//! module does not require itself). Every violation is reported, each with its JSON path.
+
+use paperclip_core::hooks::Hook;
+use semver::{Version, VersionReq};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::OnceLock;
+
+/// The manifest's file name inside a bundle folder.
+pub const MANIFEST_FILE: &str = "paperclip.module.json";
+
+/// The JSON Schema of a manifest, as shipped in the SDK crate.
+pub const MANIFEST_SCHEMA: &str =
+    include_str!("../../module-sdk/schema/paperclip.module.schema.json");
+
+/// A validated manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Manifest {
+    /// Unique module id (`[a-z][a-z0-9-]*`).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Short description.
+    #[serde(default)]
+    pub description: String,
+    /// The module's own version.
+    pub version: Version,
+    /// Who maintains it.
+    #[serde(default)]
+    pub author: String,
+    /// Base name of the library file (`lib<library>.so` on Linux).
+    pub library: String,
+    /// Exclusive category, if any.
+    #[serde(default)]
+    pub slot: Option<String>,
+    /// Hooks the module may subscribe to (wire names, all among the 13).
+    #[serde(default)]
+    pub hooks: Vec<String>,
+    /// Route prefix, if the module serves HTTP routes.
+    #[serde(default)]
+    pub routes: Option<RoutesSpec>,
+    /// Browser UI entries, passed through to the web shell.
+    #[serde(default)]
+    pub ui: Option<Value>,
+    /// JSON Schema of the module's configuration.
+    #[serde(default)]
+    pub config_schema: Option<Value>,
+    /// Core version and other modules the module needs.
+    #[serde(default)]
+    pub requires: Requires,
+}
+
+/// `routes` of a manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoutesSpec {
+    /// One path segment, optionally with a leading `/`.
+    pub prefix: String,
+}
+
+/// `requires` of a manifest.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requires {
+    /// Range of core versions the module works with; absent means any.
+    #[serde(default)]
+    pub core: Option<VersionReq>,
+    /// Other modules (id → version range) that must be active first.
+    #[serde(default)]
+    pub modules: BTreeMap<String, VersionReq>,
+}
+
+impl Manifest {
+    /// The route prefix without its leading `/` (the path segment after `/api/modules/`).
+    pub fn route_prefix(&self) -> Option<&str> {
+        self.routes
+            .as_ref()
+            .map(|r| r.prefix.trim_start_matches('/'))
+    }
+
+    /// The declared hooks as [`Hook`]s (validation guarantees every name is known).
+    pub fn declared_hooks(&self) -> Vec<Hook> {
+        self.hooks.iter().filter_map(|h| h.parse().ok()).collect()
+    }
+
+    /// Whether `requires.core` accepts the core version `core` (absent: any version).
+    pub fn accepts_core(&self, core: &Version) -> bool {
+        match &self.requires.core {
+            Some(req) => req.matches(core),
+            None => true,
+        }
+    }
+}
+
+/// One problem found in a manifest, at a JSON path (`hooks[0]`, `requires.core`, or empty for
+/// the whole document).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// Where: a dotted JSON path, empty for the document itself.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// Why a manifest was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestError {
+    /// The file could not be read.
+    #[error("cannot read {MANIFEST_FILE}: {0}")]
+    Read(String),
+    /// The file is not JSON.
+    #[error("{MANIFEST_FILE} is not valid JSON: {0}")]
+    Json(String),
+    /// The JSON breaks the schema or the extra rules; every violation is listed.
+    #[error("invalid {MANIFEST_FILE}: {}", join_violations(.0))]
+    Invalid(Vec<Violation>),
+}
+
+fn join_violations(violations: &[Violation]) -> String {
+    violations
+        .iter()
+        .map(Violation::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Parses and validates manifest text. Runs no module code.
+pub fn parse_manifest(text: &str) -> Result<Manifest, ManifestError> {
+    let document: Value =
+        serde_json::from_str(text).map_err(|e| ManifestError::Json(e.to_string()))?;
+    validate_manifest(&document)
+}
+
+/// Validates a manifest document and turns it into a [`Manifest`].
+pub fn validate_manifest(document: &Value) -> Result<Manifest, ManifestError> {
+    let mut violations: Vec<Violation> = manifest_validator()
+        .iter_errors(document)
+        .map(|error| Violation {
+            path: dotted_path(error.instance_path.as_str()),
+            message: explain(error.instance_path.as_str(), &error.to_string()),
+        })
+        .collect();
+    violations.extend(extra_violations(document));
+    if !violations.is_empty() {
+        return Err(ManifestError::Invalid(violations));
+    }
+    // The schema and the extra rules accept only documents serde can read; an error here means
+    // the two drifted apart, reported like any other violation rather than a panic.
+    serde_json::from_value(document.clone()).map_err(|e| {
+        ManifestError::Invalid(vec![Violation {
+            path: String::new(),
+            message: e.to_string(),
+        }])
+    })
+}
+
+/// The compiled manifest schema (compiled once; the embedded schema is known to be valid,
+/// which a unit test pins).
+fn manifest_validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        let schema: Value =
+            serde_json::from_str(MANIFEST_SCHEMA).expect("the embedded manifest schema is JSON");
+        jsonschema::validator_for(&schema).expect("the embedded manifest schema is valid")
+    })
+}
+
+/// Rules the schema cannot express: semver ranges, `configSchema` validity, self-dependency,
+/// and a semver check of `version` (the schema's pattern is close to, not exactly, semver).
+fn extra_violations(document: &Value) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    if let Some(version) = document.get("version").and_then(Value::as_str) {
+        if let Err(e) = Version::parse(version) {
+            // The schema pattern already reported malformed versions; report only what it let
+            // through (e.g. numbers too large), to avoid saying the same thing twice.
+            if version_pattern_accepts(version) {
+                violations.push(violation("version", format!("{version:?}: {e}")));
+            }
+        }
+    }
+    let requires = document.get("requires");
+    if let Some(core) = requires.and_then(|r| r.get("core")).and_then(Value::as_str) {
+        if let Err(e) = VersionReq::parse(core) {
+            violations.push(violation(
+                "requires.core",
+                format!("{core:?} is not a semver range: {e}"),
+            ));
+        }
+    }
+    if let Some(modules) = requires
+        .and_then(|r| r.get("modules"))
+        .and_then(Value::as_object)
+    {
+        let own_id = document.get("id").and_then(Value::as_str);
+        for (id, range) in modules {
+            let path = format!("requires.modules.{id}");
+            if Some(id.as_str()) == own_id {
+                violations.push(violation(&path, "a module cannot require itself"));
+            }
+            if let Some(range) = range.as_str() {
+                if let Err(e) = VersionReq::parse(range) {
+                    violations.push(violation(
+                        &path,
+                        format!("{range:?} is not a semver range: {e}"),
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(schema) = document.get("configSchema").filter(|s| s.is_object()) {
+        if let Err(e) = jsonschema::validator_for(schema) {
+            let at = dotted_path(e.instance_path.as_str());
+            let path = if at.is_empty() {
+                "configSchema".to_string()
+            } else {
+                format!("configSchema.{at}")
+            };
+            violations.push(violation(
+                &path,
+                format!("configSchema is not a valid JSON Schema: {e}"),
+            ));
+        }
+    }
+    violations
+}
+
+fn violation(path: &str, message: impl Into<String>) -> Violation {
+    Violation {
+        path: path.to_string(),
+        message: message.into(),
+    }
+}
+
+fn version_pattern_accepts(version: &str) -> bool {
+    let core = version.split(['-', '+']).next().unwrap_or("");
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Turns a JSON Pointer (`/hooks/0`, `/requires/core`) into a dotted path (`hooks[0]`,
+/// `requires.core`), the form used in config error messages too.
+pub fn dotted_path(pointer: &str) -> String {
+    let mut path = String::new();
+    for segment in pointer.split('/').skip(1) {
+        let segment = segment.replace("~1", "/").replace("~0", "~");
+        if !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) {
+            path.push_str(&format!("[{segment}]"));
+        } else {
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(&segment);
+        }
+    }
+    path
+}
+
+/// Replaces the schema validator's regex-quoting message for the fields whose patterns a
+/// reader should not have to decode.
+fn explain(pointer: &str, message: &str) -> String {
+    if !message.contains("does not match") {
+        return message.to_string();
+    }
+    let field = pointer.rsplit('/').next().unwrap_or("");
+    let value = message.split(" does not match").next().unwrap_or(message);
+    let rule = match field {
+        "id" if !pointer.contains("widgets") => {
+            "must start with a lowercase letter and hold only lowercase letters, digits and '-'"
+        }
+        "slot" | "placement" => {
+            "must start with a lowercase letter and hold only lowercase letters, digits and '-'"
+        }
+        "version" => "is not a semantic version (major.minor.patch, e.g. 0.1.0)",
+        "library" => "must be a file base name (letters, digits, '_', '.', '-'), without lib prefix or extension",
+        "prefix" => "must be one path segment of lowercase letters, digits, '-' or '_' (e.g. /observability)",
+        "entry" => "must be a .js file inside the bundle's ui/ folder (e.g. ui/index.js)",
+        "path" => "must be an absolute web path such as /observability",
+        _ => return message.to_string(),
+    };
+    format!("{value} {rule}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn spec_example() -> Value {
+        json!({
+            "id": "observability",
+            "name": "Observability",
+            "description": "Token tracking, cost metrics, and agent performance instrumentation",
+            "version": "0.1.0",
+            "author": "paperclip",
+            "library": "observability",
+            "slot": "observability",
+            "hooks": ["agent:heartbeat", "agent:created", "issue:status_changed", "budget:threshold_crossed"],
+            "routes": { "prefix": "/observability" },
+            "ui": {
+                "pages": [{ "path": "/observability", "label": "Observability", "entry": "ui/index.js" }],
+                "widgets": [{ "id": "token-burn-rate", "label": "Token Burn Rate", "placement": "dashboard", "entry": "./ui/index.js" }]
+            },
+            "configSchema": {
+                "type": "object",
+                "properties": {
+                    "retentionDays": { "type": "number", "default": 30 },
+                    "enablePrometheus": { "type": "boolean", "default": false }
+                }
+            },
+            "requires": { "core": ">=0.1.0", "modules": { "metrics": "^1.2" } }
+        })
+    }
+
+    fn violations(document: Value) -> Vec<Violation> {
+        match validate_manifest(&document) {
+            Err(ManifestError::Invalid(v)) => v,
+            other => panic!("expected violations, got {other:?}"),
+        }
+    }
+
+    fn paths(document: Value) -> Vec<String> {
+        violations(document).into_iter().map(|v| v.path).collect()
+    }
+
+    #[test]
+    fn the_embedded_schema_compiles() {
+        let _ = manifest_validator();
+    }
+
+    #[test]
+    fn the_spec_example_is_valid() {
+        let manifest = validate_manifest(&spec_example()).unwrap();
+        assert_eq!(manifest.id, "observability");
+        assert_eq!(manifest.version, Version::new(0, 1, 0));
+        assert_eq!(manifest.route_prefix(), Some("observability"));
+        assert_eq!(manifest.declared_hooks().len(), 4);
+        assert_eq!(
+            manifest.requires.modules["metrics"],
+            VersionReq::parse("^1.2").unwrap()
+        );
+        assert!(manifest.accepts_core(&Version::new(0, 1, 0)));
+        assert!(!manifest.accepts_core(&Version::new(0, 0, 9)));
+    }
+
+    #[test]
+    fn a_minimal_manifest_is_valid() {
+        let manifest = parse_manifest(
+            r#"{"id": "m", "name": "M", "version": "1.0.0-beta.1", "library": "m_lib"}"#,
+        )
+        .unwrap();
+        assert!(manifest.hooks.is_empty());
+        assert_eq!(manifest.route_prefix(), None);
+        assert!(manifest.accepts_core(&Version::new(9, 0, 0)));
+    }
+
+    #[test]
+    fn every_violation_is_listed_with_its_path() {
+        let mut doc = spec_example();
+        doc["id"] = json!("Observability");
+        doc["version"] = json!("1.0");
+        doc["hooks"] = json!(["agent:heartbeat", "agent:exploded"]);
+        doc["routes"] = json!({ "prefix": "/a/b" });
+        doc.as_object_mut().unwrap().remove("library");
+        let found = violations(doc);
+        let paths: Vec<&str> = found.iter().map(|v| v.path.as_str()).collect();
+        for expected in ["id", "version", "hooks[1]", "routes.prefix", ""] {
+            assert!(
+                paths.contains(&expected),
+                "{expected:?} missing in {found:?}"
+            );
+        }
+        let text = ManifestError::Invalid(found).to_string();
+        assert!(
+            text.contains("\"library\" is a required property"),
+            "{text}"
+        );
+        assert!(
+            text.contains("version: \"1.0\" is not a semantic version"),
+            "{text}"
+        );
+        assert!(text.contains("agent:exploded"), "{text}");
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_by_name() {
+        let mut doc = spec_example();
+        doc["hoks"] = json!([]);
+        let found = violations(doc);
+        assert!(
+            found.iter().any(|v| v.message.contains("hoks")),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn config_schema_must_itself_be_a_json_schema() {
+        let mut doc = spec_example();
+        doc["configSchema"] = json!({ "type": "objekt" });
+        assert_eq!(paths(doc), vec!["configSchema.type".to_string()]);
+        let mut doc = spec_example();
+        doc["configSchema"] = json!({ "properties": { "n": { "minimum": "three" } } });
+        let found = violations(doc);
+        assert!(found[0].path.starts_with("configSchema"), "{found:?}");
+        assert!(found[0].message.contains("not a valid JSON Schema"));
+    }
+
+    #[test]
+    fn version_ranges_must_parse() {
+        let mut doc = spec_example();
+        doc["requires"] = json!({ "core": "at least one", "modules": { "metrics": "~>1" } });
+        assert_eq!(
+            paths(doc),
+            vec![
+                "requires.core".to_string(),
+                "requires.modules.metrics".to_string()
+            ]
+        );
+    }
+
+    #[test]
+    fn a_module_cannot_require_itself() {
+        let mut doc = spec_example();
+        doc["requires"] = json!({ "modules": { "observability": "*" } });
+        let found = violations(doc);
+        assert_eq!(found[0].path, "requires.modules.observability");
+        assert_eq!(found[0].message, "a module cannot require itself");
+    }
+
+    #[test]
+    fn not_json_is_reported_as_such() {
+        let err = parse_manifest("{ id: 1 }").unwrap_err();
+        assert!(matches!(err, ManifestError::Json(_)), "{err}");
+        assert!(err
+            .to_string()
+            .starts_with("paperclip.module.json is not valid JSON"));
+    }
+
+    #[test]
+    fn ui_entries_must_stay_inside_the_bundle_ui_folder() {
+        let mut doc = spec_example();
+        doc["ui"]["pages"][0]["entry"] = json!("../../etc/passwd.js");
+        assert_eq!(paths(doc), vec!["ui.pages[0].entry".to_string()]);
+    }
+
+    #[test]
+    fn every_manifest_in_the_workspace_is_valid() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut checked = 0;
+        for folder in ["modules", "tests/modules"] {
+            let Ok(entries) = std::fs::read_dir(root.join(folder)) else {
+                continue;
+            };
+            for entry in entries {
+                let path = entry.unwrap().path().join(MANIFEST_FILE);
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    if let Err(e) = parse_manifest(&text) {
+                        panic!("{}: {e}", path.display());
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 0, "no manifests found under {}", root.display());
+    }
+
+    #[test]
+    fn dotted_paths() {
+        assert_eq!(dotted_path(""), "");
+        assert_eq!(dotted_path("/hooks/0"), "hooks[0]");
+        assert_eq!(dotted_path("/ui/pages/1/entry"), "ui.pages[1].entry");
+        assert_eq!(dotted_path("/a~1b/c~0d"), "a/b.c~d");
+    }
+}

@@ -1,0 +1,306 @@
+//! Bringing one module up and taking it down. Up: configuration (saved override or
+//! `modules.config.<id>`, `$ENV_VAR`s resolved, schema defaults, validation) → migrations →
+//! `register` with the module's host handle → the hooks it registered checked against the
+//! manifest → hooks subscribed → routes mounted → services started. Down (disable, shutdown):
+//! services stopped, hooks unsubscribed, routes detached, open module transactions rolled back,
+//! `shutdown` called. Data is never touched on the way down.
+//!
+//! Each step that fails leaves nothing behind (a registered module is shut down again) and
+//! reports the module's status and reason.
+
+use super::hook_subscriber::ModuleHookSubscriber;
+use super::host_handle::HostHandleImpl;
+use super::manifest::Manifest;
+use super::module_calls::{call_register, call_shutdown, REGISTER_TIMEOUT, SHUTDOWN_TIMEOUT};
+use super::module_config::{effective_config, ConfigSource};
+use super::module_counters::{CounterSnapshot, ModuleCounters};
+use super::module_db::{ModuleDb, ModuleDbLimits};
+use super::module_loader::LoadedLibrary;
+use super::module_migrations::run_module_migrations;
+use super::module_status::{ModuleStatus, StatusReason};
+use super::route_table::{RouteTable, RouteTarget};
+use super::service_runner::{ServiceRunner, SERVICE_STOP_TIMEOUT};
+use super::sql_guard::SqlGuard;
+use module_sdk::abi::{ModuleRoot_Ref, Registration};
+use paperclip_core::core::Core;
+use paperclip_core::hooks::{Hook, SubscriptionId, SubscriptionOptions};
+use serde_json::Value;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Events a module's hook queue holds before new ones are dropped (and counted).
+pub const HOOK_QUEUE_CAPACITY: usize = 1024;
+
+/// What the host needs to bring a module up.
+pub struct ActivationContext<'a> {
+    /// The core (database, hook bus), also handed to the module's host handle.
+    pub core: &'a Core,
+    /// The live route table.
+    pub routes: &'a RouteTable,
+    /// Time limit of one hook call.
+    pub hook_timeout: Duration,
+    /// Ids of every known module, so the SQL guard keeps `foo` out of `foo-bar`'s tables.
+    pub known_ids: &'a [String],
+    /// Limits of each module's database calls.
+    pub db_limits: ModuleDbLimits,
+}
+
+/// The module's raw configuration and where it came from.
+pub struct RawConfig<'a> {
+    /// The JSON as written (with `$ENV_VAR` strings), if any.
+    pub value: Option<&'a Value>,
+    /// Config file or saved override.
+    pub source: ConfigSource,
+}
+
+/// A running module: what has to be undone to take it down.
+pub struct ModuleRuntime {
+    /// Its entry points.
+    pub root: ModuleRoot_Ref,
+    /// Its hook subscription, when it registered hooks.
+    pub subscription: Option<SubscriptionId>,
+    /// Its background services.
+    pub services: ServiceRunner,
+    /// Its mounted route prefix, when it serves routes.
+    pub route_prefix: Option<String>,
+    /// Its database access (to roll back transactions left open).
+    pub db: ModuleDb,
+    /// Counters when it came up: trouble after this makes it `degraded`.
+    pub baseline: CounterSnapshot,
+    /// The configuration it runs with, environment values masked.
+    pub config_masked: Value,
+    /// The hooks it registered.
+    pub hooks: Vec<String>,
+}
+
+/// Brings the module up; on failure nothing of it stays attached.
+pub fn activate(
+    ctx: &ActivationContext<'_>,
+    manifest: &Manifest,
+    bundle_dir: &Path,
+    library: &LoadedLibrary,
+    raw_config: RawConfig<'_>,
+    counters: &Arc<ModuleCounters>,
+) -> Result<ModuleRuntime, StatusReason> {
+    let id = manifest.id.as_str();
+    let failed = |reason: String| StatusReason::new(ModuleStatus::Failed, reason);
+
+    let config = effective_config(
+        id,
+        raw_config.value,
+        &raw_config.source,
+        manifest.config_schema.as_ref(),
+    )
+    .map_err(|problems| {
+        StatusReason::new(
+            ModuleStatus::Invalid,
+            format!("invalid configuration: {problems}"),
+        )
+    })?;
+
+    let guard = SqlGuard::new(id).with_other_modules(ctx.known_ids.iter().filter(|k| *k != id));
+    let db = ModuleDb::with_guard(guard.clone(), ctx.core.db().clone()).with_limits(ctx.db_limits);
+    let applied = ctx
+        .core
+        .db()
+        .conn()
+        .map_err(|e| failed(format!("migrations: {e}")))
+        .and_then(|mut conn| {
+            // The engine must be able to enforce the module's rights before any of its SQL
+            // runs (PostgreSQL: its role; the server's user needs CREATEROLE).
+            db.rights().prepare(&mut conn).map_err(failed)?;
+            run_module_migrations(&mut conn, &guard, db.rights(), bundle_dir)
+                .map_err(|e| failed(format!("migrations: {e}")))
+        })?;
+    if !applied.is_empty() {
+        tracing::info!(module = id, migrations = ?applied, "module migrations applied");
+    }
+
+    let host = HostHandleImpl::with_module_db(db.clone(), ctx.core.clone()).into_handle();
+    let root = library.root;
+    let registration = call_register(id, root, host, config.value.to_string(), REGISTER_TIMEOUT)
+        .map_err(failed)?;
+
+    let attached = attach(ctx, manifest, root, &registration, counters, &db);
+    match attached {
+        Ok((subscription, route_prefix, services)) => Ok(ModuleRuntime {
+            root,
+            subscription,
+            services,
+            route_prefix,
+            db,
+            baseline: counters.snapshot(None),
+            config_masked: config.masked,
+            hooks: registration.hooks.iter().map(|h| h.to_string()).collect(),
+        }),
+        Err(reason) => {
+            db.revoke();
+            call_shutdown(id, root, SHUTDOWN_TIMEOUT);
+            Err(failed(reason))
+        }
+    }
+}
+
+/// Checks the registration against the manifest and attaches hooks, routes and services.
+/// On error, whatever was attached is detached again.
+fn attach(
+    ctx: &ActivationContext<'_>,
+    manifest: &Manifest,
+    root: ModuleRoot_Ref,
+    registration: &Registration,
+    counters: &Arc<ModuleCounters>,
+    db: &ModuleDb,
+) -> Result<(Option<SubscriptionId>, Option<String>, ServiceRunner), String> {
+    let id = manifest.id.as_str();
+    let hooks = registered_hooks(manifest, registration)?;
+    let route_prefix = match (registration.has_routes, manifest.route_prefix()) {
+        (true, None) => {
+            return Err(
+                "the module registered routes, but its manifest declares no routes.prefix"
+                    .to_string(),
+            )
+        }
+        (true, Some(prefix)) => Some(prefix.to_string()),
+        (false, _) => None,
+    };
+
+    let subscription = (!hooks.is_empty()).then(|| {
+        ctx.core.hooks().subscribe(
+            Arc::new(ModuleHookSubscriber::new(id, root, Arc::clone(counters))),
+            &hooks,
+            SubscriptionOptions {
+                queue_capacity: HOOK_QUEUE_CAPACITY,
+                call_timeout: ctx.hook_timeout,
+            },
+        )
+    });
+    let undo_hooks = |subscription: Option<SubscriptionId>| {
+        if let Some(subscription) = subscription {
+            ctx.core.hooks().unsubscribe(subscription);
+        }
+    };
+
+    if let Some(prefix) = &route_prefix {
+        let target = RouteTarget {
+            module_id: id.to_string(),
+            root,
+            counters: Arc::clone(counters),
+        };
+        if let Err(reason) = ctx.routes.mount(prefix, target) {
+            undo_hooks(subscription);
+            return Err(reason);
+        }
+    }
+
+    match ServiceRunner::start(id, root, &registration.services, counters) {
+        Ok(services) => Ok((subscription, route_prefix, services)),
+        Err(reason) => {
+            undo_hooks(subscription);
+            if let Some(prefix) = &route_prefix {
+                ctx.routes.unmount(prefix, id);
+            }
+            db.revoke();
+            Err(reason)
+        }
+    }
+}
+
+/// The registered hooks, all of which must be known and declared in the manifest.
+fn registered_hooks(manifest: &Manifest, registration: &Registration) -> Result<Vec<Hook>, String> {
+    let mut hooks = Vec::new();
+    let mut undeclared = Vec::new();
+    for name in registration.hooks.iter() {
+        let name = name.as_str();
+        match name.parse::<Hook>() {
+            Ok(hook) if manifest.hooks.iter().any(|h| h == name) => hooks.push(hook),
+            _ => undeclared.push(format!("`{name}`")),
+        }
+    }
+    if undeclared.is_empty() {
+        Ok(hooks)
+    } else {
+        Err(format!(
+            "the module registered hooks its manifest does not declare: {} (add them to \"hooks\" in paperclip.module.json)",
+            undeclared.join(", ")
+        ))
+    }
+}
+
+/// Takes a running module down: services stopped (waited for, with a bound), hooks
+/// unsubscribed (their counters kept), routes detached, open transactions rolled back,
+/// `shutdown` called. Returns the services that did not stop in time.
+pub fn deactivate(
+    core: &Core,
+    routes: &RouteTable,
+    module_id: &str,
+    mut runtime: ModuleRuntime,
+    counters: &ModuleCounters,
+) -> Vec<String> {
+    let still_running = runtime.services.stop(SERVICE_STOP_TIMEOUT);
+    if let Some(subscription) = runtime.subscription.take() {
+        if let Some(stats) = core.hooks().stats(subscription) {
+            counters.retire_hook_stats(&stats);
+        }
+        core.hooks().unsubscribe(subscription);
+    }
+    if let Some(prefix) = &runtime.route_prefix {
+        routes.unmount(prefix, module_id);
+    }
+    let rolled_back = runtime.db.rollback_all();
+    if rolled_back > 0 {
+        tracing::warn!(
+            module = module_id,
+            transactions = rolled_back,
+            "open module transactions rolled back"
+        );
+    }
+    if !call_shutdown(module_id, runtime.root, SHUTDOWN_TIMEOUT) {
+        tracing::warn!(module = module_id, "module shutdown did not return in time");
+    }
+    // After `shutdown` (which may still flush its data), the handle stops reaching the
+    // database: threads the module left running get "module disabled".
+    runtime.db.revoke();
+    still_running
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use abi_stable::std_types::{RString, RVec};
+    use serde_json::json;
+
+    fn manifest(hooks: &[&str]) -> Manifest {
+        serde_json::from_value(json!({
+            "id": "m", "name": "M", "version": "1.0.0", "library": "m", "hooks": hooks
+        }))
+        .unwrap()
+    }
+
+    fn registration(hooks: &[&str]) -> Registration {
+        Registration {
+            hooks: hooks.iter().map(|h| RString::from(*h)).collect(),
+            services: RVec::new(),
+            has_routes: false,
+        }
+    }
+
+    #[test]
+    fn registered_hooks_must_be_declared() {
+        let m = manifest(&["agent:created", "issue:created"]);
+        let hooks = registered_hooks(&m, &registration(&["issue:created"])).unwrap();
+        assert_eq!(hooks, vec![Hook::IssueCreated]);
+
+        let err = registered_hooks(
+            &m,
+            &registration(&["agent:created", "goal:created", "made:up"]),
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with(
+                "the module registered hooks its manifest does not declare: `goal:created`, `made:up`"
+            ),
+            "{err}"
+        );
+    }
+}

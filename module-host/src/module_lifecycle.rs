@@ -1,0 +1,1337 @@
+//! The module host: the modules of this server and every operation on them — start-up, enable,
+//! disable, configuration, rescan, shutdown — plus what the admin API shows of them.
+//!
+//! Start-up runs the spec's steps for every bundle, each failing for that module only:
+//! manifest schema → `requires.core` → enabled? → library + ABI check → slot and prefix
+//! conflicts → `requires.modules` order → configuration → migrations → `register` → hooks,
+//! routes, services. The steps up to the library are per module ([`ModuleHost::precheck`]),
+//! conflicts and dependencies are planned across modules ([`plan_load`]), the rest runs per
+//! module in dependency order ([`activate`]).
+//!
+//! Lifecycle operations are serialized (one at a time) and blocking: call them from a blocking
+//! thread. The module list is kept behind a short-held lock, so the admin API can read it while
+//! an operation waits on a module.
+
+use super::config_merge::keep_masked_values;
+use super::discovery::{discover, Bundle};
+use super::load_plan::{plan_load, Bystander, ClaimRank, PlanCandidate};
+use super::manifest::Manifest;
+use super::module_activation::{activate, deactivate, ActivationContext, ModuleRuntime, RawConfig};
+use super::module_config::{displayed_config, effective_config, ConfigProblems, ConfigSource};
+use super::module_counters::ModuleCounters;
+use super::module_db::ModuleDbLimits;
+use super::module_loader::{LibraryCache, LoadedLibrary};
+use super::module_state_store::{
+    load_saved_states, save_config_override, save_enabled, save_first_enabled, SavedModuleState,
+};
+use super::module_status::{ModuleStatus, StatusReason};
+use super::module_view::ModuleView;
+use super::route_table::RouteTable;
+use paperclip_core::config::ModulesConfig;
+use paperclip_core::core::Core;
+use parking_lot::Mutex;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The `modules` settings the host runs with.
+#[derive(Debug, Clone)]
+pub struct HostSettings {
+    /// Folder scanned for bundles.
+    pub dir: PathBuf,
+    /// `modules.enabled`: which modules load (in claim order) when nothing is saved for them;
+    /// `None` enables every module.
+    pub enabled: Option<Vec<String>>,
+    /// `modules.config`: raw per-module configuration.
+    pub config: BTreeMap<String, Value>,
+    /// Time limit of one hook call.
+    pub hook_timeout: Duration,
+    /// Time limit of one route call.
+    pub route_timeout: Duration,
+    /// Limits of each module's database calls (`modules.statementTimeoutMs`,
+    /// `maxResultRows`, `maxResultBytes`, `maxDbCalls`).
+    pub db_limits: ModuleDbLimits,
+}
+
+impl From<&ModulesConfig> for HostSettings {
+    fn from(config: &ModulesConfig) -> HostSettings {
+        HostSettings {
+            dir: config.dir.clone(),
+            enabled: config.enabled.clone(),
+            config: config.config.clone(),
+            hook_timeout: Duration::from_millis(config.hook_timeout_ms.max(1)),
+            route_timeout: Duration::from_millis(config.route_timeout_ms.max(1)),
+            db_limits: ModuleDbLimits {
+                statement_timeout: Duration::from_millis(config.statement_timeout_ms.max(1)),
+                max_rows: config.max_result_rows.max(1),
+                max_bytes: config.max_result_bytes.max(1),
+                max_concurrent_calls: config.max_db_calls.max(1),
+            },
+        }
+    }
+}
+
+/// Why a requested operation did not happen. Nothing was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum ModuleOpError {
+    /// No module has that id.
+    #[error("no module `{0}` is installed")]
+    NotFound(String),
+    /// The module cannot be enabled (or configured) as things stand; the status says why.
+    #[error("{0}")]
+    Refused(StatusReason),
+    /// A configuration that breaks the module's `configSchema`.
+    #[error("{0}")]
+    InvalidConfig(ConfigProblems),
+    /// The saved state could not be written.
+    #[error("cannot save the module state: {0}")]
+    Database(String),
+    /// The server is shutting down.
+    #[error("the module host is shutting down")]
+    ShutDown,
+}
+
+/// What `PUT /api/admin/modules/{id}/config` answers.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigSaved {
+    /// The saved configuration as it will apply (environment values masked, defaults filled).
+    pub config: Value,
+    /// When it takes effect.
+    pub message: String,
+    /// The module, as now.
+    pub module: ModuleView,
+}
+
+/// What `POST /api/admin/modules/rescan` answers.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RescanReport {
+    /// Modules whose bundle appeared since the last scan.
+    pub added: Vec<String>,
+    /// Modules whose bundle disappeared (and that had no code loaded).
+    pub removed: Vec<String>,
+    /// Loaded modules whose bundle changed on disk: the new files are used after a restart.
+    pub restart_required: Vec<String>,
+    /// Every module after the rescan.
+    pub modules: Vec<ModuleView>,
+}
+
+/// One bundle and everything the host knows about it.
+struct ModuleRecord {
+    bundle: Bundle,
+    /// Another bundle folder already provides this id (that one wins).
+    duplicate_of: Option<String>,
+    status: ModuleStatus,
+    reason: Option<String>,
+    /// Meant to run (saved state, else config).
+    enabled: bool,
+    /// The library, once opened (never closed).
+    library: Option<LoadedLibrary>,
+    /// What the library says about its build.
+    build: Option<Value>,
+    runtime: Option<ModuleRuntime>,
+    /// Order in which running modules came up (shutdown goes in reverse).
+    activation_seq: u64,
+    counters: Arc<ModuleCounters>,
+    restart_required: bool,
+}
+
+impl ModuleRecord {
+    fn new(bundle: Bundle) -> ModuleRecord {
+        ModuleRecord {
+            bundle,
+            duplicate_of: None,
+            status: ModuleStatus::Disabled,
+            reason: Some("not loaded yet".to_string()),
+            enabled: false,
+            library: None,
+            build: None,
+            runtime: None,
+            activation_seq: 0,
+            counters: Arc::default(),
+            restart_required: false,
+        }
+    }
+
+    fn id(&self) -> &str {
+        &self.bundle.id
+    }
+
+    fn manifest(&self) -> Option<&Manifest> {
+        self.bundle.manifest.as_ref().ok()
+    }
+
+    fn set(&mut self, status: ModuleStatus, reason: Option<String>) {
+        self.status = status;
+        self.reason = reason;
+    }
+}
+
+/// The modules and what can be done with them.
+struct HostState {
+    /// In bundle-folder order.
+    records: Vec<ModuleRecord>,
+    saved: HashMap<String, SavedModuleState>,
+    next_activation: u64,
+    shut_down: bool,
+}
+
+impl HostState {
+    fn by_folder(&mut self, folder: &str) -> Option<&mut ModuleRecord> {
+        self.records.iter_mut().find(|r| r.bundle.folder == folder)
+    }
+
+    /// The record that owns `id` (not a duplicate of another bundle).
+    fn folder_of(&self, id: &str) -> Option<String> {
+        self.records
+            .iter()
+            .find(|r| r.id() == id && r.duplicate_of.is_none())
+            .map(|r| r.bundle.folder.clone())
+    }
+
+    fn owner(&self, id: &str) -> Option<&ModuleRecord> {
+        self.records
+            .iter()
+            .find(|r| r.id() == id && r.duplicate_of.is_none())
+    }
+
+    /// Marks bundles whose id another bundle already provides. A bundle with code loaded keeps
+    /// its id; otherwise the first folder in name order does.
+    fn mark_duplicates(&mut self) {
+        let mut owners: HashMap<String, String> = HashMap::new();
+        let loaded_first = self
+            .records
+            .iter()
+            .filter(|r| r.library.is_some() || r.runtime.is_some())
+            .chain(
+                self.records
+                    .iter()
+                    .filter(|r| r.library.is_none() && r.runtime.is_none()),
+            );
+        for record in loaded_first {
+            owners
+                .entry(record.id().to_string())
+                .or_insert_with(|| record.bundle.folder.clone());
+        }
+        for record in &mut self.records {
+            let owner = &owners[record.id()];
+            if *owner == record.bundle.folder {
+                record.duplicate_of = None;
+            } else {
+                record.duplicate_of = Some(owner.clone());
+                record.set(
+                    ModuleStatus::Conflict,
+                    Some(format!(
+                        "module id `{}` is already provided by bundle folder `{owner}`",
+                        record.id()
+                    )),
+                );
+            }
+        }
+    }
+}
+
+/// The module host of one server. Shared as `Arc<ModuleHost>`.
+pub struct ModuleHost {
+    core: Core,
+    settings: HostSettings,
+    routes: RouteTable,
+    libraries: LibraryCache,
+    /// Serializes lifecycle operations.
+    ops: Mutex<()>,
+    state: Mutex<HostState>,
+}
+
+impl ModuleHost {
+    /// A host for the modules in `settings.dir`, with nothing loaded yet (see [`ModuleHost::start`]).
+    pub fn new(core: Core, settings: HostSettings) -> ModuleHost {
+        ModuleHost {
+            core,
+            settings,
+            routes: RouteTable::new(),
+            libraries: LibraryCache::new(),
+            ops: Mutex::new(()),
+            state: Mutex::new(HostState {
+                records: Vec::new(),
+                saved: HashMap::new(),
+                next_activation: 1,
+                shut_down: false,
+            }),
+        }
+    }
+
+    /// The live route table (read by the module route dispatcher).
+    pub fn routes(&self) -> &RouteTable {
+        &self.routes
+    }
+
+    /// The time limit of one module route call.
+    pub fn route_timeout(&self) -> Duration {
+        self.settings.route_timeout
+    }
+
+    /// The settings the host runs with.
+    pub fn settings(&self) -> &HostSettings {
+        &self.settings
+    }
+
+    /// The bundle folder of module `id` (e.g. to serve its `ui/` files).
+    pub fn bundle_dir(&self, id: &str) -> Option<PathBuf> {
+        self.state.lock().owner(id).map(|r| r.bundle.dir.clone())
+    }
+
+    /// Discovers the bundles and brings every enabled module up (blocking). Fails only when the
+    /// saved module state cannot be read; a module that fails is reported in its status.
+    pub fn start(&self) -> anyhow::Result<()> {
+        let _op = self.ops.lock();
+        let started = Instant::now();
+        let saved = self.read_saved_states()?;
+        let bundles = self.discover_bundles();
+        let folders: Vec<String> = bundles.iter().map(|b| b.folder.clone()).collect();
+        {
+            let mut state = self.state.lock();
+            state.saved = saved;
+            state.records = bundles.into_iter().map(ModuleRecord::new).collect();
+            state.mark_duplicates();
+        }
+        self.warn_about_unknown_ids();
+        self.bring_up(&folders);
+        let state = self.state.lock();
+        let active = state.records.iter().filter(|r| r.runtime.is_some()).count();
+        tracing::info!(
+            modules = state.records.len(),
+            active,
+            took_ms = started.elapsed().as_millis() as u64,
+            dir = %self.settings.dir.display(),
+            "module host started"
+        );
+        Ok(())
+    }
+
+    /// Every module, in bundle-folder order.
+    pub fn list(&self) -> Vec<ModuleView> {
+        let state = self.state.lock();
+        state.records.iter().map(|r| self.view(&state, r)).collect()
+    }
+
+    /// One module by id.
+    pub fn get(&self, id: &str) -> Option<ModuleView> {
+        let state = self.state.lock();
+        state.owner(id).map(|r| self.view(&state, r))
+    }
+
+    /// Enables a module and brings it up: the steps from configuration on run again (applied
+    /// migrations are not re-run; `register` is called again on the already loaded library).
+    /// Refused, without saving anything, when its manifest, core version or library is unusable,
+    /// its slot or prefix is held by an active module, or a module it requires is not active.
+    /// The enabled state is saved before the module is brought up, so a module that then fails
+    /// is reported `failed`/`invalid` and tried again at the next start.
+    pub fn enable(&self, id: &str) -> Result<ModuleView, ModuleOpError> {
+        let _op = self.ops.lock();
+        let folder = self.folder_for_op(id)?;
+        {
+            let mut state = self.state.lock();
+            let record = state
+                .by_folder(&folder)
+                .ok_or_else(|| ModuleOpError::NotFound(id.to_string()))?;
+            if record.runtime.is_some() {
+                drop(state);
+                return self
+                    .get(id)
+                    .ok_or_else(|| ModuleOpError::NotFound(id.to_string()));
+            }
+            if record.library.is_none() {
+                // Nothing of it is loaded: take the bundle as it is on disk now.
+                let fresh = Bundle::read(&record.bundle.dir);
+                if fresh.id == id {
+                    record.bundle = fresh;
+                }
+            }
+        }
+        let library = self
+            .precheck(&folder, true)
+            .map_err(ModuleOpError::Refused)?;
+        let plan = {
+            let state = self.state.lock();
+            let record = state
+                .records
+                .iter()
+                .find(|r| r.bundle.folder == folder)
+                .ok_or_else(|| ModuleOpError::NotFound(id.to_string()))?;
+            let candidate = plan_candidate(record.manifest().ok_or_else(|| {
+                ModuleOpError::Refused(StatusReason::new(
+                    ModuleStatus::Invalid,
+                    "the manifest is invalid",
+                ))
+            })?);
+            let (active, bystanders) = self.plan_context(&state, &HashSet::from([folder.clone()]));
+            plan_load(&active, &[candidate], &bystanders)
+        };
+        if let Some((_, refusal)) = plan.rejected.into_iter().next() {
+            let mut state = self.state.lock();
+            if let Some(record) = state.by_folder(&folder) {
+                if record.enabled {
+                    record.set(refusal.status, Some(refusal.reason.clone()));
+                }
+            }
+            return Err(ModuleOpError::Refused(refusal));
+        }
+        let saved = self
+            .with_conn(|conn| save_enabled(conn, id, true))
+            .map_err(ModuleOpError::Database)?;
+        {
+            let mut state = self.state.lock();
+            state.saved.insert(id.to_string(), saved);
+            if let Some(record) = state.by_folder(&folder) {
+                record.enabled = true;
+                record.library = Some(library);
+            }
+        }
+        self.activate_record(&folder);
+        self.get(id)
+            .ok_or_else(|| ModuleOpError::NotFound(id.to_string()))
+    }
+
+    /// Disables a module: saved first, then its services are stopped, its hooks unsubscribed,
+    /// its routes detached (404) and `shutdown` called. Its data stays.
+    pub fn disable(&self, id: &str) -> Result<ModuleView, ModuleOpError> {
+        let _op = self.ops.lock();
+        let folder = self.folder_for_op(id)?;
+        let saved = self
+            .with_conn(|conn| save_enabled(conn, id, false))
+            .map_err(ModuleOpError::Database)?;
+        let runtime = {
+            let mut state = self.state.lock();
+            state.saved.insert(id.to_string(), saved);
+            let record = state
+                .by_folder(&folder)
+                .ok_or_else(|| ModuleOpError::NotFound(id.to_string()))?;
+            record.enabled = false;
+            record.set(ModuleStatus::Disabled, Some(disabled_reason(id, true)));
+            record
+                .runtime
+                .take()
+                .map(|rt| (rt, Arc::clone(&record.counters)))
+        };
+        if let Some((runtime, counters)) = runtime {
+            let left = deactivate(&self.core, &self.routes, id, runtime, &counters);
+            tracing::info!(module = id, services_left_running = ?left, "module disabled");
+        }
+        self.get(id)
+            .ok_or_else(|| ModuleOpError::NotFound(id.to_string()))
+    }
+
+    /// Validates `config` against the module's `configSchema` (environment references resolved,
+    /// defaults applied) and saves it as the module's configuration override; `null` removes
+    /// the override (back to `modules.config.<id>`). It applies on the module's next enable.
+    /// Values sent as `"***"` and left-out `$ENV_VAR` fields keep their previous raw value
+    /// ([`keep_masked_values`]).
+    pub fn set_config(&self, id: &str, config: Value) -> Result<ConfigSaved, ModuleOpError> {
+        let _op = self.ops.lock();
+        let folder = self.folder_for_op(id)?;
+        let (schema, enabled, running, previous) = {
+            let mut state = self.state.lock();
+            let previous = state
+                .saved
+                .get(id)
+                .and_then(|s| s.config_override.clone())
+                .or_else(|| self.settings.config.get(id).cloned());
+            let record = state
+                .by_folder(&folder)
+                .ok_or_else(|| ModuleOpError::NotFound(id.to_string()))?;
+            let manifest = record.bundle.manifest.as_ref().map_err(|e| {
+                ModuleOpError::Refused(StatusReason::new(ModuleStatus::Invalid, e.to_string()))
+            })?;
+            (
+                manifest.config_schema.clone(),
+                record.enabled,
+                record.runtime.is_some(),
+                previous,
+            )
+        };
+        // What was shown masked (`***`, or left out by the Modules page) keeps its raw value.
+        let override_value = match config {
+            Value::Null => None,
+            config => Some(
+                keep_masked_values(previous.as_ref(), config)
+                    .map_err(ModuleOpError::InvalidConfig)?,
+            ),
+        };
+        let shown = match &override_value {
+            Some(value) => {
+                effective_config(
+                    id,
+                    Some(value),
+                    &ConfigSource::SavedOverride,
+                    schema.as_ref(),
+                )
+                .map_err(ModuleOpError::InvalidConfig)?
+                .masked
+            }
+            None => displayed_config(self.settings.config.get(id), schema.as_ref()),
+        };
+        self.with_conn(|conn| save_config_override(conn, id, override_value.as_ref(), enabled))
+            .map_err(ModuleOpError::Database)?;
+        let saved = self
+            .with_conn(load_saved_states)
+            .map_err(ModuleOpError::Database)?;
+        self.state.lock().saved = saved;
+        let message = if running {
+            "saved; the running module keeps its current configuration until it is next enabled (disable and enable it, or restart the server)"
+        } else {
+            "saved; it applies when the module is next enabled"
+        };
+        let module = self
+            .get(id)
+            .ok_or_else(|| ModuleOpError::NotFound(id.to_string()))?;
+        Ok(ConfigSaved {
+            config: shown,
+            message: message.to_string(),
+            module,
+        })
+    }
+
+    /// Scans the modules folder again: new bundles are loaded (if enabled), bundles that never
+    /// loaded code are re-read and retried, enabled modules that are not running are retried
+    /// (a missing dependency may have arrived), and loaded modules whose files changed are
+    /// reported `restartRequired` (a library cannot be replaced in a running process).
+    pub fn rescan(&self) -> Result<RescanReport, ModuleOpError> {
+        let _op = self.ops.lock();
+        if self.state.lock().shut_down {
+            return Err(ModuleOpError::ShutDown);
+        }
+        let bundles = self.discover_bundles();
+        let saved = self
+            .with_conn(load_saved_states)
+            .map_err(ModuleOpError::Database)?;
+        let mut report = RescanReport::default();
+        let mut retry = Vec::new();
+        {
+            let mut state = self.state.lock();
+            state.saved = saved;
+            let on_disk: HashSet<String> = bundles.iter().map(|b| b.folder.clone()).collect();
+            for bundle in bundles {
+                match state.by_folder(&bundle.folder) {
+                    Some(record) if record.library.is_some() || record.runtime.is_some() => {
+                        let library_changed = record.manifest().is_some_and(|m| {
+                            self.libraries
+                                .changed_on_disk(&record.bundle.library_path(m))
+                        });
+                        let changed = library_changed
+                            || record.bundle.manifest_digest != bundle.manifest_digest;
+                        if changed && !record.restart_required {
+                            report.restart_required.push(record.id().to_string());
+                        }
+                        record.restart_required = changed;
+                        if record.runtime.is_none() {
+                            retry.push(bundle.folder.clone());
+                        }
+                    }
+                    Some(record) => {
+                        // A library this process opened (and could not use) stays opened: a new
+                        // file at that path is only read by a restart.
+                        let library_changed = bundle
+                            .manifest
+                            .as_ref()
+                            .is_ok_and(|m| self.libraries.changed_on_disk(&bundle.library_path(m)));
+                        if library_changed && !record.restart_required {
+                            report.restart_required.push(bundle.id.clone());
+                        }
+                        record.restart_required = library_changed;
+                        retry.push(bundle.folder.clone());
+                        record.bundle = bundle;
+                    }
+                    None => {
+                        report.added.push(bundle.id.clone());
+                        retry.push(bundle.folder.clone());
+                        state.records.push(ModuleRecord::new(bundle));
+                    }
+                }
+            }
+            let mut removed = Vec::new();
+            state.records.retain_mut(|record| {
+                if on_disk.contains(&record.bundle.folder) {
+                    return true;
+                }
+                if record.library.is_some() || record.runtime.is_some() {
+                    if !record.restart_required {
+                        report.restart_required.push(record.id().to_string());
+                    }
+                    record.restart_required = true;
+                    true
+                } else {
+                    removed.push(record.id().to_string());
+                    false
+                }
+            });
+            report.removed = removed;
+            state
+                .records
+                .sort_by(|a, b| a.bundle.folder.cmp(&b.bundle.folder));
+            state.mark_duplicates();
+        }
+        self.bring_up(&retry);
+        report.modules = self.list();
+        tracing::info!(added = ?report.added, removed = ?report.removed, restart_required = ?report.restart_required, "modules rescanned");
+        Ok(report)
+    }
+
+    /// Takes every running module down, dependents first (reverse start order). Later
+    /// operations are refused.
+    pub fn shutdown(&self) {
+        let _op = self.ops.lock();
+        let mut running = {
+            let mut state = self.state.lock();
+            state.shut_down = true;
+            let mut running = Vec::new();
+            for record in &mut state.records {
+                if let Some(runtime) = record.runtime.take() {
+                    running.push((
+                        record.activation_seq,
+                        record.id().to_string(),
+                        runtime,
+                        Arc::clone(&record.counters),
+                    ));
+                    record.set(
+                        ModuleStatus::Disabled,
+                        Some("the server is shutting down".to_string()),
+                    );
+                }
+            }
+            running
+        };
+        running.sort_by_key(|r| std::cmp::Reverse(r.0));
+        for (_, id, runtime, counters) in running {
+            deactivate(&self.core, &self.routes, &id, runtime, &counters);
+            tracing::info!(module = %id, "module stopped");
+        }
+    }
+
+    /// A module named in `modules.enabled` or `modules.config` that is not installed is most
+    /// likely a typo: say so once at start.
+    fn warn_about_unknown_ids(&self) {
+        let state = self.state.lock();
+        let installed: HashSet<&str> = state.records.iter().map(|r| r.id()).collect();
+        let listed = self.settings.enabled.iter().flatten();
+        for id in listed.filter(|id| !installed.contains(id.as_str())) {
+            tracing::warn!(module = %id, dir = %self.settings.dir.display(), "modules.enabled names a module that is not installed");
+        }
+        for id in self.settings.config.keys() {
+            if !installed.contains(id.as_str()) {
+                tracing::warn!(module = %id, dir = %self.settings.dir.display(), "modules.config has a section for a module that is not installed");
+            }
+        }
+    }
+
+    /// Runs the per-module steps and plans the rest for the records in `folders` that are not
+    /// running, then brings the planned ones up in dependency order.
+    fn bring_up(&self, folders: &[String]) {
+        let folders: Vec<String> = {
+            let state = self.state.lock();
+            folders
+                .iter()
+                .filter(|f| {
+                    state.records.iter().any(|r| {
+                        &r.bundle.folder == *f && r.runtime.is_none() && r.duplicate_of.is_none()
+                    })
+                })
+                .cloned()
+                .collect()
+        };
+        let mut candidates: Vec<(ClaimRank, PlanCandidate, String)> = Vec::new();
+        for folder in &folders {
+            if self.precheck(folder, false).is_err() {
+                continue;
+            }
+            let state = self.state.lock();
+            let Some(record) = state.records.iter().find(|r| &r.bundle.folder == folder) else {
+                continue;
+            };
+            let Some(manifest) = record.manifest() else {
+                continue;
+            };
+            let rank = ClaimRank::new(
+                state.saved.get(&manifest.id).map(|s| s.enable_order),
+                self.settings
+                    .enabled
+                    .as_ref()
+                    .and_then(|list| list.iter().position(|id| *id == manifest.id)),
+                folder,
+            );
+            candidates.push((rank, plan_candidate(manifest), folder.clone()));
+        }
+        candidates.sort_by(|a, b| a.0.cmp(&b.0));
+        let candidate_folders: HashSet<String> =
+            candidates.iter().map(|(_, _, f)| f.clone()).collect();
+        let plan = {
+            let state = self.state.lock();
+            let (active, bystanders) = self.plan_context(&state, &candidate_folders);
+            let in_order: Vec<PlanCandidate> =
+                candidates.iter().map(|(_, c, _)| c.clone()).collect();
+            plan_load(&active, &in_order, &bystanders)
+        };
+
+        // Freeze the claim order of modules enabled for the first time.
+        let first_time: Vec<String> = {
+            let state = self.state.lock();
+            candidates
+                .iter()
+                .map(|(_, c, _)| c.id.clone())
+                .filter(|id| !state.saved.contains_key(id))
+                .collect()
+        };
+        match self.with_conn(|conn| save_first_enabled(conn, &first_time)) {
+            Ok(saved) => {
+                let mut state = self.state.lock();
+                for row in saved {
+                    state.saved.insert(row.module_id.clone(), row);
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot save the enable order of new modules"),
+        }
+
+        let folder_of: HashMap<String, String> = candidates
+            .iter()
+            .map(|(_, c, f)| (c.id.clone(), f.clone()))
+            .collect();
+        {
+            let mut state = self.state.lock();
+            for (id, rejection) in &plan.rejected {
+                if let Some(record) = state.by_folder(&folder_of[id]) {
+                    tracing::warn!(module = %id, status = %rejection.status, reason = %rejection.reason, "module not loaded");
+                    record.set(rejection.status, Some(rejection.reason.clone()));
+                }
+            }
+        }
+        for id in &plan.order {
+            let folder = &folder_of[id];
+            let missing = {
+                let state = self.state.lock();
+                let requires: Vec<String> = state
+                    .records
+                    .iter()
+                    .find(|r| &r.bundle.folder == folder)
+                    .and_then(|r| r.manifest())
+                    .map(|m| m.requires.modules.keys().cloned().collect())
+                    .unwrap_or_default();
+                requires
+                    .into_iter()
+                    .find_map(|dep| match state.owner(&dep) {
+                        Some(d) if d.runtime.is_some() => None,
+                        Some(d) => Some(format!(
+                            "requires module `{dep}`, which did not start ({}: {})",
+                            d.status,
+                            d.reason.as_deref().unwrap_or("")
+                        )),
+                        None => Some(format!("requires module `{dep}`, which is not installed")),
+                    })
+            };
+            match missing {
+                Some(reason) => {
+                    tracing::warn!(module = %id, %reason, "module not loaded");
+                    if let Some(record) = self.state.lock().by_folder(folder) {
+                        record.set(ModuleStatus::Failed, Some(reason));
+                    }
+                }
+                None => self.activate_record(folder),
+            }
+        }
+    }
+
+    /// The steps that need no other module: manifest, `requires.core`, enabled, library and
+    /// ABI. Records the outcome on the record; returns the library when the module may load.
+    /// With `force_enabled` the saved/config enabled state is not consulted (an explicit enable).
+    fn precheck(&self, folder: &str, force_enabled: bool) -> Result<LoadedLibrary, StatusReason> {
+        let (bundle, enabled, disabled_why, loaded) = {
+            let mut state = self.state.lock();
+            let (enabled, why) = {
+                let id = state
+                    .records
+                    .iter()
+                    .find(|r| r.bundle.folder == folder)
+                    .map(|r| r.id().to_string())
+                    .unwrap_or_default();
+                self.wanted(&state, &id)
+            };
+            let Some(record) = state.by_folder(folder) else {
+                return Err(StatusReason::new(ModuleStatus::Failed, "bundle vanished"));
+            };
+            if !force_enabled {
+                record.enabled = enabled;
+            }
+            (
+                record.bundle.clone(),
+                enabled || force_enabled,
+                why,
+                record.library,
+            )
+        };
+        let outcome = (|| {
+            let manifest = bundle
+                .manifest
+                .as_ref()
+                .map_err(|e| StatusReason::new(ModuleStatus::Invalid, e.to_string()))?;
+            let core = semver::Version::parse(paperclip_core::VERSION)
+                .unwrap_or_else(|_| semver::Version::new(0, 0, 0));
+            if !manifest.accepts_core(&core) {
+                let range = manifest
+                    .requires
+                    .core
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                return Err(StatusReason::new(
+                    ModuleStatus::Incompatible,
+                    format!("requires Paperclip core {range}, but this server is {core}"),
+                ));
+            }
+            if !enabled {
+                return Err(StatusReason::new(ModuleStatus::Disabled, disabled_why));
+            }
+            // A library already in the process stays the module's code until a restart, even if
+            // the file was replaced since (that is reported as `restartRequired`).
+            match loaded {
+                Some(library) => Ok(library),
+                None => self.libraries.load(&bundle.library_path(manifest)),
+            }
+        })();
+        // `describe` is module code: called before taking the lock the admin API reads under.
+        let build = outcome.as_ref().ok().and_then(LoadedLibrary::build_info);
+        let mut state = self.state.lock();
+        if let Some(record) = state.by_folder(folder) {
+            match &outcome {
+                Ok(library) => {
+                    record.build = build;
+                    record.library = Some(*library);
+                }
+                Err(problem) => {
+                    if problem.status != ModuleStatus::Disabled {
+                        tracing::warn!(module = %record.id(), status = %problem.status, reason = %problem.reason, "module not loaded");
+                    }
+                    record.set(problem.status, Some(problem.reason.clone()));
+                }
+            }
+        }
+        outcome
+    }
+
+    /// Configuration → migrations → register → hooks, routes, services for one record.
+    fn activate_record(&self, folder: &str) {
+        let prepared = {
+            let state = self.state.lock();
+            let Some(record) = state.records.iter().find(|r| r.bundle.folder == folder) else {
+                return;
+            };
+            let (Some(manifest), Some(library)) = (record.manifest(), record.library) else {
+                return;
+            };
+            let id = manifest.id.clone();
+            let (raw, source) = match state.saved.get(&id).and_then(|s| s.config_override.clone()) {
+                Some(saved) => (Some(saved), ConfigSource::SavedOverride),
+                None => (
+                    self.settings.config.get(&id).cloned(),
+                    ConfigSource::ConfigFile,
+                ),
+            };
+            let known_ids: Vec<String> = state.records.iter().map(|r| r.id().to_string()).collect();
+            (
+                manifest.clone(),
+                record.bundle.dir.clone(),
+                library,
+                raw,
+                source,
+                Arc::clone(&record.counters),
+                known_ids,
+            )
+        };
+        let (manifest, dir, library, raw, source, counters, known_ids) = prepared;
+        let ctx = ActivationContext {
+            core: &self.core,
+            routes: &self.routes,
+            hook_timeout: self.settings.hook_timeout,
+            known_ids: &known_ids,
+            db_limits: self.settings.db_limits,
+        };
+        let outcome = activate(
+            &ctx,
+            &manifest,
+            &dir,
+            &library,
+            RawConfig {
+                value: raw.as_ref(),
+                source,
+            },
+            &counters,
+        );
+        let mut state = self.state.lock();
+        let seq = state.next_activation;
+        let Some(record) = state.by_folder(folder) else {
+            return;
+        };
+        match outcome {
+            Ok(runtime) => {
+                tracing::info!(
+                    module = %manifest.id,
+                    version = %manifest.version,
+                    hooks = ?runtime.hooks,
+                    routes = ?runtime.route_prefix,
+                    services = ?runtime.services.names(),
+                    "module active"
+                );
+                record.runtime = Some(runtime);
+                record.activation_seq = seq;
+                record.set(ModuleStatus::Active, None);
+                state.next_activation += 1;
+            }
+            Err(problem) => {
+                tracing::warn!(module = %manifest.id, status = %problem.status, reason = %problem.reason, "module not loaded");
+                record.set(problem.status, Some(problem.reason));
+            }
+        }
+    }
+
+    /// Whether `id` is meant to run, and if not, why (as a status reason).
+    fn wanted(&self, state: &HostState, id: &str) -> (bool, String) {
+        if let Some(saved) = state.saved.get(id) {
+            return (saved.enabled, disabled_reason(id, true));
+        }
+        match &self.settings.enabled {
+            Some(list) => (list.iter().any(|m| m == id), disabled_reason(id, false)),
+            None => (true, String::new()),
+        }
+    }
+
+    /// Running modules (they hold their claims and satisfy dependencies) and the others that
+    /// are not in `candidates` (so a dependency on them is explained).
+    fn plan_context(
+        &self,
+        state: &HostState,
+        candidates: &HashSet<String>,
+    ) -> (Vec<PlanCandidate>, Vec<Bystander>) {
+        let mut active = Vec::new();
+        let mut bystanders = Vec::new();
+        for record in &state.records {
+            if record.duplicate_of.is_some() {
+                continue;
+            }
+            if record.runtime.is_some() {
+                if let Some(manifest) = record.manifest() {
+                    active.push(plan_candidate(manifest));
+                }
+            } else if !candidates.contains(&record.bundle.folder) {
+                let reason = record.reason.as_deref().unwrap_or("");
+                let why = match record.status {
+                    ModuleStatus::Disabled => "is disabled".to_string(),
+                    ModuleStatus::Invalid => format!("is invalid ({reason})"),
+                    ModuleStatus::Incompatible => format!("is incompatible ({reason})"),
+                    ModuleStatus::Conflict => format!("is in conflict ({reason})"),
+                    _ => format!("failed to load ({reason})"),
+                };
+                bystanders.push(Bystander {
+                    id: record.id().to_string(),
+                    version: record.manifest().map(|m| m.version.clone()),
+                    why,
+                });
+            }
+        }
+        (active, bystanders)
+    }
+
+    /// The view of one record, with `degraded` worked out from counters and dependencies.
+    fn view(&self, state: &HostState, record: &ModuleRecord) -> ModuleView {
+        let manifest = record.manifest();
+        let live = record
+            .runtime
+            .as_ref()
+            .and_then(|rt| rt.subscription)
+            .and_then(|s| self.core.hooks().stats(s));
+        let counters = record.counters.snapshot(live.as_ref());
+        let raw = match state
+            .saved
+            .get(record.id())
+            .and_then(|s| s.config_override.as_ref())
+        {
+            Some(saved) => Some(saved),
+            None => self.settings.config.get(record.id()),
+        };
+        let next_config = displayed_config(raw, manifest.and_then(|m| m.config_schema.as_ref()));
+        let (status, reason, hooks, config, config_pending) = match &record.runtime {
+            Some(runtime) => {
+                let dependency_down = manifest.and_then(|m| {
+                    m.requires.modules.keys().find_map(|dep| {
+                        let up = state.owner(dep).is_some_and(|d| d.runtime.is_some());
+                        (!up).then(|| format!("requires module `{dep}`, which is no longer active"))
+                    })
+                });
+                let trouble = counters
+                    .trouble_since(&runtime.baseline)
+                    .map(|trouble| match record.counters.last_error() {
+                        Some(last) => {
+                            format!("{trouble} since it was enabled (last error: {last})")
+                        }
+                        None => format!("{trouble} since it was enabled"),
+                    });
+                let (status, reason) = match dependency_down.or(trouble) {
+                    Some(reason) => (ModuleStatus::Degraded, Some(reason)),
+                    None => (ModuleStatus::Active, None),
+                };
+                let pending = next_config != runtime.config_masked;
+                (
+                    status,
+                    reason,
+                    runtime.hooks.clone(),
+                    runtime.config_masked.clone(),
+                    pending,
+                )
+            }
+            None => (
+                record.status,
+                record.reason.clone(),
+                manifest.map(|m| m.hooks.clone()).unwrap_or_default(),
+                next_config,
+                false,
+            ),
+        };
+        ModuleView {
+            id: record.id().to_string(),
+            name: manifest.map(|m| m.name.clone()),
+            description: manifest.map(|m| m.description.clone()),
+            version: manifest.map(|m| m.version.to_string()),
+            author: manifest.map(|m| m.author.clone()),
+            bundle: record.bundle.folder.clone(),
+            status,
+            reason,
+            enabled: record.enabled,
+            slot: manifest.and_then(|m| m.slot.clone()),
+            hooks,
+            route_prefix: manifest.and_then(|m| m.route_prefix().map(|p| format!("/{p}"))),
+            ui: manifest.and_then(|m| m.ui.clone()),
+            config_schema: manifest.and_then(|m| m.config_schema.clone()),
+            config,
+            config_pending,
+            counters,
+            restart_required: record.restart_required,
+            build: record.build.clone(),
+        }
+    }
+
+    /// The folder of the module `id`, refusing when shut down or unknown.
+    fn folder_for_op(&self, id: &str) -> Result<String, ModuleOpError> {
+        let state = self.state.lock();
+        if state.shut_down {
+            return Err(ModuleOpError::ShutDown);
+        }
+        state
+            .folder_of(id)
+            .ok_or_else(|| ModuleOpError::NotFound(id.to_string()))
+    }
+
+    fn read_saved_states(&self) -> anyhow::Result<HashMap<String, SavedModuleState>> {
+        self.with_conn(load_saved_states)
+            .map_err(|e| anyhow::anyhow!("cannot read the saved module state: {e}"))
+    }
+
+    fn discover_bundles(&self) -> Vec<Bundle> {
+        discover(&self.settings.dir).unwrap_or_else(|e| {
+            tracing::error!(dir = %self.settings.dir.display(), error = %e, "cannot scan the modules folder; no modules loaded from it");
+            Vec::new()
+        })
+    }
+
+    /// Runs database work on a pooled connection (blocking).
+    fn with_conn<T>(
+        &self,
+        work: impl FnOnce(&mut paperclip_core::db::DbConnection) -> Result<T, diesel::result::Error>,
+    ) -> Result<T, String> {
+        let mut conn = self.core.db().conn().map_err(|e| e.to_string())?;
+        work(&mut conn).map_err(|e| e.to_string())
+    }
+}
+
+/// A manifest as the planner sees it.
+fn plan_candidate(manifest: &Manifest) -> PlanCandidate {
+    PlanCandidate {
+        id: manifest.id.clone(),
+        version: manifest.version.clone(),
+        slot: manifest.slot.clone(),
+        route_prefix: manifest.route_prefix().map(str::to_string),
+        requires: manifest.requires.modules.clone(),
+    }
+}
+
+/// Why a module is disabled: its saved state, or the config's `modules.enabled`.
+fn disabled_reason(id: &str, saved: bool) -> String {
+    if saved {
+        format!(
+            "disabled (saved state); enable it with POST /api/admin/modules/{id}/enable or `paperclipai module enable {id}`"
+        )
+    } else {
+        "not listed in modules.enabled of the configuration".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::MANIFEST_FILE;
+    use paperclip_core::hooks::HookBus;
+    use serde_json::json;
+    use std::path::Path;
+
+    fn bundle(modules: &Path, folder: &str, manifest: Value) {
+        let dir = modules.join(folder);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(MANIFEST_FILE), manifest.to_string()).unwrap();
+    }
+
+    fn manifest(id: &str) -> Value {
+        json!({
+            "id": id, "name": id, "version": "1.0.0", "library": id,
+            "configSchema": {
+                "type": "object",
+                "required": ["token"],
+                "properties": {
+                    "token": { "type": "string" },
+                    "limit": { "type": "integer", "minimum": 1, "default": 10 }
+                }
+            }
+        })
+    }
+
+    struct Fixture {
+        _tmp: tempfile::TempDir,
+        modules: PathBuf,
+        host: ModuleHost,
+        core: Core,
+    }
+
+    fn fixture(enabled: Option<Vec<&str>>) -> Fixture {
+        let tmp = tempfile::tempdir().unwrap();
+        let modules = tmp.path().join("plugins-dist");
+        bundle(&modules, "a-broken", json!({ "id": "broken", "name": "B" }));
+        let mut future = manifest("future");
+        future["requires"] = json!({ "core": ">=9.0.0" });
+        bundle(&modules, "b-future", future);
+        bundle(&modules, "c-nolib", manifest("nolib"));
+        bundle(&modules, "d-off", manifest("off"));
+        bundle(&modules, "e-dup", manifest("nolib"));
+        let db =
+            paperclip_core::db::open_database(&tmp.path().join("p.db").to_string_lossy()).unwrap();
+        let core = Core::new(db, Arc::new(HookBus::new()));
+        let settings = HostSettings {
+            dir: modules.clone(),
+            enabled: enabled.map(|list| list.into_iter().map(String::from).collect()),
+            config: BTreeMap::from([(
+                "off".to_string(),
+                json!({ "token": "$PAPERCLIP_TEST_HOST_TOKEN" }),
+            )]),
+            hook_timeout: Duration::from_secs(1),
+            route_timeout: Duration::from_secs(1),
+            db_limits: ModuleDbLimits::default(),
+        };
+        let host = ModuleHost::new(core.clone(), settings);
+        host.start().unwrap();
+        Fixture {
+            _tmp: tmp,
+            modules,
+            host,
+            core,
+        }
+    }
+
+    fn status(host: &ModuleHost, id: &str) -> (ModuleStatus, String) {
+        let view = host.get(id).unwrap_or_else(|| panic!("no module {id}"));
+        (view.status, view.reason.unwrap_or_default())
+    }
+
+    #[test]
+    fn each_module_fails_alone_with_a_status_and_a_reason() {
+        let f = fixture(Some(vec!["broken", "future", "nolib"]));
+        let (s, reason) = status(&f.host, "broken");
+        assert_eq!(s, ModuleStatus::Invalid);
+        assert!(
+            reason.contains("\"version\" is a required property"),
+            "{reason}"
+        );
+        assert_eq!(
+            status(&f.host, "future"),
+            (
+                ModuleStatus::Incompatible,
+                format!(
+                    "requires Paperclip core >=9.0.0, but this server is {}",
+                    paperclip_core::VERSION
+                )
+            )
+        );
+        assert_eq!(
+            status(&f.host, "nolib"),
+            (
+                ModuleStatus::Failed,
+                "library file libnolib.so not found in the bundle".to_string()
+            )
+        );
+        assert_eq!(
+            status(&f.host, "off"),
+            (
+                ModuleStatus::Disabled,
+                "not listed in modules.enabled of the configuration".to_string()
+            )
+        );
+        let list = f.host.list();
+        let dup = list.iter().find(|m| m.bundle == "e-dup").unwrap();
+        assert_eq!(dup.status, ModuleStatus::Conflict);
+        assert_eq!(
+            dup.reason.as_deref(),
+            Some("module id `nolib` is already provided by bundle folder `c-nolib`")
+        );
+        assert!(f.host.routes().prefixes().is_empty());
+    }
+
+    #[test]
+    fn the_admin_view_has_the_documented_shape_and_masks_env_values() {
+        let f = fixture(Some(vec![]));
+        let view = serde_json::to_value(f.host.get("off").unwrap()).unwrap();
+        for key in [
+            "id",
+            "name",
+            "description",
+            "version",
+            "author",
+            "status",
+            "reason",
+            "enabled",
+            "slot",
+            "hooks",
+            "routePrefix",
+            "ui",
+            "configSchema",
+            "config",
+            "counters",
+            "restartRequired",
+        ] {
+            assert!(view.get(key).is_some(), "{key} missing in {view}");
+        }
+        for counter in [
+            "hookCalls",
+            "hookFailures",
+            "hookTimeouts",
+            "hookDrops",
+            "routeCalls",
+            "routeErrors",
+            "serviceRuns",
+            "serviceFailures",
+        ] {
+            assert_eq!(view["counters"][counter], json!(0), "{counter}");
+        }
+        assert_eq!(view["config"], json!({ "token": "***", "limit": 10 }));
+        assert_eq!(view["enabled"], json!(false));
+    }
+
+    #[test]
+    fn enabling_is_refused_for_unusable_modules_and_unknown_ids() {
+        let f = fixture(None);
+        assert!(matches!(
+            f.host.enable("ghost"),
+            Err(ModuleOpError::NotFound(id)) if id == "ghost"
+        ));
+        match f.host.enable("future") {
+            Err(ModuleOpError::Refused(r)) => assert_eq!(r.status, ModuleStatus::Incompatible),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        match f.host.enable("nolib") {
+            Err(ModuleOpError::Refused(r)) => assert!(r.reason.contains("libnolib.so"), "{r}"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        // Nothing was saved by the refusals.
+        let mut conn = f.core.db().conn().unwrap();
+        let saved = load_saved_states(&mut conn).unwrap();
+        assert!(saved.values().all(|s| s.enabled), "{saved:?}");
+    }
+
+    #[test]
+    fn disabling_is_saved_and_survives_a_new_host() {
+        let f = fixture(None);
+        let view = f.host.disable("nolib").unwrap();
+        assert_eq!(view.status, ModuleStatus::Disabled);
+        assert!(!view.enabled);
+        assert!(view.reason.unwrap().starts_with("disabled (saved state)"));
+        let again = ModuleHost::new(f.core.clone(), f.host.settings().clone());
+        again.start().unwrap();
+        assert_eq!(status(&again, "nolib").0, ModuleStatus::Disabled);
+        // Without an `enabled` list, the others are enabled (and fail on their missing library).
+        assert_eq!(status(&again, "off").0, ModuleStatus::Failed);
+    }
+
+    #[test]
+    fn a_saved_config_is_validated_masked_and_applies_on_next_enable() {
+        let f = fixture(Some(vec![]));
+        match f.host.set_config("off", json!({ "token": 5, "limit": 0 })) {
+            Err(ModuleOpError::InvalidConfig(problems)) => {
+                assert_eq!(problems.problems.len(), 2, "{problems}");
+                assert!(
+                    ["config.token", "config.limit"].contains(&problems.first_field.as_str()),
+                    "{}",
+                    problems.first_field
+                );
+            }
+            other => panic!("expected invalid config, got {other:?}"),
+        }
+        std::env::set_var("PAPERCLIP_TEST_SAVED_TOKEN", "t0ken");
+        let saved = f
+            .host
+            .set_config("off", json!({ "token": "$PAPERCLIP_TEST_SAVED_TOKEN" }))
+            .unwrap();
+        assert_eq!(saved.config, json!({ "token": "***", "limit": 10 }));
+        assert!(saved.message.contains("next enabled"), "{}", saved.message);
+        let mut conn = f.core.db().conn().unwrap();
+        let rows = load_saved_states(&mut conn).unwrap();
+        assert_eq!(
+            rows["off"].config_override,
+            Some(json!({ "token": "$PAPERCLIP_TEST_SAVED_TOKEN" })),
+            "the reference is saved, never the secret"
+        );
+        assert!(!rows["off"].enabled, "saving a config does not enable");
+        // Saving what was shown (`***`), or leaving the masked field out, keeps the reference.
+        for shown in [
+            json!({ "token": "***", "limit": 12 }),
+            json!({ "limit": 12 }),
+        ] {
+            let saved = f.host.set_config("off", shown).unwrap();
+            assert_eq!(saved.config, json!({ "token": "***", "limit": 12 }));
+            let rows = load_saved_states(&mut conn).unwrap();
+            assert_eq!(
+                rows["off"].config_override,
+                Some(json!({ "token": "$PAPERCLIP_TEST_SAVED_TOKEN", "limit": 12 }))
+            );
+        }
+        assert!(matches!(
+            f.host.set_config("broken", json!({})),
+            Err(ModuleOpError::Refused(_))
+        ));
+    }
+
+    #[test]
+    fn a_rescan_adds_and_removes_bundles_that_never_loaded_code() {
+        let f = fixture(Some(vec![]));
+        bundle(&f.modules, "z-new", manifest("newcomer"));
+        std::fs::remove_dir_all(f.modules.join("b-future")).unwrap();
+        let report = f.host.rescan().unwrap();
+        assert_eq!(report.added, vec!["newcomer".to_string()]);
+        assert_eq!(report.removed, vec!["future".to_string()]);
+        assert!(report.restart_required.is_empty());
+        assert_eq!(status(&f.host, "newcomer").0, ModuleStatus::Disabled);
+        assert!(f.host.get("future").is_none());
+    }
+
+    #[test]
+    fn operations_after_shutdown_are_refused() {
+        let f = fixture(None);
+        f.host.shutdown();
+        assert!(matches!(f.host.enable("off"), Err(ModuleOpError::ShutDown)));
+        assert!(matches!(f.host.rescan(), Err(ModuleOpError::ShutDown)));
+    }
+}
