@@ -115,6 +115,9 @@ mod tests {
     fn the_module_sees_the_path_after_its_prefix() {
         let req = TestRequest::post()
             .uri("/api/modules/metrics/agents/42/tokens?from=2026-01-01&x=%20")
+            // What the router matched (the adapter reads the tail from it).
+            .param("prefix", "metrics")
+            .param("tail", "agents/42/tokens")
             .insert_header(("X-Trace", "abc"))
             .to_http_request();
         let call = route_call(&req, b"{}".to_vec());
@@ -133,6 +136,7 @@ mod tests {
         assert_eq!(route_call(&root, Vec::new()).path, "/");
         let slash = TestRequest::get()
             .uri("/api/modules/metrics/")
+            .param("tail", "")
             .to_http_request();
         assert_eq!(route_call(&slash, Vec::new()).path, "/");
     }
