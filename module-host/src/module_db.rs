@@ -61,11 +61,11 @@ pub use module_rights::{describe_migration_error, ModuleRights};
 pub use pg_module_role::drop_module_roles;
 pub use row_to_json::JsonRow;
 
-use paperclip_core::db::{Backend, Database, DbConnection};
 use crate::sql_guard::{CheckedStatement, SqlGuard, StatementKind};
 use call_gate::{gate_for, CallGate};
 use diesel::connection::SimpleConnection;
 use module_transactions::{registry, OpenTransaction};
+use paperclip_core::db::{Backend, Database, DbConnection};
 use pg_module_connections::{module_role_pool, ModuleConn, ModuleRolePool};
 use result_budget::ResultBudget;
 use serde_json::Value;
@@ -328,7 +328,8 @@ impl ModuleDb {
     /// authorizer scope carries the rights), on PostgreSQL one of the module's role pool,
     /// made (with the role) on first use.
     fn module_conn(&self) -> Result<ModuleConn, ModuleDbError> {
-        let unavailable = |e| ModuleDbError::Unavailable(paperclip_core::db::DatabaseError::Pool(e));
+        let unavailable =
+            |e| ModuleDbError::Unavailable(paperclip_core::db::DatabaseError::Pool(e));
         if self.db.backend() == Backend::Sqlite {
             return Ok(ModuleConn::Shared(self.db.conn()?));
         }

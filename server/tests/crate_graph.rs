@@ -53,5 +53,8 @@ fn the_core_names_neither_the_module_host_nor_http() {
 
 #[test]
 fn the_module_host_names_no_http() {
-    assert_none_of("paperclip-module-host", &["paperclip-server", "actix", "awc"]);
+    assert_none_of(
+        "paperclip-module-host",
+        &["paperclip-server", "actix", "awc"],
+    );
 }

@@ -7,8 +7,8 @@
 //! closes them after a minute unused.
 
 use super::pg_module_role::quote_ident;
-use paperclip_core::db::{ConnectionManager, DbConnection, PooledConn};
 use diesel::r2d2::{Pool, PooledConnection};
+use paperclip_core::db::{ConnectionManager, DbConnection, PooledConn};
 use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 
