@@ -50,6 +50,8 @@
 //!   that refuses to start; [`run_cli`] runs any other `paperclipai` command.
 //! - [`bench_support`] holds latency statistics for the bench binaries in `tests/benches/`.
 
+#![forbid(unsafe_code)]
+
 mod api_client;
 mod backend;
 pub mod bench_support;

@@ -21,6 +21,8 @@
 //! Beside `src/`: `paperclip.module.json` (the manifest), `migrations/{sqlite,postgres}/` (the
 //! `mod_observability_*` tables) and `ui/index.js` (page and dashboard widget).
 
+#![forbid(unsafe_code)]
+
 mod agent_directory;
 mod alert_metric;
 mod alert_rules;

@@ -4,6 +4,8 @@
 //!
 //! Entry points catch panics themselves, as the 1.0 SDK's wrappers did.
 
+#![forbid(unsafe_code)]
+
 use abi_stable::std_types::{RResult, RStr, RString, RVec, Tuple2};
 use module_sdk_prev::abi::{
     ErrorKind, HostHandle, LogLevel, ModuleError, Registration, RouteRequest, RouteResponse,

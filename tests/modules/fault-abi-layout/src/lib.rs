@@ -3,6 +3,7 @@
 //! layout: `register` takes other arguments and the other entry points are missing. The host's
 //! layout check must refuse it before calling anything, and report it `incompatible`.
 
+#![forbid(unsafe_code)]
 // `ModuleRoot_Ref` is the name abi_stable's convention gives the prefix reference.
 #![allow(non_camel_case_types)]
 

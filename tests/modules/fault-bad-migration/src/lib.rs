@@ -3,6 +3,8 @@
 //! `mod_fault_bad_migration_b`), report the module `failed` naming the migration, and never call
 //! `register`.
 
+#![forbid(unsafe_code)]
+
 use module_sdk::{Module, ModuleContext, Registrar, Request, Response, Result, Router};
 use serde_json::json;
 

@@ -2,6 +2,8 @@
 //! refuse the migration (nothing of it applied, no agent renamed) and report the module
 //! `failed` naming the table.
 
+#![forbid(unsafe_code)]
+
 use module_sdk::{Module, ModuleContext, Registrar, Request, Response, Result, Router};
 use serde_json::json;
 

@@ -8,6 +8,8 @@
 //!
 //! and what it may do: `GET /core-read` reads the core `agents` table.
 
+#![forbid(unsafe_code)]
+
 use module_sdk::{params, Module, ModuleContext, Registrar, Request, Response, Result, Router};
 use serde_json::{json, Value};
 

@@ -3,6 +3,8 @@
 //! `modules.routeTimeoutMs`), count them, and never make the core write or other modules wait;
 //! `GET /ok` keeps answering and reports how many hook calls entered the handler.
 
+#![forbid(unsafe_code)]
+
 use module_sdk::{
     AgentCreated, Module, ModuleContext, Registrar, Request, Response, Result, Router,
 };

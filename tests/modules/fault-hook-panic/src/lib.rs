@@ -2,6 +2,8 @@
 //! failures and keep delivering to everyone else; the module's routes keep answering (`GET /ok`
 //! also reports how many events reached the handler).
 
+#![forbid(unsafe_code)]
+
 use module_sdk::{
     AgentCreated, Module, ModuleContext, Registrar, Request, Response, Result, Router,
 };

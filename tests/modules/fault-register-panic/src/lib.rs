@@ -1,6 +1,8 @@
 //! Fault test module: panics in `register`. The SDK turns the panic into an error, so the host
 //! must report the module `failed` with the panic message, and everything else must keep working.
 
+#![forbid(unsafe_code)]
+
 use module_sdk::{Module, Registrar, Result};
 
 /// Never constructed: `register` panics first.

@@ -1,6 +1,8 @@
 //! Fault test module: `GET /boom` panics. The host must answer that request with a 5xx JSON error
 //! and count it, and the module's other route (`GET /ok`) must keep answering.
 
+#![forbid(unsafe_code)]
+
 use module_sdk::{Module, ModuleContext, Registrar, Request, Response, Result, Router};
 use serde_json::json;
 

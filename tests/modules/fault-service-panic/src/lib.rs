@@ -2,6 +2,8 @@
 //! count the failures, keep scheduling it without overlap, and keep everything else working;
 //! `GET /ok` reports how many runs started.
 
+#![forbid(unsafe_code)]
+
 use module_sdk::{Module, ModuleContext, Registrar, Request, Response, Result, Router};
 use serde_json::json;
 use std::sync::atomic::{AtomicU64, Ordering};

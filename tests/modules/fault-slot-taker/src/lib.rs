@@ -3,6 +3,8 @@
 //! Its code is well-behaved (`GET /ok` answers); the fault is in its manifest or config, so the
 //! host must refuse it before running any of it, and everything else must keep working.
 
+#![forbid(unsafe_code)]
+
 use module_sdk::{Module, ModuleContext, Registrar, Request, Response, Result, Router};
 use serde_json::json;
 

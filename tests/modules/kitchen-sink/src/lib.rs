@@ -12,6 +12,8 @@
 //! - **config** (`greeting` with a default, `secret` usually given as `$ENV_VAR`, `batchLimit`);
 //! - **logging** at info on register and shutdown.
 
+#![forbid(unsafe_code)]
+
 use module_sdk::{
     params, AgentCreated, AgentDeleted, AgentHeartbeat, AgentStatusChanged, AgentUpdated,
     BudgetSpendRecorded, BudgetThresholdCrossed, Error, GoalCompleted, GoalCreated, Hook,

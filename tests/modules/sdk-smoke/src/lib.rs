@@ -1,6 +1,8 @@
 //! The smallest useful module: one hook, one route, one service, one deliberate panic. Used by
 //! module-sdk's loader test to prove a `declare_module!` library loads and its entry points work.
 
+#![forbid(unsafe_code)]
+
 use module_sdk::{AgentHeartbeat, Module, ModuleContext, Registrar, Response, Result, Router};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

@@ -18,6 +18,8 @@
 //! it and appends `<unix ms>\tok` or `<unix ms>\terr\t<message>` to that file: it shows whether
 //! the host handle still works after the module was disabled.
 
+#![forbid(unsafe_code)]
+
 use module_sdk::abi::HostHandle;
 use module_sdk::{params, Module, ModuleContext, Registrar, Request, Response, Result, Router};
 use serde::Deserialize;

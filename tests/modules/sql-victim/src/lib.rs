@@ -2,6 +2,8 @@
 //! `GET /secrets` lists them (so a test can see they are still there through the module itself).
 //! The security battery (`tests/tests/security_sql_battery.rs`) attacks them from `sql-probe`.
 
+#![forbid(unsafe_code)]
+
 use module_sdk::{params, Module, ModuleContext, Registrar, Request, Response, Result, Router};
 use serde_json::{json, Value};
 

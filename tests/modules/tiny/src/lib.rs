@@ -7,6 +7,8 @@
 //! module benchmarks use it as the no-op module: route round trips, hook delivery, start-up with
 //! 50 copies.
 
+#![forbid(unsafe_code)]
+
 use module_sdk::{Hook, Module, ModuleContext, Registrar, Request, Response, Result, Router};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
