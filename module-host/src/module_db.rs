@@ -16,8 +16,8 @@
 //! host, and [`ModuleDb::rollback_all`] ends a module's transactions when it is disabled.
 //!
 //! ```no_run
-//! use paperclip::db::Database;
-//! use paperclip::module_host::module_db::ModuleDb;
+//! use paperclip_core::db::Database;
+//! use paperclip_module_host::module_db::ModuleDb;
 //! use serde_json::json;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -30,7 +30,7 @@
 //! kinds, table functions and lexical forms it does not know are refused.
 //!
 //! ```
-//! use paperclip::module_host::sql_guard::{Backend, SqlGuard, StatementKind};
+//! use paperclip_module_host::sql_guard::{Backend, SqlGuard, StatementKind};
 //!
 //! let guard = SqlGuard::new("token-meter");
 //! let checked = guard
