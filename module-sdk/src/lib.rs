@@ -90,13 +90,20 @@
 //! methods are only ever appended after the `#[sabi(last_prefix_field)]` markers, so a newer
 //! server keeps loading modules built against an older SDK; a module built against a newer SDK
 //! than the server is refused with a clear message. See `abi/mod.rs`.
+// Unsafe code only in the ABI layer: `abi` (abi_stable's derives and `#[sabi_trait]` expand to
+// unsafe code; loading a library checks its layout first) and `declare_module` (exporting the
+// root module); each hand-written block has a `SAFETY:` comment. The safe API module authors
+// use has none.
+#![deny(unsafe_code)]
 
 #![warn(missing_docs)]
 
+#[allow(unsafe_code)]
 pub mod abi;
 mod context;
 mod core_api;
 pub mod db;
+#[allow(unsafe_code)]
 mod declare_module;
 mod entities;
 mod error;
