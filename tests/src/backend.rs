@@ -69,14 +69,8 @@ pub fn each_backend(test: impl Fn(TestBackend)) {
 }
 
 /// The text of a panic payload (`panic!` with a literal or a formatted message).
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "panicked with a non-text payload".to_string()
-    }
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    module_sdk::panic_text(payload).unwrap_or("panicked with a non-text payload")
 }
 
 #[cfg(test)]
@@ -86,7 +80,8 @@ mod tests {
     #[test]
     fn failures_name_their_backend() {
         let result = panic::catch_unwind(|| each_backend(|backend| panic!("boom on {backend}")));
-        let message = panic_message(result.unwrap_err().as_ref());
+        let payload = result.unwrap_err();
+        let message = panic_message(payload.as_ref());
         assert!(message.starts_with("[sqlite] boom on sqlite"), "{message}");
     }
 }

@@ -140,12 +140,8 @@ pub(crate) fn each_backend(test: impl Fn(&TestDatabase)) {
     }
 }
 
-fn message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "panicked".to_string())
+fn message(payload: &(dyn std::any::Any + Send)) -> &str {
+    module_sdk::panic_text(payload).unwrap_or("panicked")
 }
 
 #[cfg(test)]
