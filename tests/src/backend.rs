@@ -4,8 +4,7 @@
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 
-/// Environment variable with the PostgreSQL admin URL (an account that may create databases).
-pub const TEST_DATABASE_URL_VAR: &str = "PAPERCLIP_TEST_DATABASE_URL";
+pub use paperclip_test_support::TEST_DATABASE_URL_VAR;
 
 /// A database backend for a [`crate::TestServer`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,9 +30,7 @@ impl TestBackend {
 
     /// PostgreSQL from `PAPERCLIP_TEST_DATABASE_URL`, when it is set and not empty.
     pub fn postgres_from_env() -> Option<TestBackend> {
-        std::env::var(TEST_DATABASE_URL_VAR)
-            .ok()
-            .filter(|url| !url.trim().is_empty())
+        paperclip_test_support::postgres_admin_url()
             .map(|admin_url| TestBackend::Postgres { admin_url })
     }
 }
