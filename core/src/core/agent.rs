@@ -195,15 +195,7 @@ fn check_budget(value: i64) -> Result<i64, CoreError> {
     Ok(value)
 }
 
-/// Loads an agent row or fails with `NotFound`.
-pub fn get_row(conn: &mut DbConnection, id: &str) -> Result<AgentRow, CoreError> {
-    agents::table
-        .find(id)
-        .select(AgentRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| CoreError::not_found("agent", id))
-}
+get_row_fn!(agents, AgentRow, "agent");
 
 /// Loads the agent `id` referenced by `field` of an entity of `company_id`; a missing agent or
 /// one of another company is a validation error on `field`.

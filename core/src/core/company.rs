@@ -132,15 +132,7 @@ fn check_issue_prefix(prefix: &str) -> Result<String, CoreError> {
     }
 }
 
-/// Loads a company row or fails with `NotFound`.
-pub fn get_row(conn: &mut DbConnection, id: &str) -> Result<CompanyRow, CoreError> {
-    companies::table
-        .find(id)
-        .select(CompanyRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| CoreError::not_found("company", id))
-}
+get_row_fn!(companies, CompanyRow, "company");
 
 /// Fails with `NotFound` unless the company exists.
 pub fn ensure_exists(conn: &mut DbConnection, id: &str) -> Result<(), CoreError> {
