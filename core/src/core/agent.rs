@@ -251,12 +251,7 @@ pub fn list(
         .offset(offset)
         .select(AgentRow::as_select())
         .load(conn)?;
-    Ok(Page {
-        items: rows.into_iter().map(Agent::from).collect(),
-        total,
-        limit,
-        offset,
-    })
+    Ok(Page::from_rows(rows, total, limit, offset))
 }
 
 /// Creates an agent in `company_id` (inside the caller's write transaction), logs it and

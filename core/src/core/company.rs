@@ -162,12 +162,7 @@ pub fn list(conn: &mut DbConnection, page: PageRequest) -> Result<Page<Company>,
         .offset(offset)
         .select(CompanyRow::as_select())
         .load(conn)?;
-    Ok(Page {
-        items: rows.into_iter().map(Company::from).collect(),
-        total,
-        limit,
-        offset,
-    })
+    Ok(Page::from_rows(rows, total, limit, offset))
 }
 
 /// Creates a company (inside the caller's write transaction) and logs it.

@@ -190,12 +190,7 @@ pub fn list(
         .offset(offset)
         .select(GoalRow::as_select())
         .load(conn)?;
-    Ok(Page {
-        items: rows.into_iter().map(Goal::from).collect(),
-        total,
-        limit,
-        offset,
-    })
+    Ok(Page::from_rows(rows, total, limit, offset))
 }
 
 /// Creates a goal (inside the caller's write transaction), logs it and queues `goal:created`

@@ -236,12 +236,7 @@ pub fn list(
         .offset(offset)
         .select(IssueRow::as_select())
         .load(conn)?;
-    Ok(Page {
-        items: rows.into_iter().map(Issue::from).collect(),
-        total,
-        limit,
-        offset,
-    })
+    Ok(Page::from_rows(rows, total, limit, offset))
 }
 
 /// Takes the company's next issue number and returns it with the company's prefix. The

@@ -157,12 +157,7 @@ pub fn list(
         .offset(offset)
         .select(ProjectRow::as_select())
         .load(conn)?;
-    Ok(Page {
-        items: rows.into_iter().map(Project::from).collect(),
-        total,
-        limit,
-        offset,
-    })
+    Ok(Page::from_rows(rows, total, limit, offset))
 }
 
 /// Creates a project (inside the caller's write transaction) and logs it.
