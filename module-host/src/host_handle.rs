@@ -74,11 +74,7 @@ impl HostHandleImpl {
         work: impl FnOnce() -> Result<T, String>,
     ) -> RResult<T, HostError> {
         let outcome = catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|panic| {
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_string());
+            let message = module_sdk::panic_text(panic.as_ref()).unwrap_or("unknown panic");
             tracing::error!(module = %self.module_id, call = %call, panic = %message,
                 "host handle call panicked");
             Err(format!("the host failed while handling {call}: {message}"))

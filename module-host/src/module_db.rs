@@ -58,7 +58,6 @@ mod tests;
 pub use module_db_error::ModuleDbError;
 pub use module_db_limits::ModuleDbLimits;
 pub use module_rights::{describe_migration_error, ModuleRights};
-pub use pg_module_role::drop_module_roles;
 pub use row_to_json::JsonRow;
 
 use crate::sql_guard::{CheckedStatement, SqlGuard, StatementKind};

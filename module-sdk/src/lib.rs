@@ -132,7 +132,7 @@ pub use payloads::{
 };
 pub use registrar::Registrar;
 pub use router::{IntoResponse, Request, Response, Router};
-pub use runtime::guard;
+pub use runtime::{guard, panic_text};
 
 /// The package version of this SDK (reported by a module's `describe`).
 pub const SDK_VERSION: &str = env!("MODULE_SDK_VERSION");

@@ -157,15 +157,23 @@ fn replace_active(next: Option<Arc<dyn ActiveModule>>) -> Option<Arc<dyn ActiveM
     )
 }
 
-/// The text of a panic payload (`panic!("…")` gives `&str` or `String`).
-pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "the module panicked with a non-text payload".to_owned()
-    }
+/// The text of a panic payload, when it has one: `panic!("literal")` carries a `&'static str`,
+/// `panic!("{x}")` a `String`; any other payload (`std::panic::panic_any(42)`) gives `None`.
+///
+/// One definition for everything in Paperclip that catches panics (this SDK's guard, the hook
+/// bus, the module host, the test harnesses).
+///
+/// ```
+/// let payload = std::panic::catch_unwind(|| panic!("boom {}", 1)).unwrap_err();
+/// assert_eq!(module_sdk::panic_text(payload.as_ref()), Some("boom 1"));
+/// let payload = std::panic::catch_unwind(|| std::panic::panic_any(42)).unwrap_err();
+/// assert_eq!(module_sdk::panic_text(payload.as_ref()), None);
+/// ```
+pub fn panic_text(payload: &(dyn Any + Send)) -> Option<&str> {
+    payload
+        .downcast_ref::<&'static str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
 }
 
 /// Runs `f`, turning an `Err` into a `ModuleError` and a panic into `ModuleError{kind: Panic}`:
@@ -176,7 +184,10 @@ pub fn guard<T>(f: impl FnOnce() -> Result<T>) -> RResult<T, ModuleError> {
         Ok(Err(e)) => RResult::RErr(e.into()),
         Err(payload) => RResult::RErr(ModuleError::new(
             ErrorKind::Panic,
-            format!("module panicked: {}", panic_message(&*payload)),
+            format!(
+                "module panicked: {}",
+                panic_text(&*payload).unwrap_or("the module panicked with a non-text payload")
+            ),
         )),
     }
 }

@@ -4,8 +4,7 @@
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 
-/// Environment variable with the PostgreSQL admin URL (an account that may create databases).
-pub const TEST_DATABASE_URL_VAR: &str = "PAPERCLIP_TEST_DATABASE_URL";
+pub use paperclip_test_support::TEST_DATABASE_URL_VAR;
 
 /// A database backend for a [`crate::TestServer`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,9 +30,7 @@ impl TestBackend {
 
     /// PostgreSQL from `PAPERCLIP_TEST_DATABASE_URL`, when it is set and not empty.
     pub fn postgres_from_env() -> Option<TestBackend> {
-        std::env::var(TEST_DATABASE_URL_VAR)
-            .ok()
-            .filter(|url| !url.trim().is_empty())
+        paperclip_test_support::postgres_admin_url()
             .map(|admin_url| TestBackend::Postgres { admin_url })
     }
 }
@@ -69,14 +66,8 @@ pub fn each_backend(test: impl Fn(TestBackend)) {
 }
 
 /// The text of a panic payload (`panic!` with a literal or a formatted message).
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "panicked with a non-text payload".to_string()
-    }
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    module_sdk::panic_text(payload).unwrap_or("panicked with a non-text payload")
 }
 
 #[cfg(test)]
@@ -86,7 +77,8 @@ mod tests {
     #[test]
     fn failures_name_their_backend() {
         let result = panic::catch_unwind(|| each_backend(|backend| panic!("boom on {backend}")));
-        let message = panic_message(result.unwrap_err().as_ref());
+        let payload = result.unwrap_err();
+        let message = panic_message(payload.as_ref());
         assert!(message.starts_with("[sqlite] boom on sqlite"), "{message}");
     }
 }

@@ -137,10 +137,5 @@ pub fn list(
         .offset(offset)
         .select(ActivityRow::as_select())
         .load(conn)?;
-    Ok(Page {
-        items: rows.into_iter().map(Activity::from).collect(),
-        total,
-        limit,
-        offset,
-    })
+    Ok(Page::from_rows(rows, total, limit, offset))
 }

@@ -195,15 +195,7 @@ fn check_budget(value: i64) -> Result<i64, CoreError> {
     Ok(value)
 }
 
-/// Loads an agent row or fails with `NotFound`.
-pub fn get_row(conn: &mut DbConnection, id: &str) -> Result<AgentRow, CoreError> {
-    agents::table
-        .find(id)
-        .select(AgentRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| CoreError::not_found("agent", id))
-}
+get_row_fn!(agents, AgentRow, "agent");
 
 /// Loads the agent `id` referenced by `field` of an entity of `company_id`; a missing agent or
 /// one of another company is a validation error on `field`.
@@ -259,12 +251,7 @@ pub fn list(
         .offset(offset)
         .select(AgentRow::as_select())
         .load(conn)?;
-    Ok(Page {
-        items: rows.into_iter().map(Agent::from).collect(),
-        total,
-        limit,
-        offset,
-    })
+    Ok(Page::from_rows(rows, total, limit, offset))
 }
 
 /// Creates an agent in `company_id` (inside the caller's write transaction), logs it and

@@ -132,15 +132,7 @@ fn check_issue_prefix(prefix: &str) -> Result<String, CoreError> {
     }
 }
 
-/// Loads a company row or fails with `NotFound`.
-pub fn get_row(conn: &mut DbConnection, id: &str) -> Result<CompanyRow, CoreError> {
-    companies::table
-        .find(id)
-        .select(CompanyRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| CoreError::not_found("company", id))
-}
+get_row_fn!(companies, CompanyRow, "company");
 
 /// Fails with `NotFound` unless the company exists.
 pub fn ensure_exists(conn: &mut DbConnection, id: &str) -> Result<(), CoreError> {
@@ -170,12 +162,7 @@ pub fn list(conn: &mut DbConnection, page: PageRequest) -> Result<Page<Company>,
         .offset(offset)
         .select(CompanyRow::as_select())
         .load(conn)?;
-    Ok(Page {
-        items: rows.into_iter().map(Company::from).collect(),
-        total,
-        limit,
-        offset,
-    })
+    Ok(Page::from_rows(rows, total, limit, offset))
 }
 
 /// Creates a company (inside the caller's write transaction) and logs it.

@@ -162,10 +162,5 @@ pub fn list(
         .offset(offset)
         .select(CostEventRow::as_select())
         .load(conn)?;
-    Ok(Page {
-        items: rows.into_iter().map(CostEvent::from).collect(),
-        total,
-        limit,
-        offset,
-    })
+    Ok(Page::from_rows(rows, total, limit, offset))
 }

@@ -5,7 +5,7 @@ use super::change_set::ChangeSet;
 use super::hierarchy::{self, TreeNode};
 use super::paging::{Page, PageRequest};
 use super::validate::{new_id, one_of, optional_text, required_text};
-use super::{activity, agent, company, reference, CoreError};
+use super::{activity, agent, company, CoreError};
 use crate::db::schema::goals;
 use crate::db::{now, to_rfc3339, DbConnection};
 use crate::hooks::{Hook, PendingHooks};
@@ -144,34 +144,9 @@ pub struct GoalFilter {
     pub parent_id: Option<String>,
 }
 
-/// Loads a goal row or fails with `NotFound`.
-pub fn get_row(conn: &mut DbConnection, id: &str) -> Result<GoalRow, CoreError> {
-    goals::table
-        .find(id)
-        .select(GoalRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| CoreError::not_found("goal", id))
-}
+get_row_fn!(goals, GoalRow, "goal");
 
-/// Checks that the goal referenced by `field` exists in `company_id`; returns its id.
-pub fn ensure_referenced(
-    conn: &mut DbConnection,
-    field: &str,
-    company_id: &str,
-    id: &str,
-) -> Result<String, CoreError> {
-    let id = reference::id(field, id)?;
-    let found: i64 = goals::table
-        .filter(goals::id.eq(&id))
-        .filter(goals::company_id.eq(company_id))
-        .count()
-        .get_result(conn)?;
-    if found == 0 {
-        return Err(reference::dangling(field, "goal", &id));
-    }
-    Ok(id)
-}
+ensure_referenced_fn!(pub goals, "goal");
 
 /// Gets one goal.
 pub fn get(conn: &mut DbConnection, id: &str) -> Result<Goal, CoreError> {
@@ -215,12 +190,7 @@ pub fn list(
         .offset(offset)
         .select(GoalRow::as_select())
         .load(conn)?;
-    Ok(Page {
-        items: rows.into_iter().map(Goal::from).collect(),
-        total,
-        limit,
-        offset,
-    })
+    Ok(Page::from_rows(rows, total, limit, offset))
 }
 
 /// Creates a goal (inside the caller's write transaction), logs it and queues `goal:created`

@@ -254,10 +254,5 @@ pub fn list(
         .offset(offset)
         .select(HeartbeatRow::as_select())
         .load(conn)?;
-    Ok(Page {
-        items: rows.into_iter().map(Heartbeat::from).collect(),
-        total,
-        limit,
-        offset,
-    })
+    Ok(Page::from_rows(rows, total, limit, offset))
 }

@@ -6,7 +6,7 @@ use super::change_set::ChangeSet;
 use super::hierarchy::{self, TreeNode};
 use super::paging::{Page, PageRequest};
 use super::validate::{new_id, one_of, optional_text, required_text};
-use super::{activity, goal, project, reference, CoreError};
+use super::{activity, goal, project, CoreError};
 use crate::db::schema::{companies, issues};
 use crate::db::{now, to_rfc3339, DbConnection};
 use crate::hooks::{Hook, PendingHooks};
@@ -184,34 +184,9 @@ pub struct IssueFilter {
     pub goal_id: Option<String>,
 }
 
-/// Loads an issue row or fails with `NotFound`.
-pub fn get_row(conn: &mut DbConnection, id: &str) -> Result<IssueRow, CoreError> {
-    issues::table
-        .find(id)
-        .select(IssueRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| CoreError::not_found("issue", id))
-}
+get_row_fn!(issues, IssueRow, "issue");
 
-/// Checks that the issue referenced by `field` exists in `company_id`; returns its id.
-fn ensure_referenced(
-    conn: &mut DbConnection,
-    field: &str,
-    company_id: &str,
-    id: &str,
-) -> Result<String, CoreError> {
-    let id = reference::id(field, id)?;
-    let found: i64 = issues::table
-        .filter(issues::id.eq(&id))
-        .filter(issues::company_id.eq(company_id))
-        .count()
-        .get_result(conn)?;
-    if found == 0 {
-        return Err(reference::dangling(field, "issue", &id));
-    }
-    Ok(id)
-}
+ensure_referenced_fn!(issues, "issue");
 
 /// Gets one issue.
 pub fn get(conn: &mut DbConnection, id: &str) -> Result<Issue, CoreError> {
@@ -261,12 +236,7 @@ pub fn list(
         .offset(offset)
         .select(IssueRow::as_select())
         .load(conn)?;
-    Ok(Page {
-        items: rows.into_iter().map(Issue::from).collect(),
-        total,
-        limit,
-        offset,
-    })
+    Ok(Page::from_rows(rows, total, limit, offset))
 }
 
 /// Takes the company's next issue number and returns it with the company's prefix. The

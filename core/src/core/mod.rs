@@ -4,6 +4,9 @@
 //!
 //! Architecture invariant: nothing in `core/` knows about modules.
 
+#[macro_use]
+mod entity_fns;
+
 pub mod activity;
 pub mod agent;
 pub mod budget;

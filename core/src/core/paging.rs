@@ -48,3 +48,18 @@ pub struct Page<T> {
     /// The offset used.
     pub offset: i64,
 }
+
+impl<T> Page<T> {
+    /// The page of `rows` (each converted to `T`) at `limit`/`offset` of `total` matches.
+    pub fn from_rows<R>(rows: Vec<R>, total: i64, limit: i64, offset: i64) -> Page<T>
+    where
+        T: From<R>,
+    {
+        Page {
+            items: rows.into_iter().map(T::from).collect(),
+            total,
+            limit,
+            offset,
+        }
+    }
+}

@@ -3,7 +3,7 @@
 use super::change_set::ChangeSet;
 use super::paging::{Page, PageRequest};
 use super::validate::{new_id, one_of, optional_text, required_text};
-use super::{activity, company, goal, reference, CoreError};
+use super::{activity, company, goal, CoreError};
 use crate::db::schema::projects;
 use crate::db::{now, to_rfc3339, DbConnection};
 use chrono::NaiveDateTime;
@@ -117,34 +117,9 @@ pub struct ProjectFilter {
     pub goal_id: Option<String>,
 }
 
-/// Loads a project row or fails with `NotFound`.
-pub fn get_row(conn: &mut DbConnection, id: &str) -> Result<ProjectRow, CoreError> {
-    projects::table
-        .find(id)
-        .select(ProjectRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| CoreError::not_found("project", id))
-}
+get_row_fn!(projects, ProjectRow, "project");
 
-/// Checks that the project referenced by `field` exists in `company_id`; returns its id.
-pub fn ensure_referenced(
-    conn: &mut DbConnection,
-    field: &str,
-    company_id: &str,
-    id: &str,
-) -> Result<String, CoreError> {
-    let id = reference::id(field, id)?;
-    let found: i64 = projects::table
-        .filter(projects::id.eq(&id))
-        .filter(projects::company_id.eq(company_id))
-        .count()
-        .get_result(conn)?;
-    if found == 0 {
-        return Err(reference::dangling(field, "project", &id));
-    }
-    Ok(id)
-}
+ensure_referenced_fn!(pub projects, "project");
 
 /// Gets one project.
 pub fn get(conn: &mut DbConnection, id: &str) -> Result<Project, CoreError> {
@@ -182,12 +157,7 @@ pub fn list(
         .offset(offset)
         .select(ProjectRow::as_select())
         .load(conn)?;
-    Ok(Page {
-        items: rows.into_iter().map(Project::from).collect(),
-        total,
-        limit,
-        offset,
-    })
+    Ok(Page::from_rows(rows, total, limit, offset))
 }
 
 /// Creates a project (inside the caller's write transaction) and logs it.

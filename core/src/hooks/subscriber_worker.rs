@@ -9,7 +9,6 @@
 
 use super::hook_bus::{HookEvent, HookSubscriber, SubscriberStats};
 use super::Hook;
-use std::any::Any;
 use std::io;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -113,7 +112,7 @@ impl SubscriptionShared {
                 tracing::warn!(
                     subscriber = %self.name,
                     %hook,
-                    panic = panic_message(panic.as_ref()),
+                    panic = module_sdk::panic_text(panic.as_ref()).unwrap_or("non-string panic payload"),
                     "hook handler panicked"
                 );
             }
@@ -211,16 +210,5 @@ fn run_calls(
         if done.send(()).is_err() {
             break;
         }
-    }
-}
-
-/// The text of a panic payload, when it is a string (as `panic!` with a message makes it).
-fn panic_message(panic: &(dyn Any + Send)) -> &str {
-    if let Some(message) = panic.downcast_ref::<&'static str>() {
-        message
-    } else if let Some(message) = panic.downcast_ref::<String>() {
-        message
-    } else {
-        "non-string panic payload"
     }
 }

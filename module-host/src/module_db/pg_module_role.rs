@@ -254,24 +254,6 @@ fn hand_over_own_tables(
     Ok(())
 }
 
-/// Drops the module roles made for the database `database` (after that database was
-/// dropped; roles are cluster-wide, so they would outlive it).
-pub fn drop_module_roles(
-    admin: &mut PgConnection,
-    database: &str,
-) -> Result<(), diesel::result::Error> {
-    let prefix = role_name(database, "");
-    let roles: Vec<Relation> = diesel::sql_query(
-        "SELECT rolname::text AS name FROM pg_roles WHERE left(rolname, length($1)) = $1",
-    )
-    .bind::<Text, _>(&prefix)
-    .load(admin)?;
-    for role in roles {
-        admin.batch_execute(&format!("DROP ROLE IF EXISTS {}", quote_ident(&role.name)))?;
-    }
-    Ok(())
-}
-
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -2,21 +2,18 @@
 //! temporary directory always, and a fresh PostgreSQL database when
 //! `PAPERCLIP_TEST_DATABASE_URL` names a server (created per test, dropped afterwards).
 
-use super::drop_module_roles;
-use diesel::{Connection, PgConnection, RunQueryDsl};
 use paperclip_core::db::migrations::run_core_migrations;
 use paperclip_core::db::{Backend, Database};
+use paperclip_test_support::{postgres_admin_url, TestDatabase as PostgresDatabase};
 use std::panic::{self, AssertUnwindSafe};
-
-/// Environment variable with a PostgreSQL URL of an account that may create databases.
-const TEST_DATABASE_URL_VAR: &str = "PAPERCLIP_TEST_DATABASE_URL";
 
 /// A migrated database that disappears when dropped.
 pub(crate) struct TestDatabase {
     /// The pool on it.
     pub db: Database,
     _dir: Option<tempfile::TempDir>,
-    _postgres: Option<PostgresDrop>,
+    /// Dropped after the pool (fields drop in order), with the module roles made for it.
+    _postgres: Option<PostgresDatabase>,
 }
 
 impl TestDatabase {
@@ -39,22 +36,12 @@ impl TestDatabase {
 
     /// A new database on the PostgreSQL server of `admin_url`, with the core schema.
     pub fn postgres(admin_url: &str) -> TestDatabase {
-        let name = format!("pc_mdb_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::establish(admin_url)
-            .unwrap_or_else(|e| panic!("cannot connect to {TEST_DATABASE_URL_VAR}: {e}"));
-        // The name is made of hex digits above, so formatting it into the statement is safe
-        // (CREATE DATABASE takes no parameters).
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
-        let db = migrated(&with_database_name(admin_url, &name));
+        let postgres = PostgresDatabase::create(admin_url);
+        let db = migrated(postgres.url());
         TestDatabase {
             db,
             _dir: None,
-            _postgres: Some(PostgresDrop {
-                admin_url: admin_url.to_string(),
-                name,
-            }),
+            _postgres: Some(postgres),
         }
     }
 }
@@ -66,57 +53,11 @@ fn migrated(url: &str) -> Database {
     db
 }
 
-/// Drops the PostgreSQL test database, ending sessions still on it.
-struct PostgresDrop {
-    admin_url: String,
-    name: String,
-}
-
-impl Drop for PostgresDrop {
-    fn drop(&mut self) {
-        // Best effort: a leftover test database is harmless, a panic in drop is not.
-        let dropped = PgConnection::establish(&self.admin_url)
-            .map_err(|e| e.to_string())
-            .and_then(|mut admin| {
-                diesel::sql_query(format!(
-                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                    self.name
-                ))
-                .execute(&mut admin)
-                .map_err(|e| e.to_string())?;
-                // Roles are cluster-wide: this database's module roles go with it.
-                drop_module_roles(&mut admin, &self.name).map_err(|e| e.to_string())
-            });
-        if let Err(e) = dropped {
-            eprintln!("warning: cannot drop test database {}: {e}", self.name);
-        }
-    }
-}
-
-/// `url` with its database name replaced by `name`, keeping any `?query`.
-fn with_database_name(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let root = match base[authority_start..].find('/') {
-        Some(i) => &base[..authority_start + i],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{root}/{name}?{query}"),
-        None => format!("{root}/{name}"),
-    }
-}
-
 /// Runs `test` on a fresh SQLite database and, when `PAPERCLIP_TEST_DATABASE_URL` is set, on a
 /// fresh PostgreSQL database. Both run even if the first fails; failures name their backend.
 pub(crate) fn each_backend(test: impl Fn(&TestDatabase)) {
     let mut failures = Vec::new();
-    let postgres = std::env::var(TEST_DATABASE_URL_VAR)
-        .ok()
-        .filter(|url| !url.trim().is_empty());
+    let postgres = postgres_admin_url();
     let mut backends: Vec<Box<dyn Fn() -> TestDatabase>> = vec![Box::new(TestDatabase::sqlite)];
     if let Some(url) = postgres {
         backends.push(Box::new(move || TestDatabase::postgres(&url)));
@@ -140,27 +81,6 @@ pub(crate) fn each_backend(test: impl Fn(&TestDatabase)) {
     }
 }
 
-fn message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "panicked".to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::with_database_name;
-
-    #[test]
-    fn database_name_is_replaced() {
-        assert_eq!(
-            with_database_name("postgres://postgres@127.0.0.1:5432/test", "x"),
-            "postgres://postgres@127.0.0.1:5432/x"
-        );
-        assert_eq!(
-            with_database_name("postgres://u:p@h/db?sslmode=disable", "x"),
-            "postgres://u:p@h/x?sslmode=disable"
-        );
-    }
+fn message(payload: &(dyn std::any::Any + Send)) -> &str {
+    module_sdk::panic_text(payload).unwrap_or("panicked")
 }

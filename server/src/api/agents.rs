@@ -1,77 +1,17 @@
 //! `/api/companies/{companyId}/agents` and `/api/agents/{id}`.
 
-use super::api_error::ApiError;
-use super::auth::Actor;
-use super::json_body::JsonBody;
-use super::list_query::ListQuery;
-use crate::core::agent::{self, AgentFilter, AgentPatch, NewAgent};
-use crate::state::AppState;
-use actix_web::{web, HttpResponse};
+use super::company_scoped::CompanyScoped;
+use crate::core::agent;
+use actix_web::web;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/companies/{companyId}/agents", web::get().to(list))
-        .route("/companies/{companyId}/agents", web::post().to(create))
-        .route("/agents/{id}", web::get().to(get))
-        .route("/agents/{id}", web::patch().to(update))
-        .route("/agents/{id}", web::delete().to(delete));
-}
-
-async fn list(
-    state: web::Data<AppState>,
-    company_id: web::Path<String>,
-    query: ListQuery<AgentFilter>,
-) -> Result<HttpResponse, ApiError> {
-    let company_id = company_id.into_inner();
-    let page = state
-        .core
-        .read(move |c| agent::list(c, &company_id, &query.filter, query.page))
-        .await?;
-    Ok(HttpResponse::Ok().json(page))
-}
-
-async fn create(
-    state: web::Data<AppState>,
-    actor: Actor,
-    company_id: web::Path<String>,
-    body: JsonBody<NewAgent>,
-) -> Result<HttpResponse, ApiError> {
-    let company_id = company_id.into_inner();
-    let created = state
-        .core
-        .write(move |c, hooks| agent::create(c, hooks, &actor.0, &company_id, body.0))
-        .await?;
-    Ok(HttpResponse::Created().json(created))
-}
-
-async fn get(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let found = state.core.read(move |c| agent::get(c, &id)).await?;
-    Ok(HttpResponse::Ok().json(found))
-}
-
-async fn update(
-    state: web::Data<AppState>,
-    actor: Actor,
-    id: web::Path<String>,
-    body: JsonBody<AgentPatch>,
-) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let updated = state
-        .core
-        .write(move |c, hooks| agent::update(c, hooks, &actor.0, &id, body.0))
-        .await?;
-    Ok(HttpResponse::Ok().json(updated))
-}
-
-async fn delete(
-    state: web::Data<AppState>,
-    actor: Actor,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    state
-        .core
-        .write(move |c, hooks| agent::delete(c, hooks, &actor.0, &id))
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    CompanyScoped {
+        collection: "agents",
+        list: agent::list,
+        create: agent::create,
+        get: agent::get,
+        update: agent::update,
+        delete: agent::delete,
+    }
+    .configure(cfg);
 }

@@ -12,6 +12,7 @@ pub mod api_error;
 pub mod auth;
 pub mod browser_guard;
 mod companies;
+mod company_scoped;
 mod cost_events;
 mod goals;
 mod health;

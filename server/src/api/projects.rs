@@ -1,77 +1,17 @@
 //! `/api/companies/{companyId}/projects` and `/api/projects/{id}`.
 
-use super::api_error::ApiError;
-use super::auth::Actor;
-use super::json_body::JsonBody;
-use super::list_query::ListQuery;
-use crate::core::project::{self, NewProject, ProjectFilter, ProjectPatch};
-use crate::state::AppState;
-use actix_web::{web, HttpResponse};
+use super::company_scoped::CompanyScoped;
+use crate::core::project;
+use actix_web::web;
 
 pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/companies/{companyId}/projects", web::get().to(list))
-        .route("/companies/{companyId}/projects", web::post().to(create))
-        .route("/projects/{id}", web::get().to(get))
-        .route("/projects/{id}", web::patch().to(update))
-        .route("/projects/{id}", web::delete().to(delete));
-}
-
-async fn list(
-    state: web::Data<AppState>,
-    company_id: web::Path<String>,
-    query: ListQuery<ProjectFilter>,
-) -> Result<HttpResponse, ApiError> {
-    let company_id = company_id.into_inner();
-    let page = state
-        .core
-        .read(move |c| project::list(c, &company_id, &query.filter, query.page))
-        .await?;
-    Ok(HttpResponse::Ok().json(page))
-}
-
-async fn create(
-    state: web::Data<AppState>,
-    actor: Actor,
-    company_id: web::Path<String>,
-    body: JsonBody<NewProject>,
-) -> Result<HttpResponse, ApiError> {
-    let company_id = company_id.into_inner();
-    let created = state
-        .core
-        .write(move |c, _| project::create(c, &actor.0, &company_id, body.0))
-        .await?;
-    Ok(HttpResponse::Created().json(created))
-}
-
-async fn get(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let found = state.core.read(move |c| project::get(c, &id)).await?;
-    Ok(HttpResponse::Ok().json(found))
-}
-
-async fn update(
-    state: web::Data<AppState>,
-    actor: Actor,
-    id: web::Path<String>,
-    body: JsonBody<ProjectPatch>,
-) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let updated = state
-        .core
-        .write(move |c, _| project::update(c, &actor.0, &id, body.0))
-        .await?;
-    Ok(HttpResponse::Ok().json(updated))
-}
-
-async fn delete(
-    state: web::Data<AppState>,
-    actor: Actor,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    state
-        .core
-        .write(move |c, _| project::delete(c, &actor.0, &id))
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    CompanyScoped {
+        collection: "projects",
+        list: project::list,
+        create: |c, _, actor, company_id, input| project::create(c, actor, company_id, input),
+        get: project::get,
+        update: |c, _, actor, id, patch| project::update(c, actor, id, patch),
+        delete: |c, _, actor, id| project::delete(c, actor, id),
+    }
+    .configure(cfg);
 }

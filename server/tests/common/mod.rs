@@ -11,6 +11,7 @@ use paperclip::core::Core;
 use paperclip::db::{migrations, Database, DbConnection};
 use paperclip::hooks::{Hook, HookBus, HookEvent, HookSubscriber, SubscriptionOptions};
 use paperclip::module_host::{HostSettings, ModuleHost};
+use paperclip_test_support::{postgres_admin_url, TestDatabase as PostgresDatabase};
 use parking_lot::{Condvar, Mutex};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -22,14 +23,14 @@ pub const PATIENCE: Duration = Duration::from_secs(20);
 
 /// A database created for one test and removed after it.
 pub struct TestDb {
-    /// The database (taken out on drop so its pool closes before a PostgreSQL drop).
-    db: Option<Database>,
+    /// The database (declared first: its pool closes before a PostgreSQL drop).
+    db: Database,
     /// `sqlite` or `postgres`, for assertion messages.
     pub label: &'static str,
     /// Keeps the SQLite file's directory alive.
     _dir: Option<tempfile::TempDir>,
-    /// For PostgreSQL: the server URL to connect to and the database to drop.
-    pg_cleanup: Option<(String, String)>,
+    /// For PostgreSQL: the database to drop, with the module roles made for it.
+    _postgres: Option<PostgresDatabase>,
 }
 
 impl TestDb {
@@ -39,62 +40,28 @@ impl TestDb {
         let path = dir.path().join("paperclip.db");
         let db = open_migrated(path.to_str().expect("utf-8 temp path"));
         TestDb {
-            db: Some(db),
+            db,
             label: "sqlite",
             _dir: Some(dir),
-            pg_cleanup: None,
+            _postgres: None,
         }
     }
 
     /// A fresh, migrated PostgreSQL database on the server of `url`.
     pub fn postgres(url: &str) -> TestDb {
-        let name = format!("paperclip_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = DbConnection::open(url)
-            .unwrap_or_else(|e| panic!("cannot connect to PAPERCLIP_TEST_DATABASE_URL {url}: {e}"));
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
-        let db = open_migrated(&with_database(url, &name));
+        let postgres = PostgresDatabase::create(url);
+        let db = open_migrated(postgres.url());
         TestDb {
-            db: Some(db),
+            db,
             label: "postgres",
             _dir: None,
-            pg_cleanup: Some((url.to_string(), name)),
+            _postgres: Some(postgres),
         }
     }
 
     /// The database.
     pub fn db(&self) -> &Database {
-        self.db.as_ref().expect("database open")
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        drop(self.db.take());
-        if let Some((url, name)) = self.pg_cleanup.take() {
-            if let Ok(mut admin) = DbConnection::open(&url) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut admin);
-            }
-        }
-    }
-}
-
-/// `url` with its database name replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let server = match base[scheme_end..].find('/') {
-        Some(slash) => &base[..scheme_end + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{server}/{name}?{query}"),
-        None => format!("{server}/{name}"),
+        &self.db
     }
 }
 
@@ -109,10 +76,8 @@ fn open_migrated(url: &str) -> Database {
 /// `PAPERCLIP_TEST_DATABASE_URL` is set.
 pub fn test_databases() -> Vec<TestDb> {
     let mut dbs = vec![TestDb::sqlite()];
-    if let Ok(url) = std::env::var("PAPERCLIP_TEST_DATABASE_URL") {
-        if !url.is_empty() {
-            dbs.push(TestDb::postgres(&url));
-        }
+    if let Some(url) = postgres_admin_url() {
+        dbs.push(TestDb::postgres(&url));
     }
     dbs
 }

@@ -1,10 +1,25 @@
-//! A throw-away PostgreSQL database per test server, so tests run in parallel on one
-//! PostgreSQL without seeing each other's rows.
+//! Test support shared by the crates' tests (`paperclip-core`, `paperclip-module-host`,
+//! `paperclip-server`) and the e2e harness (`paperclip-e2e`): a throw-away PostgreSQL database
+//! per test, so tests run in parallel on one PostgreSQL server without seeing each other's rows.
+//!
+//! A dev-dependency only; never part of a shipped binary.
+#![forbid(unsafe_code)]
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 
-/// A database created for one test server and dropped (`WITH (FORCE)`, ending any session
-/// still using it) when this value is dropped.
+/// Environment variable with a PostgreSQL URL of an account that may create databases and
+/// roles; the PostgreSQL half of the tests runs only when it is set.
+pub const TEST_DATABASE_URL_VAR: &str = "PAPERCLIP_TEST_DATABASE_URL";
+
+/// The value of [`TEST_DATABASE_URL_VAR`], when it is set and not blank.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var(TEST_DATABASE_URL_VAR)
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+}
+
+/// A database created for one test and dropped (`WITH (FORCE)`, ending any session still using
+/// it) when this value is dropped, together with the module roles the module host made for it.
 #[derive(Debug)]
 pub struct TestDatabase {
     admin_url: String,
@@ -20,10 +35,7 @@ impl TestDatabase {
     pub fn create(admin_url: &str) -> TestDatabase {
         let name = format!("pc_test_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::establish(admin_url).unwrap_or_else(|e| {
-            panic!(
-                "cannot connect to PostgreSQL at {admin_url} ({}): {e}",
-                crate::TEST_DATABASE_URL_VAR
-            )
+            panic!("cannot connect to PostgreSQL at {admin_url} ({TEST_DATABASE_URL_VAR}): {e}")
         });
         // The name is generated above from hex digits only, so formatting it into the
         // statement cannot inject SQL (CREATE DATABASE takes no bind parameters).
@@ -38,7 +50,7 @@ impl TestDatabase {
         }
     }
 
-    /// The URL of the test database (what the server gets as `DATABASE_URL`).
+    /// The URL of the test database.
     pub fn url(&self) -> &str {
         &self.url
     }
@@ -62,7 +74,7 @@ impl Drop for TestDatabase {
                 {
                     eprintln!("warning: cannot drop test database {}: {e}", self.name);
                 }
-                // Roles are cluster-wide: the server's per-module roles for this database
+                // Roles are cluster-wide: the module host's per-module roles for this database
                 // (`paperclip_mod_<first 8 hex digits of sha256(name)>_…`) go with it.
                 if let Err(e) =
                     diesel::sql_query(drop_module_roles_sql(&self.name)).execute(&mut admin)
@@ -78,7 +90,7 @@ impl Drop for TestDatabase {
     }
 }
 
-/// SQL dropping the roles the server made for the modules of database `name` (its name is
+/// SQL dropping the roles the module host made for the modules of database `name` (its name is
 /// hex digits and underscores, so formatting it into the statement is safe).
 fn drop_module_roles_sql(name: &str) -> String {
     format!(
@@ -94,7 +106,7 @@ fn drop_module_roles_sql(name: &str) -> String {
 
 /// `url` with its database name (the path after the host) replaced by `name`, keeping any
 /// `?query`.
-fn with_database_name(url: &str, name: &str) -> String {
+pub fn with_database_name(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((base, query)) => (base, Some(query)),
         None => (url, None),
