@@ -95,7 +95,6 @@
 // root module); each hand-written block has a `SAFETY:` comment. The safe API module authors
 // use has none.
 #![deny(unsafe_code)]
-
 #![warn(missing_docs)]
 
 #[allow(unsafe_code)]

@@ -231,3 +231,49 @@ fn a_schema_change_leaving_a_blocking_foreign_key_is_undone() {
         .unwrap();
     });
 }
+
+#[test]
+fn a_dropped_test_database_takes_its_module_roles_along() {
+    // The test-support crate drops roles by the naming rule written in SQL; this holds it to
+    // `pg_module_role::role_name`, so test runs never leave roles behind in the cluster.
+    use diesel::sql_types::Text;
+    use diesel::{Connection, RunQueryDsl};
+    let Some(admin_url) = paperclip_test_support::postgres_admin_url() else {
+        return;
+    };
+    #[derive(diesel::QueryableByName)]
+    struct Role {
+        #[diesel(sql_type = Text)]
+        #[allow(dead_code)]
+        rolname: String,
+    }
+    let roles_of = |database: &str| -> usize {
+        let prefix = super::pg_module_role::role_name(database, "");
+        let mut admin = diesel::PgConnection::establish(&admin_url).unwrap();
+        diesel::sql_query(
+            "SELECT rolname::text AS rolname FROM pg_roles WHERE left(rolname, length($1)) = $1",
+        )
+        .bind::<Text, _>(&prefix)
+        .load::<Role>(&mut admin)
+        .unwrap()
+        .len()
+    };
+    let database = TestDatabase::postgres(&admin_url);
+    let name = database
+        .db
+        .url()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    for module in ["demo", "other-mod"] {
+        let db = ModuleDb::new(module, database.db.clone());
+        db.query(0, "SELECT 1 AS one", &[]).unwrap();
+    }
+    assert_eq!(roles_of(&name), 2, "one role per module for {name}");
+    drop(database);
+    assert_eq!(roles_of(&name), 0, "the roles of {name} outlived it");
+}
