@@ -33,7 +33,6 @@
 
 mod base64;
 mod call_gate;
-mod engine_functions;
 #[cfg(test)]
 mod engine_tests;
 mod foreign_key_audit;
@@ -101,10 +100,6 @@ impl std::fmt::Debug for ModuleDb {
 impl ModuleDb {
     /// How long a module transaction may stay open before the host rolls it back.
     pub const DEFAULT_TRANSACTION_LIMIT: Duration = Duration::from_secs(30);
-
-    /// How many transactions one module may hold open at once: each holds a pooled
-    /// connection, and the pool is shared with the core.
-    pub const MAX_OPEN_TRANSACTIONS: usize = 4;
 
     /// On SQLite a transaction that wrote holds the database's only write lock, and core
     /// writes wait at most 10 s for it (the busy timeout): a module transaction there lives
@@ -231,12 +226,12 @@ impl ModuleDb {
     /// not before) and lives at most [`ModuleDb::SQLITE_TRANSACTION_LIMIT`].
     pub fn begin(&self) -> Result<u64, ModuleDbError> {
         self.ensure_active()?;
+        // Each open transaction holds one of the module's `maxDbCalls` places at the call gate;
+        // say so at once rather than waiting at the gate for a place the module itself holds.
         let open = registry().count_owned_by(self.module_id(), self.db.url());
-        if open >= ModuleDb::MAX_OPEN_TRANSACTIONS {
-            return Err(ModuleDbError::TooManyTransactions {
-                open,
-                limit: ModuleDb::MAX_OPEN_TRANSACTIONS,
-            });
+        let limit = self.limits.max_concurrent_calls.max(1);
+        if open >= limit {
+            return Err(ModuleDbError::TooManyTransactions { open, limit });
         }
         let permit = self.acquire_permit()?;
         let mut conn = self.module_conn()?;

@@ -48,7 +48,7 @@ pub enum ModuleDbError {
         reason: String,
     },
     /// The module already holds as many open transactions as it may.
-    #[error("the module already has {open} open transaction(s), the most it may hold at once is {limit}; commit or roll back one first")]
+    #[error("the module already has {open} open transaction(s), the most it may hold at once is {limit} (modules.maxDbCalls); commit or roll back one first")]
     TooManyTransactions {
         /// How many it has open.
         open: usize,

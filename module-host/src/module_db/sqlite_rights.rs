@@ -11,7 +11,7 @@
 //! tables. The schema table (`sqlite_master`) is readable: SQLite reads it for every schema
 //! change, and it holds names and definitions, no data.
 
-use super::engine_functions::function_allowed;
+use crate::sql_guard::function_allowed;
 use crate::sql_guard::CORE_TABLES;
 use libsqlite3_sys as ffi;
 use paperclip_core::db::sqlite_scope::StatementAuthorizer;

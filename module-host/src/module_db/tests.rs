@@ -218,7 +218,7 @@ fn another_modules_transaction_is_refused() {
 
         if database.backend() == Backend::Postgres {
             // (SQLite allows one writer at a time, so only PostgreSQL can hold several.)
-            let open: Vec<u64> = (0..ModuleDb::MAX_OPEN_TRANSACTIONS)
+            let open: Vec<u64> = (0..super::ModuleDbLimits::DEFAULT_MAX_CONCURRENT_CALLS)
                 .map(|_| demo_db.begin().unwrap())
                 .collect();
             let err = demo_db.begin().unwrap_err();

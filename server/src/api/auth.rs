@@ -82,27 +82,32 @@ pub async fn require_api_key(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let keys = req
-        .app_data::<web::Data<ApiKeys>>()
-        .map(|k| k.get_ref().clone())
-        .unwrap_or_default();
-    if keys.is_empty() {
-        return next.call(req).await.map(|r| r.map_into_boxed_body());
-    }
-    let presented = req
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    match presented.and_then(|k| keys.find(k)) {
-        Some(index) => {
+    // Decided before `req` moves on; the key set is borrowed, not copied, per request.
+    let verdict = match req.app_data::<web::Data<ApiKeys>>() {
+        None => Ok(None),
+        Some(keys) if keys.is_empty() => Ok(None),
+        Some(keys) => {
+            let presented = req
+                .headers()
+                .get(actix_web::http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::trim);
+            match presented.and_then(|k| keys.find(k)) {
+                Some(index) => Ok(Some(index)),
+                None => Err(presented.is_some()),
+            }
+        }
+    };
+    match verdict {
+        Ok(None) => next.call(req).await.map(|r| r.map_into_boxed_body()),
+        Ok(Some(index)) => {
             req.extensions_mut()
                 .insert(Actor(format!("api-key:{index}")));
             next.call(req).await.map(|r| r.map_into_boxed_body())
         }
-        None => {
-            let message = if presented.is_some() {
+        Err(presented) => {
+            let message = if presented {
                 "invalid API key"
             } else {
                 "missing Authorization: Bearer <key> header"

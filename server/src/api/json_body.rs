@@ -43,7 +43,7 @@ impl FromRequest for JsonBytes {
         let checked = check_headers(req);
         let mut payload = payload.take();
         Box::pin(async move {
-            let content_type = checked?;
+            let has_content_type = checked?;
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
                 let chunk = chunk
@@ -53,7 +53,7 @@ impl FromRequest for JsonBytes {
                 }
                 body.extend_from_slice(&chunk);
             }
-            if content_type.is_none() && !body.is_empty() {
+            if !has_content_type && !body.is_empty() {
                 return Err(unsupported(
                     "a request body needs the header Content-Type: application/json",
                 ));
@@ -86,20 +86,20 @@ pub fn is_json_content_type(value: &str) -> bool {
     essence.eq_ignore_ascii_case("application/json")
 }
 
-/// Checks what can be checked before reading: the content type (`Ok(None)` when absent), the
+/// Checks what can be checked before reading: the content type (`Ok(false)` when absent), the
 /// content encoding and the announced length.
-fn check_headers(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+fn check_headers(req: &HttpRequest) -> Result<bool, ApiError> {
     let headers = req.headers();
-    let content_type = match headers.get(CONTENT_TYPE) {
-        None => None,
+    let has_content_type = match headers.get(CONTENT_TYPE) {
+        None => false,
         Some(value) => {
-            let text = value.to_str().unwrap_or("(not text)").to_string();
-            if !is_json_content_type(&text) {
+            let text = value.to_str().unwrap_or("(not text)");
+            if !is_json_content_type(text) {
                 return Err(unsupported(&format!(
                     "Content-Type must be application/json, not {text}"
                 )));
             }
-            Some(text)
+            true
         }
     };
     if let Some(encoding) = headers.get(CONTENT_ENCODING) {
@@ -116,7 +116,7 @@ fn check_headers(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     if announced.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
         return Err(too_large());
     }
-    Ok(content_type)
+    Ok(has_content_type)
 }
 
 fn unsupported(message: &str) -> ApiError {
