@@ -36,6 +36,7 @@ pub mod module_calls;
 pub mod module_config;
 pub mod module_counters;
 pub mod module_db;
+pub mod module_entry;
 pub mod module_lifecycle;
 pub mod module_loader;
 pub mod module_migrations;

@@ -1,0 +1,82 @@
+//! One running instance of a module's code, seen by the host as plain Rust calls: its entry
+//! points (`register`, `on_hook`, `handle_route`, `run_service`, `shutdown`, `describe`) behind
+//! one trait, whatever runs them. [`LibraryEntry`] calls the library loaded into this process
+//! (the `inline` and `threaded` isolation levels); the `process` level implements the same trait
+//! by talking to a child process that loaded the same library. The executor, the hook
+//! subscriber, the route dispatcher and the service runner only ever see a `dyn ModuleEntry`.
+//!
+//! Every call is blocking and returns the module's answer or a [`ModuleError`]; time limits are
+//! the caller's business (the executor's), except that an instance that can stop an overdue call
+//! says so through [`ModuleEntry::interrupt`].
+
+use abi_stable::std_types::RStr;
+use module_sdk::abi::{
+    HostHandle, ModuleError, ModuleRoot_Ref, Registration, RouteRequest, RouteResponse,
+};
+
+/// The entry points of one module instance.
+pub trait ModuleEntry: Send + Sync + 'static {
+    /// Gives the module its host handle and validated config JSON; returns what it subscribes to.
+    fn register(&self, host: HostHandle, config_json: &str) -> Result<Registration, ModuleError>;
+    /// Delivers one hook event (`hook` like `"agent:heartbeat"`, its JSON payload).
+    fn on_hook(&self, hook: &str, payload_json: &str) -> Result<(), ModuleError>;
+    /// Answers one request under the module's route prefix.
+    fn handle_route(&self, request: &RouteRequest) -> Result<RouteResponse, ModuleError>;
+    /// Runs one iteration of the named background service.
+    fn run_service(&self, name: &str) -> Result<(), ModuleError>;
+    /// Detaches the module; no call follows until the next `register`.
+    fn shutdown(&self);
+    /// What the module says about its build (JSON text), when its ABI has `describe`.
+    fn describe(&self) -> Option<String>;
+    /// Stops every call in progress, when this kind of instance can (a child process is killed
+    /// and started again); returns whether it did. Code in this process cannot be interrupted:
+    /// the default answers `false` and the call keeps its thread until it returns.
+    fn interrupt(&self) -> bool {
+        false
+    }
+}
+
+/// A module library loaded into this process, called directly through its root module.
+#[derive(Clone, Copy)]
+pub struct LibraryEntry {
+    root: ModuleRoot_Ref,
+}
+
+impl LibraryEntry {
+    /// Calls go straight to `root`'s entry points.
+    pub fn new(root: ModuleRoot_Ref) -> LibraryEntry {
+        LibraryEntry { root }
+    }
+
+    /// The root module.
+    pub fn root(&self) -> ModuleRoot_Ref {
+        self.root
+    }
+}
+
+impl ModuleEntry for LibraryEntry {
+    fn register(&self, host: HostHandle, config_json: &str) -> Result<Registration, ModuleError> {
+        (self.root.register())(host, RStr::from_str(config_json)).into_result()
+    }
+
+    fn on_hook(&self, hook: &str, payload_json: &str) -> Result<(), ModuleError> {
+        (self.root.on_hook())(RStr::from_str(hook), RStr::from_str(payload_json)).into_result()
+    }
+
+    fn handle_route(&self, request: &RouteRequest) -> Result<RouteResponse, ModuleError> {
+        (self.root.handle_route())(request).into_result()
+    }
+
+    fn run_service(&self, name: &str) -> Result<(), ModuleError> {
+        (self.root.run_service())(RStr::from_str(name)).into_result()
+    }
+
+    fn shutdown(&self) {
+        (self.root.shutdown())()
+    }
+
+    fn describe(&self) -> Option<String> {
+        let describe = self.root.describe()?;
+        Some(describe().into_string())
+    }
+}
