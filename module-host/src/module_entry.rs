@@ -34,6 +34,30 @@ pub trait ModuleEntry: Send + Sync + 'static {
     fn interrupt(&self) -> bool {
         false
     }
+    /// Whether the instance can take calls now. In-process instances always can; a child
+    /// process may be restarting (calls answer 503 with `Retry-After`) or have failed for good.
+    fn health(&self) -> EntryHealth {
+        EntryHealth::Ready
+    }
+}
+
+/// Whether a module instance can take calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryHealth {
+    /// Calls go through.
+    Ready,
+    /// Temporarily unavailable (a crashed child being started again): retry after the delay.
+    Restarting {
+        /// When to try again.
+        retry_after: std::time::Duration,
+        /// Why it is restarting (e.g. "module process killed by signal 6 (SIGABRT)").
+        reason: String,
+    },
+    /// Will not take calls again until the module is enabled anew (e.g. crashed too often).
+    Failed {
+        /// Why.
+        reason: String,
+    },
 }
 
 /// A module library loaded into this process, called directly through its root module.
