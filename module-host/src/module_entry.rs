@@ -39,6 +39,34 @@ pub trait ModuleEntry: Send + Sync + 'static {
     fn health(&self) -> EntryHealth {
         EntryHealth::Ready
     }
+    /// The child process behind the instance (the `process` level); `None` for in-process
+    /// instances. Shown by the admin API as the module's `process` object.
+    fn process_status(&self) -> Option<ProcessStatus> {
+        None
+    }
+}
+
+/// What the admin API shows of a module's child process (`process` isolation level).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProcessStatus {
+    /// `starting`, `ready`, `restarting`, `failed` or `stopped`.
+    pub state: String,
+    /// The running child's process id.
+    pub pid: Option<u32>,
+    /// Calls sent to the child and not answered yet.
+    pub in_flight: u64,
+    /// How many times the child was started again after a crash, a kill or a hung call.
+    pub restarts: u64,
+    /// How the last child ended, e.g. "killed by signal 6 (SIGABRT)" or "exited with status 3".
+    pub last_exit: Option<String>,
+    /// The last lines the child wrote to stderr (a panic message, say), oldest first.
+    pub recent_stderr: Vec<String>,
+    /// The sandbox the child runs in, e.g. "landlock enforced (ABI 6); rlimits: as 1024 MiB,
+    /// cpu 3600 s" or "landlock not supported by this kernel; rlimits: …".
+    pub sandbox: String,
+    /// The runner binary's path.
+    pub runner: String,
 }
 
 /// Whether a module instance can take calls.
