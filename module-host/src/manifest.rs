@@ -153,8 +153,8 @@ pub fn validate_manifest(document: &Value) -> Result<Manifest, ManifestError> {
     let mut violations: Vec<Violation> = manifest_validator()
         .iter_errors(document)
         .map(|error| Violation {
-            path: dotted_path(error.instance_path.as_str()),
-            message: explain(error.instance_path.as_str(), &error.to_string()),
+            path: dotted_path(error.instance_path().as_str()),
+            message: explain(error.instance_path().as_str(), &error.to_string()),
         })
         .collect();
     violations.extend(extra_violations(document));
@@ -226,7 +226,7 @@ fn extra_violations(document: &Value) -> Vec<Violation> {
     }
     if let Some(schema) = document.get("configSchema").filter(|s| s.is_object()) {
         if let Err(e) = jsonschema::validator_for(schema) {
-            let at = dotted_path(e.instance_path.as_str());
+            let at = dotted_path(e.instance_path().as_str());
             let path = if at.is_empty() {
                 "configSchema".to_string()
             } else {

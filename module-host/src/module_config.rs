@@ -166,7 +166,7 @@ fn validate(schema: &Value, value: &Value, place: &str) -> Result<(), ConfigProb
     let problems: Vec<String> = validator
         .iter_errors(value)
         .map(|error| {
-            let at = dotted_path(error.instance_path.as_str());
+            let at = dotted_path(error.instance_path().as_str());
             let field = if at.is_empty() {
                 place.to_string()
             } else {

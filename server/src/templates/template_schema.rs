@@ -50,9 +50,9 @@ const BLANK: &str = "must not be blank";
 /// Turns one validation error into problems. An "unexpected properties" error becomes one
 /// problem per unknown field so that each is reported at its own path.
 fn describe(error: &ValidationError<'_>, document: &Value) -> Vec<Problem> {
-    let at = JsonPath::from_pointer(error.instance_path.as_str(), document);
-    let instance = error.instance.as_ref();
-    let message = match &error.kind {
+    let at = JsonPath::from_pointer(error.instance_path().as_str(), document);
+    let instance = error.instance().as_ref();
+    let message = match &error.kind() {
         ValidationErrorKind::Required { property } => {
             let name = property.as_str().unwrap_or_default();
             return vec![at.key(name).problem("is required")];
