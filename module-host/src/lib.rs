@@ -44,6 +44,7 @@ pub mod module_state_store;
 pub mod module_status;
 pub mod module_view;
 pub mod offline_migrations;
+pub mod process_entry;
 pub mod route_dispatcher;
 pub mod route_table;
 pub mod service_runner;

@@ -95,10 +95,7 @@ fn abort(_m: &EnvProbe, _ctx: &ModuleContext, _req: &Request) -> Response {
 }
 
 fn exit(_m: &EnvProbe, _ctx: &ModuleContext, req: &Request) -> Response {
-    let code = req
-        .query("code")
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(1);
+    let code = req.query("code").and_then(|c| c.parse().ok()).unwrap_or(1);
     std::process::exit(code)
 }
 
