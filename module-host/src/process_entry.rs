@@ -429,16 +429,26 @@ impl ModuleEntry for ProcessEntry {
     }
 
     fn interrupt(&self) -> bool {
+        const REASON: &str = "killed by the host: a call was interrupted";
         let child = {
-            let state = self.shared.state.lock();
-            match state.phase {
+            let mut state = self.shared.state.lock();
+            let child = match state.phase {
                 Phase::Ready | Phase::Starting => state.child.clone(),
                 _ => None,
+            };
+            if child.is_some() {
+                // Unavailable from now on, not only once the reader saw the child end (which
+                // then sets the real backoff).
+                state.phase = Phase::Restarting {
+                    at: Instant::now() + self.shared.settings.restart.initial_backoff,
+                    reason: format!("module process {REASON}"),
+                };
             }
+            child
         };
         match child {
             Some(child) => {
-                child.kill("killed by the host: a call was interrupted");
+                child.kill(REASON);
                 true
             }
             None => false,
