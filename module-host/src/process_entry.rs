@@ -189,9 +189,8 @@ impl Shared {
             Phase::Restarting { at, reason } => Err(ModuleError::new(
                 ErrorKind::Failed,
                 format!(
-                    "the module process is restarting (in {} ms) after it {}",
-                    at.saturating_duration_since(Instant::now()).as_millis(),
-                    reason.trim_start_matches("module process ")
+                    "the module process is restarting (in {} ms): {reason}",
+                    at.saturating_duration_since(Instant::now()).as_millis()
                 ),
             )),
             Phase::Failed { reason } => Err(ModuleError::new(
@@ -258,7 +257,6 @@ impl Shared {
     /// Child `generation` ended as `exit`: a crash unless the entry was stopped; restarts it
     /// after the backoff, or gives up after too many crashes.
     pub(crate) fn child_ended(self: &Arc<Self>, generation: u64, exit: &str) {
-        let rolled_back = self.host_api.rollback_open_transactions();
         let mut state = self.state.lock();
         if state.generation != generation {
             return;
@@ -269,8 +267,7 @@ impl Shared {
             return;
         }
         let reason = format!("module process {exit}");
-        tracing::warn!(module = %self.module_id, rolled_back_transactions = rolled_back,
-            "{reason}");
+        tracing::warn!(module = %self.module_id, "{reason}");
         match state.crashes.record(Instant::now(), &self.settings.restart) {
             CrashVerdict::GiveUp(count) => {
                 let window = self.settings.restart.window.as_secs();

@@ -124,18 +124,16 @@ fn dispatch(root: ModuleRoot_Ref, host: &HostHandle, call: ModuleCall) -> Module
 fn answer(writer: &FrameWriter, id: u64, reply: ModuleReply) {
     // Any other failure means the host is gone: the reading loop sees it too and ends the runner.
     if let Err(FrameError::TooLarge(size)) = writer.send(&FromRunner::Reply { id, reply }) {
-        {
-            let error = WireModuleError {
-                kind: WireErrorKind::Failed,
-                message: format!(
-                    "the module's answer is {size} bytes, over the {} MiB limit of the module process connection",
-                    crate::framing::MAX_FRAME_BYTES >> 20
-                ),
-            };
-            let _ = writer.send(&FromRunner::Reply {
-                id,
-                reply: ModuleReply::Error(error),
-            });
-        }
+        let error = WireModuleError {
+            kind: WireErrorKind::Failed,
+            message: format!(
+                "the module's answer is {size} bytes, over the {} MiB limit of the module process connection",
+                crate::framing::MAX_FRAME_BYTES >> 20
+            ),
+        };
+        let _ = writer.send(&FromRunner::Reply {
+            id,
+            reply: ModuleReply::Error(error),
+        });
     }
 }

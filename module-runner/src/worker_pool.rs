@@ -2,6 +2,7 @@
 //! call): `keep` threads wait for work; when every thread is busy, one more is started for the
 //! new job (so a call never waits behind another, which could deadlock when one call waits for
 //! an answer the other would produce), and threads beyond `keep` end once they find no work.
+//! Dropping the pool lets its threads end once the queued jobs ran.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex};
@@ -9,7 +10,6 @@ use std::sync::{Arc, Condvar, Mutex};
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
 /// Threads running submitted jobs.
-#[derive(Clone)]
 pub struct WorkerPool {
     shared: Arc<Shared>,
 }
@@ -28,6 +28,8 @@ struct State {
     idle: usize,
     /// Threads alive.
     threads: usize,
+    /// The pool was dropped: threads end when the queue is empty.
+    closed: bool,
 }
 
 impl WorkerPool {
@@ -65,6 +67,13 @@ impl WorkerPool {
     }
 }
 
+impl Drop for WorkerPool {
+    fn drop(&mut self) {
+        self.shared.lock().closed = true;
+        self.shared.work.notify_all();
+    }
+}
+
 impl Shared {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
@@ -79,7 +88,7 @@ impl Shared {
                 state = self.lock();
                 continue;
             }
-            if state.threads > self.keep {
+            if state.closed || state.threads > self.keep {
                 state.threads -= 1;
                 return;
             }

@@ -3,6 +3,7 @@
 //! standard output and error are plain pipes read by [`super::output_tail`].
 
 use super::exit_description::describe_exit;
+use super::host_api_server::OpenTransactions;
 use super::output_tail::{drain_output, OutputStream, OutputTail};
 use super::process_settings::ProcessSettings;
 use crate::module_loader::{display_name, load_failure};
@@ -35,6 +36,8 @@ pub struct ChildProcess {
     pub writer: Arc<FrameWriter>,
     /// Calls sent and not answered; `Err` carries why the child could not answer.
     pub pending: PendingCalls<Result<ModuleReply, String>>,
+    /// The database transactions it opened through its host handle and did not end.
+    pub open_transactions: OpenTransactions,
     /// Why the host killed it, when it did.
     kill_reason: Mutex<Option<String>>,
     exited: AtomicBool,
@@ -112,6 +115,7 @@ pub fn spawn_child(
                     process: Mutex::new(process),
                     writer: Arc::new(FrameWriter::new(writer)),
                     pending: PendingCalls::new(),
+                    open_transactions: OpenTransactions::default(),
                     kill_reason: Mutex::new(None),
                     exited: AtomicBool::new(false),
                 }),

@@ -33,7 +33,9 @@ fn read_until_closed(
                 child.pending.answer(id, Ok(reply));
             }
             Ok(FromRunner::HostCall { id, call }) => {
-                shared.host_api.serve(id, call, child.writer.clone());
+                let writer = child.writer.clone();
+                let open_transactions = child.open_transactions.clone();
+                shared.host_api.serve(id, call, writer, open_transactions);
             }
             Ok(FromRunner::Log { level, message }) => shared.host_api.log(level, &message),
             Ok(other) => {
@@ -48,6 +50,11 @@ fn read_until_closed(
         }
     }
     let exit = child.wait_exit(shared.settings.shutdown_timeout);
+    let rolled_back = shared.host_api.rollback(&child.open_transactions);
+    if rolled_back > 0 {
+        tracing::warn!(module = %shared.module_id, rolled_back,
+            "rolled back the transactions the module process left open");
+    }
     shared.child_ended(child.generation, &exit);
     let message = format!("module process {exit}");
     child.pending.fail_all(|| Err(message.clone()));

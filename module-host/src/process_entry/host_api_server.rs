@@ -1,8 +1,8 @@
 //! The host's side of a module process's host-handle calls: each call from the child is run on
 //! a pool thread with the module's real host handle (the one `register` was given: SQL guard,
 //! module namespace, core services), and the answer is sent back with the call's id. The
-//! transactions the child opened are remembered, so those a crashed child left open are rolled
-//! back.
+//! transactions each child opened are remembered (in its [`OpenTransactions`]), so those a
+//! crashed child left open are rolled back.
 
 use abi_stable::std_types::{RResult, RStr};
 use module_sdk::abi::{HostError, HostHandle, LogLevel};
@@ -13,12 +13,14 @@ use parking_lot::Mutex;
 use std::collections::HashSet;
 use std::sync::Arc;
 
+/// The transactions one child opened and did not end yet.
+pub type OpenTransactions = Arc<Mutex<HashSet<u64>>>;
+
 /// Serves one module's proxied host-handle calls.
 pub struct HostApiServer {
     module_id: String,
     pool: WorkerPool,
     handle: Mutex<Option<HostHandle>>,
-    open_transactions: Arc<Mutex<HashSet<u64>>>,
 }
 
 impl HostApiServer {
@@ -28,7 +30,6 @@ impl HostApiServer {
             module_id: module_id.to_string(),
             pool: WorkerPool::new(&format!("module-host-api-{module_id}"), threads.max(1)),
             handle: Mutex::new(None),
-            open_transactions: Arc::default(),
         }
     }
 
@@ -37,10 +38,16 @@ impl HostApiServer {
         *self.handle.lock() = Some(handle);
     }
 
-    /// Runs call `id` on a pool thread and sends the answer through `writer`.
-    pub fn serve(&self, id: u64, call: HostCall, writer: Arc<FrameWriter>) {
+    /// Runs call `id` of a child on a pool thread and sends the answer through `writer`;
+    /// transactions it opens or ends are noted in `open_transactions`.
+    pub fn serve(
+        &self,
+        id: u64,
+        call: HostCall,
+        writer: Arc<FrameWriter>,
+        open_transactions: OpenTransactions,
+    ) {
         let handle = self.handle.lock().clone();
-        let open_transactions = self.open_transactions.clone();
         self.pool.submit(move || {
             let reply = match handle {
                 Some(handle) => run(&handle, call, &open_transactions),
@@ -70,9 +77,9 @@ impl HostApiServer {
 
     /// Rolls back the transactions a child opened and did not end (it crashed or was killed);
     /// returns how many.
-    pub fn rollback_open_transactions(&self) -> usize {
+    pub fn rollback(&self, open_transactions: &OpenTransactions) -> usize {
         let handle = self.handle.lock().clone();
-        let open: Vec<u64> = self.open_transactions.lock().drain().collect();
+        let open: Vec<u64> = open_transactions.lock().drain().collect();
         if let Some(handle) = handle {
             for tx in &open {
                 let _ = handle.db_rollback(*tx);
