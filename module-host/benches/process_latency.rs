@@ -32,6 +32,11 @@ fn main() {
     let core = Core::new(db, Arc::new(HookBus::new()));
     let settings = ProcessSettings::with_resolved_runner().expect("build the release runner first");
     println!("runner: {}", settings.runner_path.display());
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!(
+        "load average before: {}",
+        load.split_whitespace().next().unwrap_or("?")
+    );
 
     let ping = request("GET", "/ping", "");
     let query = request("POST", "/query", r#"{"sql": "SELECT 1 AS one"}"#);
