@@ -582,3 +582,23 @@ fn a_library_that_cannot_load_fails_with_the_loaders_reason() {
         error.reason
     );
 }
+
+#[test]
+fn a_call_over_the_frame_limit_is_refused_and_the_child_keeps_serving() {
+    let db = TestDb::sqlite();
+    let entry = start("env-probe", "env-probe");
+    entry.register(db.host("env-probe"), "{}").unwrap();
+    let mut huge = request("POST", "/ping", "", Value::Null);
+    huge.body = RVec::from(vec![b'x'; 65 << 20]);
+    let refused = entry.handle_route(&huge).unwrap_err();
+    assert_eq!(refused.kind, ErrorKind::BadRequest);
+    assert!(
+        refused
+            .message
+            .contains("over the 64 MiB limit of the module process connection"),
+        "{refused}"
+    );
+    assert_eq!(get(&*entry, "/ping"), (200, json!({"pong": true})));
+    assert_eq!(entry.process_status().unwrap().restarts, 0);
+    entry.shutdown();
+}
