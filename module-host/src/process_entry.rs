@@ -164,6 +164,8 @@ impl Shared {
                 drop(state);
                 child.kill("the module was stopped while its process started");
                 child.close();
+                // No reader was started for it: reap it here.
+                child.wait_exit(Duration::from_secs(1));
                 return Err(StatusReason::new(
                     crate::module_status::ModuleStatus::Failed,
                     "the module was stopped while its process started",
