@@ -13,7 +13,7 @@ use paperclip_core::hooks::HookBus;
 use paperclip_module_host::host_handle::new_host_handle;
 use paperclip_module_host::module_entry::{EntryHealth, LibraryEntry, ModuleEntry};
 use paperclip_module_host::module_loader::LibraryCache;
-use paperclip_module_host::process_entry::{ProcessEntry, ProcessSettings};
+use paperclip_module_host::process_entry::{ProcessEntry, ProcessSettings, RestartPolicy};
 use paperclip_test_support::{postgres_admin_url, TestDatabase as PostgresDatabase};
 use serde_json::{json, Value};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -438,7 +438,18 @@ fn landlock_keeps_the_child_out_of_the_data_dir() {
 #[test]
 fn a_crashed_child_is_restarted_with_its_config_and_named_exit() {
     let db = TestDb::sqlite();
-    let entry = start("env-probe", "env-probe");
+    // A backoff long enough to look at the restarting entry even on a loaded machine.
+    let backoff = Duration::from_secs(1);
+    let settings = ProcessSettings {
+        restart: RestartPolicy {
+            initial_backoff: backoff,
+            max_backoff: backoff,
+            ..RestartPolicy::default()
+        },
+        ..settings()
+    };
+    let (library, dir) = bundle("env-probe");
+    let entry = ProcessEntry::start("env-probe", &library, &dir, &settings).unwrap();
     entry.register(db.host("env-probe"), "{}").unwrap();
     entry.on_hook("agent:heartbeat", "{}").unwrap();
 
@@ -454,7 +465,7 @@ fn a_crashed_child_is_restarted_with_its_config_and_named_exit() {
             retry_after,
             reason,
         } => {
-            assert!(retry_after <= Duration::from_millis(100), "{retry_after:?}");
+            assert!(retry_after <= backoff, "{retry_after:?}");
             assert_eq!(reason, "module process killed by signal 6 (SIGABRT)");
         }
         other => panic!("expected Restarting, got {other:?}"),
@@ -463,16 +474,20 @@ fn a_crashed_child_is_restarted_with_its_config_and_named_exit() {
         .handle_route(&request("GET", "/ping", "", Value::Null))
         .unwrap_err();
     assert!(refused.message.contains("restarting"), "{refused}");
-    let status = entry.process_status().unwrap();
-    assert_eq!(status.state, "restarting");
-    assert!(
-        status
-            .recent_stderr
+    assert_eq!(entry.process_status().unwrap().state, "restarting");
+    // The child's last words, read from its stderr pipe by their own thread.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let stderr = entry.process_status().unwrap().recent_stderr;
+        if stderr
             .iter()
-            .any(|line| line == "env-probe: aborting on request"),
-        "{:?}",
-        status.recent_stderr
-    );
+            .any(|line| line == "env-probe: aborting on request")
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{stderr:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
 
     wait_ready(&entry);
     // Registered again (a fresh instance: its counter starts over), not merely started.
