@@ -1,5 +1,6 @@
 //! `paperclip-module-runner`: the child process of a module at the `process` isolation level.
 //! Started by the module host only — its standard input is the host's socket — never by hand.
+//! Its one argument, `--module=<id>`, only names the module in process listings.
 
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
