@@ -136,7 +136,7 @@ mod tests {
     #[test]
     fn an_oversized_message_is_not_encoded() {
         let big = vec![7u8; MAX_FRAME_BYTES + 1];
-        let err = encode_frame(&serde_bytes_like(big)).unwrap_err();
+        let err = encode_frame(&text_of_bytes(big)).unwrap_err();
         assert!(matches!(err, FrameError::TooLarge(_)), "{err}");
     }
 
@@ -146,7 +146,7 @@ mod tests {
         assert!(matches!(err, FrameError::Closed));
     }
 
-    fn serde_bytes_like(bytes: Vec<u8>) -> String {
+    fn text_of_bytes(bytes: Vec<u8>) -> String {
         String::from_utf8(bytes).unwrap()
     }
 }
