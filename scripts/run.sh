@@ -5,4 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build-modules.sh --release
+# The module runner sits next to the server binary (modules at the `process` isolation level).
+cargo build --release -p paperclip-module-runner
 exec cargo run --release -p paperclip-server --bin paperclipai -- run "$@"

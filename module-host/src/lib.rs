@@ -9,7 +9,10 @@
 //! [`sql_guard`]) → [`module_activation`] (`register` through [`module_calls`] with a
 //! [`host_handle`], then [`hook_subscriber`], [`route_table`], [`service_runner`]) →
 //! [`module_lifecycle`] (the host itself) → [`module_view`]. Saved state: [`module_state_store`].
-//! Module database access at run time: [`module_db`] and [`core_calls`].
+//! Module database access at run time: [`module_db`] and [`core_calls`]. A module instance's
+//! entry points: [`module_entry`] (the library in this process) or [`process_entry`] (the
+//! `process` isolation level: the library in a sandboxed `paperclip-module-runner` child, its
+//! host-handle calls proxied back here).
 //!
 //! Architecture invariant: a module never gets a database connection, and a module that fails
 //! at any step (or panics later) never takes the server or another module down with it.
@@ -44,6 +47,7 @@ pub mod module_state_store;
 pub mod module_status;
 pub mod module_view;
 pub mod offline_migrations;
+pub mod process_entry;
 pub mod route_dispatcher;
 pub mod route_table;
 pub mod service_runner;

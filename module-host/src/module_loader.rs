@@ -125,23 +125,29 @@ fn open(path: &Path) -> Result<LoadedLibrary, StatusReason> {
             format!("loading {} panicked", display_name(path)),
         )
     })?;
-    loaded.map(|root| LoadedLibrary { root }).map_err(|error| {
-        let status = match error {
-            LoadError::Open(_) | LoadError::Init(_) => ModuleStatus::Failed,
-            LoadError::NotAModule(_)
-            | LoadError::NoLayout
-            | LoadError::NewerSdk(_)
-            | LoadError::Incompatible(_) => ModuleStatus::Incompatible,
-        };
-        let reason = match error {
-            LoadError::Open(_) => format!("{OPEN_FAILED} {}: {error}", display_name(path)),
-            _ => format!("{}: {error}", display_name(path)),
-        };
-        StatusReason::new(status, reason)
-    })
+    loaded
+        .map(|root| LoadedLibrary { root })
+        .map_err(|error| load_failure(path, &error))
 }
 
-fn display_name(path: &Path) -> String {
+/// The module status and reason for a library at `path` the SDK's loader refused (here or in a
+/// module process's runner, with the same words).
+pub(crate) fn load_failure(path: &Path, error: &LoadError) -> StatusReason {
+    let status = match error {
+        LoadError::Open(_) | LoadError::Init(_) => ModuleStatus::Failed,
+        LoadError::NotAModule(_)
+        | LoadError::NoLayout
+        | LoadError::NewerSdk(_)
+        | LoadError::Incompatible(_) => ModuleStatus::Incompatible,
+    };
+    let reason = match error {
+        LoadError::Open(_) => format!("{OPEN_FAILED} {}: {error}", display_name(path)),
+        _ => format!("{}: {error}", display_name(path)),
+    };
+    StatusReason::new(status, reason)
+}
+
+pub(crate) fn display_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string())

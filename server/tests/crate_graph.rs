@@ -1,5 +1,6 @@
 //! The architecture's invariants as the crate graph holds them: the core crate cannot name the
-//! module host, the server or HTTP; the module host cannot name the server or HTTP. Fails when
+//! module host, the server or HTTP; the module host cannot name the server or HTTP; the module
+//! runner (a module process) names no database driver, no core and no host. Fails when
 //! a dependency (direct or transitive) breaks that. Same check by hand:
 //! `cargo tree -p paperclip-core -e normal --prefix none`.
 
@@ -56,5 +57,23 @@ fn the_module_host_names_no_http() {
     assert_none_of(
         "paperclip-module-host",
         &["paperclip-server", "actix", "awc"],
+    );
+}
+
+#[test]
+fn the_module_runner_links_no_database_and_knows_no_host() {
+    assert_none_of(
+        "paperclip-module-runner",
+        &[
+            "paperclip-server",
+            "paperclip-module-host",
+            "paperclip-core",
+            "diesel",
+            "libsqlite3-sys",
+            "pq-sys",
+            "postgres",
+            "tokio",
+            "actix",
+        ],
     );
 }
