@@ -8,13 +8,16 @@
 //!     "dir": "plugins-dist",
 //!     "enabled": ["observability"],                  // absent: every discovered module
 //!     "config": { "observability": { "retentionDays": 90 } },
-//!     "hookTimeoutMs": 5000, "routeTimeoutMs": 10000
+//!     "hookTimeoutMs": 5000, "routeTimeoutMs": 10000,
+//!     "isolation": { "observability": "inline", "untrusted": "process" },
+//!     "maxConcurrency": 4, "queueCapacity": 64
 //!   },
 //!   "store": { "index": "store/index.json" },
 //!   "server": { "allowedHosts": ["paperclip.internal"], "allowedOrigins": [] }
 //! }
 //! ```
 
+use crate::isolation_level::IsolationLevel;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -89,6 +92,22 @@ pub struct ModulesConfig {
     /// Most database calls and open transactions one module may have at once.
     #[serde(default = "default_max_db_calls")]
     pub max_db_calls: usize,
+    /// Isolation level per module id (`inline`, `threaded`, `process`); a module not named here
+    /// runs at its manifest's `isolation`, else `threaded`.
+    #[serde(default)]
+    pub isolation: BTreeMap<String, IsolationLevel>,
+    /// Calls one module may run at once (its call threads, or calls in flight to its process).
+    #[serde(default = "default_max_concurrency")]
+    pub max_concurrency: usize,
+    /// Route calls that may wait for one module's call threads; beyond, 503 with `Retry-After`.
+    #[serde(default = "default_queue_capacity")]
+    pub queue_capacity: usize,
+    /// Address-space limit of a module process (`process` level), in MiB.
+    #[serde(default = "default_process_memory_mb")]
+    pub process_memory_mb: u64,
+    /// CPU-time limit of a module process (`process` level), in seconds.
+    #[serde(default = "default_process_cpu_seconds")]
+    pub process_cpu_seconds: u64,
 }
 
 impl ModulesConfig {
@@ -101,6 +120,14 @@ impl ModulesConfig {
     pub const DEFAULT_MAX_RESULT_BYTES: usize = 16 * 1024 * 1024;
     /// Default most database calls at once per module: 4.
     pub const DEFAULT_MAX_DB_CALLS: usize = 4;
+    /// Default calls one module may run at once: 4.
+    pub const DEFAULT_MAX_CONCURRENCY: usize = 4;
+    /// Default route calls that may wait for one module: 64.
+    pub const DEFAULT_QUEUE_CAPACITY: usize = 64;
+    /// Default address-space limit of a module process: 1024 MiB.
+    pub const DEFAULT_PROCESS_MEMORY_MB: u64 = 1024;
+    /// Default CPU-time limit of a module process: 3600 s.
+    pub const DEFAULT_PROCESS_CPU_SECONDS: u64 = 3600;
 }
 
 impl Default for ModulesConfig {
@@ -115,6 +142,11 @@ impl Default for ModulesConfig {
             max_result_rows: default_max_result_rows(),
             max_result_bytes: default_max_result_bytes(),
             max_db_calls: default_max_db_calls(),
+            isolation: BTreeMap::new(),
+            max_concurrency: default_max_concurrency(),
+            queue_capacity: default_queue_capacity(),
+            process_memory_mb: default_process_memory_mb(),
+            process_cpu_seconds: default_process_cpu_seconds(),
         }
     }
 }
@@ -286,6 +318,22 @@ fn default_max_result_rows() -> usize {
 
 fn default_max_result_bytes() -> usize {
     ModulesConfig::DEFAULT_MAX_RESULT_BYTES
+}
+
+fn default_max_concurrency() -> usize {
+    ModulesConfig::DEFAULT_MAX_CONCURRENCY
+}
+
+fn default_queue_capacity() -> usize {
+    ModulesConfig::DEFAULT_QUEUE_CAPACITY
+}
+
+fn default_process_memory_mb() -> u64 {
+    ModulesConfig::DEFAULT_PROCESS_MEMORY_MB
+}
+
+fn default_process_cpu_seconds() -> u64 {
+    ModulesConfig::DEFAULT_PROCESS_CPU_SECONDS
 }
 
 fn default_max_db_calls() -> usize {

@@ -1,5 +1,5 @@
 //! Paperclip's core: the domain ([`core`]), the database of both backends ([`db`]), the hook bus
-//! ([`hooks`]) and the configuration file ([`config`]).
+//! ([`hooks`]), the configuration file ([`config`]) and the modules' [`isolation_level`]s.
 //!
 //! Architecture invariant: this crate never depends on the module host or on HTTP; modules
 //! depend on the core, never the reverse (the crate graph enforces it, and
@@ -11,6 +11,7 @@ pub mod config;
 pub mod core;
 pub mod db;
 pub mod hooks;
+pub mod isolation_level;
 
 /// Version of the core, checked against modules' `requires.core`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

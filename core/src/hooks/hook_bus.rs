@@ -25,6 +25,7 @@
 //!   that call returns, releasing its `Arc` of the subscriber.
 
 use super::hook::hook_index;
+use super::self_delivering::SelfDeliveringSubscriber;
 use super::subscriber_worker::{self, SubscriptionShared};
 use super::Hook;
 use parking_lot::{Mutex, RwLock};
@@ -106,18 +107,53 @@ pub struct SubscriberStats {
 /// worker.
 struct Subscription {
     hooks: Vec<Hook>,
-    queue: SyncSender<HookEvent>,
-    shared: Arc<SubscriptionShared>,
+    delivery: Delivery,
+}
+
+/// Who delivers a subscription's events.
+enum Delivery {
+    /// The bus's own queue and worker threads.
+    Worker {
+        queue: SyncSender<HookEvent>,
+        shared: Arc<SubscriptionShared>,
+    },
+    /// The subscriber itself.
+    SelfDelivering(Arc<dyn SelfDeliveringSubscriber>),
 }
 
 impl Subscription {
     /// Queues `event` without blocking; a full queue counts a drop.
     fn offer(&self, event: HookEvent) {
-        match self.queue.try_send(event) {
-            Ok(()) => {}
-            Err(TrySendError::Full(event)) => self.shared.record_dropped(event.hook),
-            // The worker has ended (unsubscribed concurrently with this emit): nothing to count.
-            Err(TrySendError::Disconnected(_)) => {}
+        match &self.delivery {
+            Delivery::Worker { queue, shared } => match queue.try_send(event) {
+                Ok(()) => {}
+                Err(TrySendError::Full(event)) => shared.record_dropped(event.hook),
+                // The worker has ended (unsubscribed concurrently with this emit): nothing to
+                // count.
+                Err(TrySendError::Disconnected(_)) => {}
+            },
+            Delivery::SelfDelivering(subscriber) => subscriber.offer(event),
+        }
+    }
+
+    fn name(&self) -> &str {
+        match &self.delivery {
+            Delivery::Worker { shared, .. } => shared.name(),
+            Delivery::SelfDelivering(subscriber) => subscriber.name(),
+        }
+    }
+
+    fn stats(&self) -> SubscriberStats {
+        match &self.delivery {
+            Delivery::Worker { shared, .. } => shared.stats(),
+            Delivery::SelfDelivering(subscriber) => subscriber.stats(),
+        }
+    }
+
+    fn cancel(&self) {
+        match &self.delivery {
+            Delivery::Worker { shared, .. } => shared.cancel(),
+            Delivery::SelfDelivering(subscriber) => subscriber.cancel(),
         }
     }
 }
@@ -190,12 +226,33 @@ impl HookBus {
             panic!("cannot start the hook worker of {}: {error}", shared.name());
         }
 
-        let id = SubscriptionId(self.next_id.fetch_add(1, Ordering::Relaxed));
-        let subscription = Arc::new(Subscription {
+        self.register(Subscription {
             hooks,
-            queue,
-            shared,
-        });
+            delivery: Delivery::Worker { queue, shared },
+        })
+    }
+
+    /// Starts handing `hooks` (duplicates ignored) to `subscriber`, which queues and delivers
+    /// them itself (no thread of the bus's), until [`HookBus::unsubscribe`] or the bus is
+    /// dropped.
+    pub fn subscribe_self_delivering(
+        &self,
+        subscriber: Arc<dyn SelfDeliveringSubscriber>,
+        hooks: &[Hook],
+    ) -> SubscriptionId {
+        let mut hooks = hooks.to_vec();
+        hooks.sort_unstable();
+        hooks.dedup();
+        self.register(Subscription {
+            hooks,
+            delivery: Delivery::SelfDelivering(subscriber),
+        })
+    }
+
+    /// Adds a subscription to the registry and the lists of its hooks.
+    fn register(&self, subscription: Subscription) -> SubscriptionId {
+        let id = SubscriptionId(self.next_id.fetch_add(1, Ordering::Relaxed));
+        let subscription = Arc::new(subscription);
         let mut subscriptions = self.subscriptions.lock();
         for hook in &subscription.hooks {
             let mut list = self.by_hook[hook_index(*hook)].write();
@@ -215,7 +272,7 @@ impl HookBus {
         let Some(subscription) = subscriptions.remove(&id) else {
             return;
         };
-        subscription.shared.cancel();
+        subscription.cancel();
         for hook in &subscription.hooks {
             let mut list = self.by_hook[hook_index(*hook)].write();
             let updated: Vec<_> = list
@@ -234,7 +291,7 @@ impl HookBus {
         self.subscriptions
             .lock()
             .get(&id)
-            .map(|subscription| subscription.shared.stats())
+            .map(|subscription| subscription.stats())
     }
 
     /// How many subscriptions currently receive `hook`.
@@ -252,7 +309,7 @@ impl Default for HookBus {
 impl fmt::Debug for HookBus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let subscriptions = self.subscriptions.lock();
-        let mut names: Vec<&str> = subscriptions.values().map(|s| s.shared.name()).collect();
+        let mut names: Vec<&str> = subscriptions.values().map(|s| s.name()).collect();
         names.sort_unstable();
         f.debug_struct("HookBus")
             .field("subscribers", &names)
@@ -265,7 +322,7 @@ impl Drop for HookBus {
     /// closes every queue, which ends the workers.
     fn drop(&mut self) {
         for subscription in self.subscriptions.get_mut().values() {
-            subscription.shared.cancel();
+            subscription.cancel();
         }
     }
 }
@@ -388,7 +445,10 @@ mod tests {
 
     /// The shared state of a live subscription, to watch its threads end from a test.
     fn shared_of(bus: &HookBus, id: SubscriptionId) -> Arc<SubscriptionShared> {
-        Arc::clone(&bus.subscriptions.lock()[&id].shared)
+        match &bus.subscriptions.lock()[&id].delivery {
+            Delivery::Worker { shared, .. } => Arc::clone(shared),
+            Delivery::SelfDelivering(_) => panic!("{id} delivers itself"),
+        }
     }
 
     #[test]
@@ -695,5 +755,57 @@ mod tests {
             serde_json::to_value(&stats).unwrap(),
             json!({"delivered": 3, "failures": 2, "timeouts": 1, "dropped": 4, "panics": 1})
         );
+    }
+
+    /// Records what it is offered, on the emitter's thread.
+    struct SelfQueue {
+        offered: Mutex<Vec<Hook>>,
+        cancelled: std::sync::atomic::AtomicBool,
+    }
+
+    impl SelfDeliveringSubscriber for SelfQueue {
+        fn name(&self) -> &str {
+            "self-queue"
+        }
+        fn offer(&self, event: HookEvent) {
+            self.offered.lock().push(event.hook);
+        }
+        fn stats(&self) -> SubscriberStats {
+            SubscriberStats {
+                delivered: self.offered.lock().len() as u64,
+                ..SubscriberStats::default()
+            }
+        }
+        fn cancel(&self) {
+            self.cancelled.store(true, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_self_delivering_subscriber_is_offered_its_hooks_on_the_emitters_thread() {
+        let bus = HookBus::new();
+        let queue = Arc::new(SelfQueue {
+            offered: Mutex::new(Vec::new()),
+            cancelled: Default::default(),
+        });
+        let id = bus.subscribe_self_delivering(
+            Arc::clone(&queue) as Arc<dyn SelfDeliveringSubscriber>,
+            &[Hook::AgentCreated, Hook::AgentCreated, Hook::IssueCreated],
+        );
+        assert_eq!(bus.subscriber_count(Hook::AgentCreated), 1);
+        bus.emit(Hook::AgentCreated, &json!({}));
+        bus.emit(Hook::GoalCreated, &json!({}));
+        bus.emit(Hook::IssueCreated, &json!({}));
+        // No thread in between: the events are there as soon as `emit` returns.
+        assert_eq!(
+            *queue.offered.lock(),
+            vec![Hook::AgentCreated, Hook::IssueCreated]
+        );
+        assert_eq!(stats(&bus, id).delivered, 2);
+        bus.unsubscribe(id);
+        assert!(queue.cancelled.load(Ordering::SeqCst));
+        bus.emit(Hook::AgentCreated, &json!({}));
+        assert_eq!(queue.offered.lock().len(), 2);
+        assert_eq!(bus.subscriber_count(Hook::AgentCreated), 0);
     }
 }

@@ -5,6 +5,7 @@
 mod hook;
 pub mod hook_bus;
 mod pending_hooks;
+pub mod self_delivering;
 mod subscriber_worker;
 
 pub use hook::Hook;
@@ -12,3 +13,4 @@ pub use hook_bus::{
     HookBus, HookEvent, HookSubscriber, SubscriberStats, SubscriptionId, SubscriptionOptions,
 };
 pub use pending_hooks::PendingHooks;
+pub use self_delivering::SelfDeliveringSubscriber;
