@@ -7,7 +7,8 @@
 //! Files, in the order a module goes through them: [`manifest`] → [`discovery`] →
 //! [`module_loader`] → [`load_plan`] → [`module_config`] → [`module_migrations`] (checked by
 //! [`sql_guard`]) → [`module_activation`] (`register` through [`module_calls`] with a
-//! [`host_handle`], then [`hook_subscriber`], [`route_table`], [`service_runner`]) →
+//! [`host_handle`], then the module's [`executor`], which runs its hooks, routes (see
+//! [`route_table`]) and services) →
 //! [`module_lifecycle`] (the host itself) → [`module_view`]. Saved state: [`module_state_store`].
 //! Module database access at run time: [`module_db`] and [`core_calls`]. A module instance's
 //! entry points: [`module_entry`] (the library in this process) or [`process_entry`] (the
@@ -28,9 +29,9 @@
 pub mod config_merge;
 pub mod core_calls;
 pub mod discovery;
+pub mod executor;
 #[cfg(test)]
 mod fake_module;
-pub mod hook_subscriber;
 pub mod host_handle;
 pub mod load_plan;
 pub mod manifest;
@@ -50,7 +51,6 @@ pub mod offline_migrations;
 pub mod process_entry;
 pub mod route_dispatcher;
 pub mod route_table;
-pub mod service_runner;
 pub mod sql_guard;
 
 pub use module_lifecycle::{ConfigSaved, HostSettings, ModuleHost, ModuleOpError, RescanReport};

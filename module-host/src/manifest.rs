@@ -7,6 +7,7 @@
 //! module does not require itself). Every violation is reported, each with its JSON path.
 
 use paperclip_core::hooks::Hook;
+use paperclip_core::isolation_level::IsolationLevel;
 use semver::{Version, VersionReq};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -42,6 +43,9 @@ pub struct Manifest {
     /// Exclusive category, if any.
     #[serde(default)]
     pub slot: Option<String>,
+    /// The isolation level the module asks for (the config's `modules.isolation.<id>` wins).
+    #[serde(default)]
+    pub isolation: Option<IsolationLevel>,
     /// Hooks the module may subscribe to (wire names, all among the 13).
     #[serde(default)]
     pub hooks: Vec<String>,

@@ -1,36 +1,38 @@
 //! Bringing one module up and taking it down. Up: configuration (saved override or
 //! `modules.config.<id>`, `$ENV_VAR`s resolved, schema defaults, validation) → migrations →
 //! `register` with the module's host handle → the hooks it registered checked against the
-//! manifest → hooks subscribed → routes mounted → services started. Down (disable, shutdown):
-//! services stopped, hooks unsubscribed, routes detached, open module transactions rolled back,
-//! `shutdown` called. Data is never touched on the way down.
+//! manifest → its executor made → hooks subscribed to it → routes mounted → services scheduled.
+//! Down (disable, shutdown): hooks unsubscribed, routes detached, the executor closed (calls in
+//! progress waited for, with a bound), open module transactions rolled back, `shutdown` called.
+//! Data is never touched on the way down.
 //!
 //! Each step that fails leaves nothing behind (a registered module is shut down again) and
 //! reports the module's status and reason.
 
-use super::hook_subscriber::ModuleHookSubscriber;
+use super::executor::{ExecutorHooks, ExecutorSettings, ModuleClock, ModuleExecutor};
 use super::host_handle::HostHandleImpl;
 use super::manifest::Manifest;
 use super::module_calls::{call_register, call_shutdown, REGISTER_TIMEOUT, SHUTDOWN_TIMEOUT};
 use super::module_config::{effective_config, ConfigSource};
 use super::module_counters::{CounterSnapshot, ModuleCounters};
 use super::module_db::{ModuleDb, ModuleDbLimits};
-use super::module_loader::LoadedLibrary;
+use super::module_entry::ModuleEntry;
 use super::module_migrations::run_module_migrations;
 use super::module_status::{ModuleStatus, StatusReason};
 use super::route_table::{RouteTable, RouteTarget};
-use super::service_runner::{ServiceRunner, SERVICE_STOP_TIMEOUT};
 use super::sql_guard::SqlGuard;
-use module_sdk::abi::{ModuleRoot_Ref, Registration};
+use module_sdk::abi::Registration;
 use paperclip_core::core::Core;
-use paperclip_core::hooks::{Hook, SubscriptionId, SubscriptionOptions};
+use paperclip_core::hooks::{Hook, SubscriptionId};
+use paperclip_core::isolation_level::IsolationLevel;
 use serde_json::Value;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Events a module's hook queue holds before new ones are dropped (and counted).
-pub const HOOK_QUEUE_CAPACITY: usize = 1024;
+/// How long a disable or shutdown waits for a module's calls in progress (calls already past
+/// their limit are not waited for).
+pub const CALLS_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the host needs to bring a module up.
 pub struct ActivationContext<'a> {
@@ -38,8 +40,10 @@ pub struct ActivationContext<'a> {
     pub core: &'a Core,
     /// The live route table.
     pub routes: &'a RouteTable,
-    /// Time limit of one hook call.
-    pub hook_timeout: Duration,
+    /// Capacity and time limits of the module's executor.
+    pub executor: ExecutorSettings,
+    /// The host-wide clock that schedules services and watches for overdue calls.
+    pub clock: &'a Arc<ModuleClock>,
     /// Ids of every known module, so the SQL guard keeps `foo` out of `foo-bar`'s tables.
     pub known_ids: &'a [String],
     /// Limits of each module's database calls.
@@ -56,12 +60,12 @@ pub struct RawConfig<'a> {
 
 /// A running module: what has to be undone to take it down.
 pub struct ModuleRuntime {
-    /// Its entry points.
-    pub root: ModuleRoot_Ref,
+    /// Its entry points (in this process, or its child process).
+    pub entry: Arc<dyn ModuleEntry>,
+    /// Runs its routes, hooks and services.
+    pub executor: Arc<ModuleExecutor>,
     /// Its hook subscription, when it registered hooks.
     pub subscription: Option<SubscriptionId>,
-    /// Its background services.
-    pub services: ServiceRunner,
     /// Its mounted route prefix, when it serves routes.
     pub route_prefix: Option<String>,
     /// Its database access (to roll back transactions left open).
@@ -74,12 +78,14 @@ pub struct ModuleRuntime {
     pub hooks: Vec<String>,
 }
 
-/// Brings the module up; on failure nothing of it stays attached.
+/// Brings the module up, its calls going to `entry` at `level`; on failure nothing of it stays
+/// attached.
 pub fn activate(
     ctx: &ActivationContext<'_>,
     manifest: &Manifest,
     bundle_dir: &Path,
-    library: &LoadedLibrary,
+    entry: Arc<dyn ModuleEntry>,
+    level: IsolationLevel,
     raw_config: RawConfig<'_>,
     counters: &Arc<ModuleCounters>,
 ) -> Result<ModuleRuntime, StatusReason> {
@@ -118,16 +124,22 @@ pub fn activate(
     }
 
     let host = HostHandleImpl::with_module_db(db.clone(), ctx.core.clone()).into_handle();
-    let root = library.root;
-    let registration = call_register(id, root, host, config.value.to_string(), REGISTER_TIMEOUT)
+    let registration = call_register(id, &entry, host, config.value.to_string(), REGISTER_TIMEOUT)
         .map_err(failed)?;
 
-    let attached = attach(ctx, manifest, root, &registration, counters, &db);
+    let executor = ModuleExecutor::new(
+        id,
+        Arc::clone(&entry),
+        level,
+        ctx.executor,
+        Arc::clone(counters),
+    );
+    let attached = attach(ctx, manifest, &executor, &registration, counters, &db);
     match attached {
-        Ok((subscription, route_prefix, services)) => Ok(ModuleRuntime {
-            root,
+        Ok((subscription, route_prefix)) => Ok(ModuleRuntime {
+            entry,
+            executor,
             subscription,
-            services,
             route_prefix,
             db,
             baseline: counters.snapshot(None),
@@ -136,22 +148,22 @@ pub fn activate(
         }),
         Err(reason) => {
             db.revoke();
-            call_shutdown(id, root, SHUTDOWN_TIMEOUT);
+            call_shutdown(id, &entry, SHUTDOWN_TIMEOUT);
             Err(failed(reason))
         }
     }
 }
 
-/// Checks the registration against the manifest and attaches hooks, routes and services.
-/// On error, whatever was attached is detached again.
+/// Checks the registration against the manifest and attaches hooks, routes and services to
+/// the module's executor. On error, whatever was attached is detached again.
 fn attach(
     ctx: &ActivationContext<'_>,
     manifest: &Manifest,
-    root: ModuleRoot_Ref,
+    executor: &Arc<ModuleExecutor>,
     registration: &Registration,
     counters: &Arc<ModuleCounters>,
     db: &ModuleDb,
-) -> Result<(Option<SubscriptionId>, Option<String>, ServiceRunner), String> {
+) -> Result<(Option<SubscriptionId>, Option<String>), String> {
     let id = manifest.id.as_str();
     let hooks = registered_hooks(manifest, registration)?;
     let route_prefix = match (registration.has_routes, manifest.route_prefix()) {
@@ -166,14 +178,9 @@ fn attach(
     };
 
     let subscription = (!hooks.is_empty()).then(|| {
-        ctx.core.hooks().subscribe(
-            Arc::new(ModuleHookSubscriber::new(id, root, Arc::clone(counters))),
-            &hooks,
-            SubscriptionOptions {
-                queue_capacity: HOOK_QUEUE_CAPACITY,
-                call_timeout: ctx.hook_timeout,
-            },
-        )
+        ctx.core
+            .hooks()
+            .subscribe_self_delivering(Arc::new(ExecutorHooks(Arc::clone(executor))), &hooks)
     });
     let undo_hooks = |subscription: Option<SubscriptionId>| {
         if let Some(subscription) = subscription {
@@ -184,26 +191,19 @@ fn attach(
     if let Some(prefix) = &route_prefix {
         let target = RouteTarget {
             module_id: id.to_string(),
-            root,
+            executor: Arc::clone(executor),
             counters: Arc::clone(counters),
         };
         if let Err(reason) = ctx.routes.mount(prefix, target) {
             undo_hooks(subscription);
+            db.revoke();
             return Err(reason);
         }
     }
 
-    match ServiceRunner::start(id, root, &registration.services, counters) {
-        Ok(services) => Ok((subscription, route_prefix, services)),
-        Err(reason) => {
-            undo_hooks(subscription);
-            if let Some(prefix) = &route_prefix {
-                ctx.routes.unmount(prefix, id);
-            }
-            db.revoke();
-            Err(reason)
-        }
-    }
+    executor.start_services(&registration.services);
+    ctx.clock.add(executor);
+    Ok((subscription, route_prefix))
 }
 
 /// The registered hooks, all of which must be known and declared in the manifest.
@@ -227,9 +227,9 @@ fn registered_hooks(manifest: &Manifest, registration: &Registration) -> Result<
     }
 }
 
-/// Takes a running module down: services stopped (waited for, with a bound), hooks
-/// unsubscribed (their counters kept), routes detached, open transactions rolled back,
-/// `shutdown` called. Returns the services that did not stop in time.
+/// Takes a running module down: hooks unsubscribed (their counters kept), routes detached, the
+/// executor closed (calls in progress waited for, with a bound; services stop), open
+/// transactions rolled back, `shutdown` called. Returns the calls that did not end in time.
 pub fn deactivate(
     core: &Core,
     routes: &RouteTable,
@@ -237,15 +237,17 @@ pub fn deactivate(
     mut runtime: ModuleRuntime,
     counters: &ModuleCounters,
 ) -> Vec<String> {
-    let still_running = runtime.services.stop(SERVICE_STOP_TIMEOUT);
-    if let Some(subscription) = runtime.subscription.take() {
-        if let Some(stats) = core.hooks().stats(subscription) {
-            counters.retire_hook_stats(&stats);
-        }
+    let subscription = runtime.subscription.take();
+    if let Some(subscription) = subscription {
         core.hooks().unsubscribe(subscription);
     }
     if let Some(prefix) = &runtime.route_prefix {
         routes.unmount(prefix, module_id);
+    }
+    let still_running = runtime.executor.close(CALLS_STOP_TIMEOUT);
+    if subscription.is_some() {
+        // After `close`: the hook calls that were still running are counted too.
+        counters.retire_hook_stats(&runtime.executor.hook_stats());
     }
     let rolled_back = runtime.db.rollback_all();
     if rolled_back > 0 {
@@ -255,7 +257,7 @@ pub fn deactivate(
             "open module transactions rolled back"
         );
     }
-    if !call_shutdown(module_id, runtime.root, SHUTDOWN_TIMEOUT) {
+    if !call_shutdown(module_id, &runtime.entry, SHUTDOWN_TIMEOUT) {
         tracing::warn!(module = module_id, "module shutdown did not return in time");
     }
     // After `shutdown` (which may still flush its data), the handle stops reaching the

@@ -1,10 +1,12 @@
-//! Calling a module's `register` and `shutdown` from the host with a time limit: each call runs
+//! Calling a module's `register` and `shutdown` (through its [`ModuleEntry`], whatever the
+//! isolation level) from the host with a time limit: each call runs
 //! on its own thread, so a module that never returns costs one thread, not the server (the
 //! lifecycle operations that wait for it give up after the limit).
 
-use abi_stable::std_types::RStr;
-use module_sdk::abi::{ErrorKind, HostHandle, ModuleError, ModuleRoot_Ref, Registration};
+use crate::module_entry::ModuleEntry;
+use module_sdk::abi::{ErrorKind, HostHandle, ModuleError, Registration};
 use std::sync::mpsc;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long `register` may take before the module is reported `failed`.
@@ -31,20 +33,20 @@ pub fn describe_module_error(error: &ModuleError) -> String {
 /// is undone with `shutdown`, so a late registration never leaves the module half-attached.
 pub fn call_register(
     module_id: &str,
-    root: ModuleRoot_Ref,
+    entry: &Arc<dyn ModuleEntry>,
     host: HostHandle,
     config_json: String,
     timeout: Duration,
 ) -> Result<Registration, String> {
     let (tx, rx) = mpsc::channel();
+    let entry = Arc::clone(entry);
     let spawned = std::thread::Builder::new()
         .name(format!("module-register-{module_id}"))
         .spawn(move || {
-            let register = root.register();
-            let result = register(host, RStr::from_str(&config_json)).into_result();
+            let result = entry.register(host, &config_json);
             if let Err(mpsc::SendError(Ok(_))) = tx.send(result) {
                 // The host gave up waiting: detach what registered too late.
-                (root.shutdown())();
+                entry.shutdown();
             }
         });
     if let Err(e) = spawned {
@@ -67,12 +69,13 @@ pub fn call_register(
 }
 
 /// Calls `shutdown`, waiting at most `timeout`; returns whether it returned in time.
-pub fn call_shutdown(module_id: &str, root: ModuleRoot_Ref, timeout: Duration) -> bool {
+pub fn call_shutdown(module_id: &str, entry: &Arc<dyn ModuleEntry>, timeout: Duration) -> bool {
     let (tx, rx) = mpsc::channel::<()>();
+    let entry = Arc::clone(entry);
     let spawned = std::thread::Builder::new()
         .name(format!("module-shutdown-{module_id}"))
         .spawn(move || {
-            (root.shutdown())();
+            entry.shutdown();
             drop(tx);
         });
     match spawned {
@@ -92,7 +95,8 @@ mod tests {
     use super::*;
     use crate::fake_module::{panic_error, FakeModule};
     use crate::host_handle::HostHandleImpl;
-    use abi_stable::std_types::{RResult, RVec};
+    use crate::module_entry::LibraryEntry;
+    use abi_stable::std_types::{RResult, RStr, RVec};
     use paperclip_core::hooks::HookBus;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
@@ -136,13 +140,17 @@ mod tests {
         LATE_SHUT_DOWN.store(true, Ordering::SeqCst);
     }
 
+    fn entry(root: module_sdk::abi::ModuleRoot_Ref) -> Arc<dyn ModuleEntry> {
+        Arc::new(LibraryEntry::new(root))
+    }
+
     #[test]
     fn register_gets_the_config_and_its_errors_are_named() {
         let dir = tempfile::tempdir().unwrap();
         let root = FakeModule::new().register(echo_config_register).build();
         let registration = call_register(
             "fake",
-            root,
+            &entry(root),
             host(dir.path()),
             "{\"a\":1}".into(),
             REGISTER_TIMEOUT,
@@ -154,7 +162,7 @@ mod tests {
         let root = FakeModule::new().register(exploding_register).build();
         let err = call_register(
             "fake",
-            root,
+            &entry(root),
             host(dir.path()),
             "{}".into(),
             REGISTER_TIMEOUT,
@@ -172,7 +180,7 @@ mod tests {
             .build();
         let err = call_register(
             "fake",
-            root,
+            &entry(root),
             host(dir.path()),
             "{}".into(),
             Duration::from_millis(20),

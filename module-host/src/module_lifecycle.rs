@@ -13,22 +13,26 @@
 //! an operation waits on a module.
 
 use super::config_merge::keep_masked_values;
-use super::discovery::{discover, Bundle};
+use super::discovery::{discover, library_file_name, Bundle};
+use super::executor::{ExecutorSettings, ModuleClock};
 use super::load_plan::{plan_load, Bystander, ClaimRank, PlanCandidate};
 use super::manifest::Manifest;
 use super::module_activation::{activate, deactivate, ActivationContext, ModuleRuntime, RawConfig};
 use super::module_config::{displayed_config, effective_config, ConfigProblems, ConfigSource};
 use super::module_counters::ModuleCounters;
 use super::module_db::ModuleDbLimits;
+use super::module_entry::{LibraryEntry, ModuleEntry};
 use super::module_loader::{LibraryCache, LoadedLibrary};
 use super::module_state_store::{
     load_saved_states, save_config_override, save_enabled, save_first_enabled, SavedModuleState,
 };
 use super::module_status::{ModuleStatus, StatusReason};
 use super::module_view::ModuleView;
+use super::process_entry::{ProcessEntry, ProcessSettings};
 use super::route_table::RouteTable;
 use paperclip_core::config::ModulesConfig;
 use paperclip_core::core::Core;
+use paperclip_core::isolation_level::IsolationLevel;
 use parking_lot::Mutex;
 use serde::Serialize;
 use serde_json::Value;
@@ -54,6 +58,54 @@ pub struct HostSettings {
     /// Limits of each module's database calls (`modules.statementTimeoutMs`,
     /// `maxResultRows`, `maxResultBytes`, `maxDbCalls`).
     pub db_limits: ModuleDbLimits,
+    /// `modules.isolation`: the isolation level per module id (else the manifest's, else
+    /// `threaded`).
+    pub isolation: BTreeMap<String, IsolationLevel>,
+    /// `modules.maxConcurrency`: calls one module may run at once.
+    pub max_concurrency: usize,
+    /// `modules.queueCapacity`: route calls that may wait for one module.
+    pub queue_capacity: usize,
+    /// `modules.processMemoryMb`: address-space limit of a module process, in MiB.
+    pub process_memory_mb: u64,
+    /// `modules.processCpuSeconds`: CPU-time limit of a module process, in seconds.
+    pub process_cpu_seconds: u64,
+}
+
+impl HostSettings {
+    /// The settings of the folder `dir` with every other value at its default.
+    pub fn for_dir(dir: PathBuf) -> HostSettings {
+        HostSettings::from(&ModulesConfig {
+            dir,
+            ..ModulesConfig::default()
+        })
+    }
+
+    /// The capacity and time limits of each module's executor.
+    pub fn executor(&self) -> ExecutorSettings {
+        ExecutorSettings {
+            max_concurrency: self.max_concurrency.max(1),
+            queue_capacity: self.queue_capacity,
+            route_timeout: self.route_timeout,
+            hook_timeout: self.hook_timeout,
+            ..ExecutorSettings::default()
+        }
+    }
+
+    /// The isolation level of module `id` and where it was chosen (`config`, `manifest` or
+    /// `default`).
+    pub fn isolation_of(
+        &self,
+        id: &str,
+        manifest: Option<&Manifest>,
+    ) -> (IsolationLevel, &'static str) {
+        if let Some(level) = self.isolation.get(id) {
+            return (*level, "config");
+        }
+        match manifest.and_then(|m| m.isolation) {
+            Some(level) => (level, "manifest"),
+            None => (IsolationLevel::default(), "default"),
+        }
+    }
 }
 
 impl From<&ModulesConfig> for HostSettings {
@@ -70,6 +122,11 @@ impl From<&ModulesConfig> for HostSettings {
                 max_bytes: config.max_result_bytes.max(1),
                 max_concurrent_calls: config.max_db_calls.max(1),
             },
+            isolation: config.isolation.clone(),
+            max_concurrency: config.max_concurrency.max(1),
+            queue_capacity: config.queue_capacity,
+            process_memory_mb: config.process_memory_mb.max(1),
+            process_cpu_seconds: config.process_cpu_seconds.max(1),
         }
     }
 }
@@ -129,7 +186,8 @@ struct ModuleRecord {
     reason: Option<String>,
     /// Meant to run (saved state, else config).
     enabled: bool,
-    /// The library, once opened (never closed).
+    /// The library, once opened in this process (never closed; never opened for a module at
+    /// the `process` level).
     library: Option<LoadedLibrary>,
     /// What the library says about its build.
     build: Option<Value>,
@@ -241,6 +299,8 @@ pub struct ModuleHost {
     settings: HostSettings,
     routes: RouteTable,
     libraries: LibraryCache,
+    /// Schedules services and watches for overdue calls, for every module.
+    clock: Arc<ModuleClock>,
     /// Serializes lifecycle operations.
     ops: Mutex<()>,
     state: Mutex<HostState>,
@@ -254,6 +314,7 @@ impl ModuleHost {
             settings,
             routes: RouteTable::new(),
             libraries: LibraryCache::new(),
+            clock: ModuleClock::new(),
             ops: Mutex::new(()),
             state: Mutex::new(HostState {
                 records: Vec::new(),
@@ -388,7 +449,9 @@ impl ModuleHost {
             state.saved.insert(id.to_string(), saved);
             if let Some(record) = state.by_folder(&folder) {
                 record.enabled = true;
-                record.library = Some(library);
+                if library.is_some() {
+                    record.library = library;
+                }
             }
         }
         self.activate_record(&folder);
@@ -609,6 +672,7 @@ impl ModuleHost {
             deactivate(&self.core, &self.routes, &id, runtime, &counters);
             tracing::info!(module = %id, "module stopped");
         }
+        self.clock.stop();
     }
 
     /// A module named in `modules.enabled` or `modules.config` that is not installed is most
@@ -743,9 +807,15 @@ impl ModuleHost {
     }
 
     /// The steps that need no other module: manifest, `requires.core`, enabled, library and
-    /// ABI. Records the outcome on the record; returns the library when the module may load.
-    /// With `force_enabled` the saved/config enabled state is not consulted (an explicit enable).
-    fn precheck(&self, folder: &str, force_enabled: bool) -> Result<LoadedLibrary, StatusReason> {
+    /// ABI. Records the outcome on the record; returns the library when the module may load
+    /// (`None` at the `process` level: its library is opened and checked by its own process,
+    /// never in this one). With `force_enabled` the saved/config enabled state is not consulted
+    /// (an explicit enable).
+    fn precheck(
+        &self,
+        folder: &str,
+        force_enabled: bool,
+    ) -> Result<Option<LoadedLibrary>, StatusReason> {
         let (bundle, enabled, disabled_why, loaded) = {
             let mut state = self.state.lock();
             let (enabled, why) = {
@@ -792,22 +862,40 @@ impl ModuleHost {
             if !enabled {
                 return Err(StatusReason::new(ModuleStatus::Disabled, disabled_why));
             }
+            let (level, _) = self.settings.isolation_of(&manifest.id, Some(manifest));
+            if level == IsolationLevel::Process {
+                let library = bundle.library_path(manifest);
+                if !library.is_file() {
+                    return Err(StatusReason::new(
+                        ModuleStatus::Failed,
+                        format!("library file {} is missing", library.display()),
+                    ));
+                }
+                return Ok(None);
+            }
             // A library already in the process stays the module's code until a restart, even if
             // the file was replaced since (that is reported as `restartRequired`).
             match loaded {
-                Some(library) => Ok(library),
-                None => self.libraries.load(&bundle.library_path(manifest)),
+                Some(library) => Ok(Some(library)),
+                None => self
+                    .libraries
+                    .load(&bundle.library_path(manifest))
+                    .map(Some),
             }
         })();
         // `describe` is module code: called before taking the lock the admin API reads under.
-        let build = outcome.as_ref().ok().and_then(LoadedLibrary::build_info);
+        let build = outcome
+            .as_ref()
+            .ok()
+            .and_then(|library| library.as_ref().and_then(LoadedLibrary::build_info));
         let mut state = self.state.lock();
         if let Some(record) = state.by_folder(folder) {
             match &outcome {
-                Ok(library) => {
+                Ok(Some(library)) => {
                     record.build = build;
                     record.library = Some(*library);
                 }
+                Ok(None) => {}
                 Err(problem) => {
                     if problem.status != ModuleStatus::Disabled {
                         tracing::warn!(module = %record.id(), status = %problem.status, reason = %problem.reason, "module not loaded");
@@ -826,9 +914,10 @@ impl ModuleHost {
             let Some(record) = state.records.iter().find(|r| r.bundle.folder == folder) else {
                 return;
             };
-            let (Some(manifest), Some(library)) = (record.manifest(), record.library) else {
+            let Some(manifest) = record.manifest() else {
                 return;
             };
+            let library = record.library;
             let id = manifest.id.clone();
             let (raw, source) = match state.saved.get(&id).and_then(|s| s.config_override.clone()) {
                 Some(saved) => (Some(saved), ConfigSource::SavedOverride),
@@ -849,24 +938,36 @@ impl ModuleHost {
             )
         };
         let (manifest, dir, library, raw, source, counters, known_ids) = prepared;
+        let (level, _) = self.settings.isolation_of(&manifest.id, Some(&manifest));
         let ctx = ActivationContext {
             core: &self.core,
             routes: &self.routes,
-            hook_timeout: self.settings.hook_timeout,
+            executor: self.settings.executor(),
+            clock: &self.clock,
             known_ids: &known_ids,
             db_limits: self.settings.db_limits,
         };
-        let outcome = activate(
-            &ctx,
-            &manifest,
-            &dir,
-            &library,
-            RawConfig {
-                value: raw.as_ref(),
-                source,
-            },
-            &counters,
-        );
+        let entry = self.module_entry(&manifest, &dir, library, level);
+        let build = entry
+            .as_ref()
+            .ok()
+            .filter(|_| level == IsolationLevel::Process)
+            .and_then(|entry| entry.describe())
+            .and_then(|text| serde_json::from_str::<Value>(&text).ok());
+        let outcome = entry.and_then(|entry| {
+            activate(
+                &ctx,
+                &manifest,
+                &dir,
+                entry,
+                level,
+                RawConfig {
+                    value: raw.as_ref(),
+                    source,
+                },
+                &counters,
+            )
+        });
         let mut state = self.state.lock();
         let seq = state.next_activation;
         let Some(record) = state.by_folder(folder) else {
@@ -879,9 +980,13 @@ impl ModuleHost {
                     version = %manifest.version,
                     hooks = ?runtime.hooks,
                     routes = ?runtime.route_prefix,
-                    services = ?runtime.services.names(),
+                    services = ?runtime.executor.service_names(),
+                    isolation = %level,
                     "module active"
                 );
+                if build.is_some() {
+                    record.build = build;
+                }
                 record.runtime = Some(runtime);
                 record.activation_seq = seq;
                 record.set(ModuleStatus::Active, None);
@@ -892,6 +997,36 @@ impl ModuleHost {
                 record.set(problem.status, Some(problem.reason));
             }
         }
+    }
+
+    /// The module's instance at `level`: the library in this process, or a new child process
+    /// (`process`) that loads it.
+    fn module_entry(
+        &self,
+        manifest: &Manifest,
+        bundle_dir: &std::path::Path,
+        library: Option<LoadedLibrary>,
+        level: IsolationLevel,
+    ) -> Result<Arc<dyn ModuleEntry>, StatusReason> {
+        let failed = |reason: String| StatusReason::new(ModuleStatus::Failed, reason);
+        if level != IsolationLevel::Process {
+            let library = match library {
+                Some(library) => library,
+                None => self
+                    .libraries
+                    .load(&bundle_dir.join(library_file_name(&manifest.library)))?,
+            };
+            return Ok(Arc::new(LibraryEntry::new(library.root)));
+        }
+        let settings = ProcessSettings {
+            runner_path: ProcessSettings::resolve_runner().map_err(failed)?,
+            memory_mb: self.settings.process_memory_mb,
+            cpu_seconds: self.settings.process_cpu_seconds,
+            ..ProcessSettings::default()
+        };
+        let library_path = bundle_dir.join(library_file_name(&manifest.library));
+        let entry = ProcessEntry::start(&manifest.id, &library_path, bundle_dir, &settings)?;
+        Ok(entry)
     }
 
     /// Whether `id` is meant to run, and if not, why (as a status reason).
@@ -975,9 +1110,13 @@ impl ModuleHost {
                         }
                         None => format!("{trouble} since it was enabled"),
                     });
-                let (status, reason) = match dependency_down.or(trouble) {
-                    Some(reason) => (ModuleStatus::Degraded, Some(reason)),
-                    None => (ModuleStatus::Active, None),
+                let executor_trouble = runtime.executor.degradation();
+                let (status, reason) = match runtime.executor.failure() {
+                    Some(reason) => (ModuleStatus::Failed, Some(reason)),
+                    None => match executor_trouble.or(dependency_down).or(trouble) {
+                        Some(reason) => (ModuleStatus::Degraded, Some(reason)),
+                        None => (ModuleStatus::Active, None),
+                    },
                 };
                 let pending = next_config != runtime.config_masked;
                 (
@@ -996,6 +1135,12 @@ impl ModuleHost {
                 false,
             ),
         };
+        let (isolation, isolation_source) = self.settings.isolation_of(record.id(), manifest);
+        let executor = record.runtime.as_ref().map(|rt| rt.executor.stats());
+        let process = record
+            .runtime
+            .as_ref()
+            .and_then(|rt| rt.entry.process_status());
         ModuleView {
             id: record.id().to_string(),
             name: manifest.map(|m| m.name.clone()),
@@ -1016,6 +1161,10 @@ impl ModuleHost {
             counters,
             restart_required: record.restart_required,
             build: record.build.clone(),
+            isolation,
+            isolation_source: isolation_source.to_string(),
+            executor,
+            process,
         }
     }
 
@@ -1132,6 +1281,7 @@ mod tests {
             hook_timeout: Duration::from_secs(1),
             route_timeout: Duration::from_secs(1),
             db_limits: ModuleDbLimits::default(),
+            ..HostSettings::for_dir(modules.clone())
         };
         let host = ModuleHost::new(core.clone(), settings);
         host.start().unwrap();

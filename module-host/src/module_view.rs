@@ -1,7 +1,10 @@
 //! How a module is shown by the admin API (`GET /api/admin/modules`) and the CLI.
 
+use super::executor::ExecutorStats;
 use super::module_counters::CounterSnapshot;
+use super::module_entry::ProcessStatus;
 use super::module_status::ModuleStatus;
+use paperclip_core::isolation_level::IsolationLevel;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -51,4 +54,14 @@ pub struct ModuleView {
     pub restart_required: bool,
     /// What the library says about its build (SDK, ABI, crate versions), when loaded.
     pub build: Option<Value>,
+    /// The isolation level chosen for the module (`executor.level` is the one calls run at
+    /// now: an `inline` module that overran runs `threaded`).
+    pub isolation: IsolationLevel,
+    /// Where the level was chosen: `config` (`modules.isolation.<id>`), `manifest` or `default`.
+    pub isolation_source: String,
+    /// The running module's executor: one budget for its routes, hooks and services.
+    pub executor: Option<ExecutorStats>,
+    /// The running module's child process (`process` level): state, pid, restarts, last exit,
+    /// recent stderr, sandbox (whether Landlock is enforced).
+    pub process: Option<ProcessStatus>,
 }

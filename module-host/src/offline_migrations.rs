@@ -184,6 +184,7 @@ mod tests {
             hook_timeout: std::time::Duration::from_secs(1),
             route_timeout: std::time::Duration::from_secs(1),
             db_limits: Default::default(),
+            ..HostSettings::for_dir(dir.to_path_buf())
         }
     }
 

@@ -1,12 +1,13 @@
 //! Calling a module's HTTP routes, `/api/modules/{prefix}/…`, without HTTP types: the server's
 //! HTTP adapter (`paperclip::api::module_routes`) looks the prefix up with
-//! [`ModuleHost::route_target`](crate::ModuleHost::route_target), reads the body, and hands a
-//! [`RouteCall`] to [`dispatch`], which calls the module's `handle_route` on a blocking thread
-//! with the `routeTimeoutMs` limit and answers the module's status, headers and body
-//! ([`RouteAnswer`]). Unknown or detached prefixes are 404; a module error or panic is 500 and a
-//! time-out 504 ([`RouteFailure`]), all counted for the module.
+//! [`ModuleHost::route_target`](crate::ModuleHost::route_target), builds the boundary request
+//! with [`route_request`] (one copy of each part), and hands it to [`dispatch`], which calls the
+//! module through its executor (inline, threaded or process, with the `routeTimeoutMs` limit)
+//! and answers the module's status, headers and body ([`RouteAnswer`]). Unknown or detached
+//! prefixes are 404; a module error or panic is 500; a full queue, a restarting process or a
+//! failed module 503; a time-out 504 ([`RouteFailure`]), all counted for the module.
 
-use super::module_calls::describe_module_error;
+use super::executor::CallRefusal;
 use super::route_table::RouteTarget;
 use abi_stable::std_types::{RString, RVec, Tuple2};
 use module_sdk::abi::{RouteRequest, RouteResponse};
@@ -20,26 +21,13 @@ pub const MODULE_ROUTES_BASE: &str = "/api/modules";
 pub const STATUS_NOT_FOUND: u16 = 404;
 /// 500: the module failed, panicked or answered something that is not HTTP.
 pub const STATUS_INTERNAL_ERROR: u16 = 500;
+/// 503: the module cannot take the call now (queue full, process restarting) or has failed.
+pub const STATUS_UNAVAILABLE: u16 = 503;
 /// 504: the module did not answer within `routeTimeoutMs`.
 pub const STATUS_TIMEOUT: u16 = 504;
 
 /// Headers the server sets itself from the body it sends; a module's are dropped.
 const FRAMING_HEADERS: [&str; 3] = ["content-length", "transfer-encoding", "connection"];
-
-/// One request to a module route.
-#[derive(Debug, Clone, Default)]
-pub struct RouteCall {
-    /// The HTTP method (sent upper-case).
-    pub method: String,
-    /// The path after the prefix, as the router matched it (`/` for the prefix itself).
-    pub path: String,
-    /// The raw query string, without `?`.
-    pub query: String,
-    /// Headers, lower-case names.
-    pub headers: Vec<(String, String)>,
-    /// The body.
-    pub body: Vec<u8>,
-}
 
 /// A module's answer. The status is a valid HTTP status (100–999); the framing headers
 /// (`content-length`, `transfer-encoding`, `connection`) are already left out.
@@ -56,10 +44,13 @@ pub struct RouteAnswer {
 /// A route call that produced no module answer: the HTTP status to answer and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteFailure {
-    /// [`STATUS_NOT_FOUND`], [`STATUS_INTERNAL_ERROR`] or [`STATUS_TIMEOUT`].
+    /// [`STATUS_NOT_FOUND`], [`STATUS_INTERNAL_ERROR`], [`STATUS_UNAVAILABLE`] or
+    /// [`STATUS_TIMEOUT`].
     pub status: u16,
     /// The message for the client (and the module's counters).
     pub message: String,
+    /// For a 503 the module may get over: when to try again (`Retry-After`).
+    pub retry_after: Option<Duration>,
 }
 
 impl crate::ModuleHost {
@@ -68,64 +59,77 @@ impl crate::ModuleHost {
         self.routes().get(prefix).ok_or_else(|| RouteFailure {
             status: STATUS_NOT_FOUND,
             message: format!("no active module serves {MODULE_ROUTES_BASE}/{prefix}"),
+            retry_after: None,
         })
     }
 }
 
-/// Calls the module with `call` within `timeout`; counts the call and any failure.
+/// The boundary request: `method` upper-cased, `path` after the prefix (`/` for the prefix
+/// itself), the raw `query`, headers with lower-case names (values not UTF-8 are read lossily).
+pub fn route_request<'a>(
+    method: &str,
+    path: &str,
+    query: &str,
+    headers: impl Iterator<Item = (&'a str, &'a [u8])>,
+    body: Vec<u8>,
+) -> RouteRequest {
+    let method = if method.bytes().any(|b| b.is_ascii_lowercase()) {
+        RString::from(method.to_ascii_uppercase())
+    } else {
+        RString::from(method)
+    };
+    RouteRequest {
+        method,
+        path: RString::from(path),
+        query: RString::from(query),
+        headers: headers
+            .map(|(name, value)| {
+                let value = match std::str::from_utf8(value) {
+                    Ok(text) => RString::from(text),
+                    Err(_) => RString::from(String::from_utf8_lossy(value).into_owned()),
+                };
+                Tuple2(RString::from(name), value)
+            })
+            .collect(),
+        body: RVec::from(body),
+    }
+}
+
+/// Calls the module with `request` through its executor; counts the call and any failure.
 pub async fn dispatch(
-    target: Arc<RouteTarget>,
-    call: RouteCall,
-    timeout: Duration,
+    target: &RouteTarget,
+    request: RouteRequest,
 ) -> Result<RouteAnswer, RouteFailure> {
     target.counters.route_called();
-    let request = route_request(call);
-    let call_target = Arc::clone(&target);
-    let call = tokio::task::spawn_blocking(move || {
-        let handle_route = call_target.root.handle_route();
-        handle_route(&request).into_result()
-    });
     let module = &target.module_id;
-    let outcome = match tokio::time::timeout(timeout, call).await {
-        Err(_) => {
-            let message = format!(
-                "module `{module}` did not answer within {} ms",
-                timeout.as_millis()
-            );
-            Err((STATUS_TIMEOUT, message))
-        }
-        Ok(Err(join_error)) => Err((
-            STATUS_INTERNAL_ERROR,
-            format!("module `{module}` route call failed: {join_error}"),
-        )),
-        Ok(Ok(Err(error))) => Err((
-            STATUS_INTERNAL_ERROR,
-            format!(
-                "module `{module}` failed: {}",
-                describe_module_error(&error)
-            ),
-        )),
-        Ok(Ok(Ok(response))) => to_answer(module, response),
+    let outcome = match target.executor.call_route(request).await {
+        Ok(response) => to_answer(module, response).map_err(|(status, message)| RouteFailure {
+            status,
+            message,
+            retry_after: None,
+        }),
+        Err(refusal) => Err(failure_of(refusal)),
     };
-    outcome.map_err(|(status, message)| {
-        tracing::warn!(module = %module, %status, error = %message, "module route failed");
-        target.counters.route_failed(message.clone());
-        RouteFailure { status, message }
+    outcome.inspect_err(|failure| {
+        tracing::warn!(module = %module, status = failure.status, error = %failure.message, "module route failed");
+        target.counters.route_failed(failure.message.clone());
     })
 }
 
-/// The boundary request.
-fn route_request(call: RouteCall) -> RouteRequest {
-    RouteRequest {
-        method: RString::from(call.method.to_ascii_uppercase()),
-        path: RString::from(call.path),
-        query: RString::from(call.query),
-        headers: call
-            .headers
-            .into_iter()
-            .map(|(name, value)| Tuple2(RString::from(name), RString::from(value)))
-            .collect(),
-        body: RVec::from(call.body),
+fn failure_of(refusal: CallRefusal) -> RouteFailure {
+    let (status, message, retry_after) = match refusal {
+        CallRefusal::Unavailable {
+            message,
+            retry_after,
+        } => (STATUS_UNAVAILABLE, message, Some(retry_after)),
+        CallRefusal::ModuleFailed(message) => (STATUS_UNAVAILABLE, message, None),
+        CallRefusal::TimedOut(message) => (STATUS_TIMEOUT, message, None),
+        CallRefusal::Failed(message) => (STATUS_INTERNAL_ERROR, message, None),
+    };
+    RouteFailure {
+        status,
+        message,
+        retry_after,
     }
 }
 
@@ -142,7 +146,11 @@ fn to_answer(module: &str, response: RouteResponse) -> Result<RouteAnswer, (u16,
     let headers = response
         .headers
         .iter()
-        .filter(|Tuple2(name, _)| !FRAMING_HEADERS.contains(&name.to_ascii_lowercase().as_str()))
+        .filter(|Tuple2(name, _)| {
+            !FRAMING_HEADERS
+                .iter()
+                .any(|framing| name.eq_ignore_ascii_case(framing))
+        })
         .map(|Tuple2(name, value)| (name.to_string(), value.to_string()))
         .collect();
     Ok(RouteAnswer {
@@ -155,10 +163,13 @@ fn to_answer(module: &str, response: RouteResponse) -> Result<RouteAnswer, (u16,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::executor::{ExecutorSettings, ModuleExecutor};
     use crate::fake_module::{panic_error, FakeModule};
     use crate::module_counters::ModuleCounters;
+    use crate::module_entry::LibraryEntry;
     use abi_stable::std_types::RResult;
     use module_sdk::abi::ModuleError;
+    use paperclip_core::isolation_level::IsolationLevel;
 
     extern "C" fn slow_route(_: &RouteRequest) -> RResult<RouteResponse, ModuleError> {
         std::thread::sleep(Duration::from_millis(500));
@@ -185,29 +196,36 @@ mod tests {
         })
     }
 
-    fn target(root: module_sdk::abi::ModuleRoot_Ref) -> Arc<RouteTarget> {
-        Arc::new(RouteTarget {
+    fn target(root: module_sdk::abi::ModuleRoot_Ref, timeout: Duration) -> RouteTarget {
+        let counters = Arc::new(ModuleCounters::default());
+        let executor = ModuleExecutor::new(
+            "fake",
+            Arc::new(LibraryEntry::new(root)),
+            IsolationLevel::Threaded,
+            ExecutorSettings {
+                route_timeout: timeout,
+                ..ExecutorSettings::default()
+            },
+            Arc::clone(&counters),
+        );
+        RouteTarget {
             module_id: "fake".into(),
-            root,
-            counters: Arc::new(ModuleCounters::default()),
-        })
+            executor,
+            counters,
+        }
     }
 
-    fn call(path: &str, body: &[u8]) -> RouteCall {
-        RouteCall {
-            method: "post".into(),
-            path: path.into(),
-            body: body.to_vec(),
-            ..RouteCall::default()
-        }
+    fn call(path: &str, body: &[u8]) -> RouteRequest {
+        route_request("post", path, "", std::iter::empty(), body.to_vec())
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn answers_errors_and_time_outs_are_counted() {
-        let echo = target(FakeModule::new().handle_route(echo_route).build());
-        let ok = dispatch(Arc::clone(&echo), call("/x", b"hi"), Duration::from_secs(5))
-            .await
-            .unwrap();
+        let echo = target(
+            FakeModule::new().handle_route(echo_route).build(),
+            Duration::from_secs(5),
+        );
+        let ok = dispatch(&echo, call("/x", b"hi")).await.unwrap();
         assert_eq!(ok.status, 200);
         assert_eq!(
             ok.headers,
@@ -220,14 +238,11 @@ mod tests {
         assert_eq!(echo.counters.snapshot(None).route_calls, 1);
         assert_eq!(echo.counters.snapshot(None).route_errors, 0);
 
-        let panicking = target(FakeModule::new().handle_route(panicking_route).build());
-        let err = dispatch(
-            Arc::clone(&panicking),
-            call("/", b""),
+        let panicking = target(
+            FakeModule::new().handle_route(panicking_route).build(),
             Duration::from_secs(5),
-        )
-        .await
-        .unwrap_err();
+        );
+        let err = dispatch(&panicking, call("/", b"")).await.unwrap_err();
         assert_eq!(err.status, STATUS_INTERNAL_ERROR);
         assert_eq!(
             err.message,
@@ -235,11 +250,12 @@ mod tests {
         );
         assert_eq!(panicking.counters.snapshot(None).route_errors, 1);
 
-        let slow = target(FakeModule::new().handle_route(slow_route).build());
+        let slow = target(
+            FakeModule::new().handle_route(slow_route).build(),
+            Duration::from_millis(50),
+        );
         let started = std::time::Instant::now();
-        let err = dispatch(Arc::clone(&slow), call("/", b""), Duration::from_millis(50))
-            .await
-            .unwrap_err();
+        let err = dispatch(&slow, call("/", b"")).await.unwrap_err();
         assert!(started.elapsed() < Duration::from_millis(400));
         assert_eq!(err.status, STATUS_TIMEOUT);
         assert_eq!(err.message, "module `fake` did not answer within 50 ms");

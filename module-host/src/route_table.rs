@@ -1,8 +1,8 @@
 //! Which module answers which route prefix, right now. Read on every module request, changed
 //! only when a module is enabled or disabled, so a read-mostly lock over a map is enough.
 
+use super::executor::ModuleExecutor;
 use super::module_counters::ModuleCounters;
-use module_sdk::abi::ModuleRoot_Ref;
 use parking_lot::RwLock;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,8 +11,8 @@ use std::sync::Arc;
 pub struct RouteTarget {
     /// The module id (for errors and logs).
     pub module_id: String,
-    /// Its entry points.
-    pub root: ModuleRoot_Ref,
+    /// Its executor, which runs the calls at the module's isolation level.
+    pub executor: Arc<ModuleExecutor>,
     /// Its counters (route calls and errors are counted by the dispatcher).
     pub counters: Arc<ModuleCounters>,
 }

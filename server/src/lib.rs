@@ -14,7 +14,7 @@ pub mod store;
 pub mod templates;
 pub mod web;
 
-pub use paperclip_core::{config, core, db, hooks};
+pub use paperclip_core::{config, core, db, hooks, isolation_level};
 pub use paperclip_module_host as module_host;
 
 /// Version of the core, checked against modules' `requires.core`.

@@ -23,14 +23,19 @@ mod module_bench_support;
 
 use module_bench_support::{load_average, tiny_bundle, tiny_library};
 use paperclip::core::Core;
-use paperclip::hooks::{Hook, HookBus, HookEvent, HookSubscriber, SubscriptionOptions};
-use paperclip::module_host::hook_subscriber::ModuleHookSubscriber;
+use paperclip::hooks::{
+    Hook, HookBus, HookEvent, HookSubscriber, SelfDeliveringSubscriber, SubscriberStats,
+    SubscriptionOptions,
+};
+use paperclip::isolation_level::IsolationLevel;
+use paperclip::module_host::executor::{ExecutorSettings, ModuleExecutor};
 use paperclip::module_host::module_counters::ModuleCounters;
+use paperclip::module_host::module_entry::{LibraryEntry, ModuleEntry};
 use paperclip::module_host::module_loader::LibraryCache;
 use paperclip::module_host::{HostSettings, ModuleHost, ModuleStatus};
 use paperclip_e2e::bench_support::{millis, LatencyStats};
 use paperclip_e2e::json;
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -52,17 +57,7 @@ fn main() {
     let db = paperclip::app::open_database(&db_path.to_string_lossy()).expect("database opens");
     let bus = Arc::new(HookBus::new());
     let core = Core::new(db, Arc::clone(&bus));
-    let host = ModuleHost::new(
-        core,
-        HostSettings {
-            dir: modules_dir,
-            enabled: None,
-            config: BTreeMap::new(),
-            hook_timeout: Duration::from_secs(5),
-            route_timeout: Duration::from_secs(10),
-            db_limits: Default::default(),
-        },
-    );
+    let host = ModuleHost::new(core, HostSettings::for_dir(modules_dir));
     host.start().expect("the module host starts");
     let view = host.get("tiny").expect("tiny is discovered");
     assert_eq!(
@@ -113,25 +108,32 @@ fn main() {
     assert_eq!(counters.hook_drops, 0, "no event dropped");
     assert_eq!(counters.hook_failures, 0, "no delivery failed");
 
-    // 2. Latency: the same module behind the host's adapter, timed, on a bus of its own.
+    // 2. Latency: the same module behind an executor of its own, timed, on a bus of its own.
     let library = bundle.join(tiny_library().file_name().expect("a file name"));
     let root = LibraryCache::new()
         .load(&library)
         .expect("the library the host loaded opens again")
         .root;
-    let probe = Arc::new(TimedSubscriber {
-        inner: ModuleHookSubscriber::new("tiny", root, Arc::new(ModuleCounters::default())),
+    let probe = Arc::new(TimedEntry {
+        inner: LibraryEntry::new(root),
+        emitted: Mutex::new(VecDeque::new()),
         delivered: AtomicU64::new(0),
         latencies: Mutex::new(Vec::with_capacity(events as usize)),
     });
+    let executor = ModuleExecutor::new(
+        "tiny",
+        Arc::clone(&probe) as Arc<dyn ModuleEntry>,
+        IsolationLevel::Threaded,
+        ExecutorSettings::default(),
+        Arc::new(ModuleCounters::default()),
+    );
     let probe_bus = HookBus::new();
-    let subscription = probe_bus.subscribe(
-        Arc::clone(&probe) as Arc<dyn HookSubscriber>,
+    let subscription = probe_bus.subscribe_self_delivering(
+        Arc::new(TimedHooks {
+            executor,
+            entry: Arc::clone(&probe),
+        }),
         &[Hook::AgentHeartbeat],
-        SubscriptionOptions {
-            queue_capacity: 1024,
-            call_timeout: Duration::from_secs(5),
-        },
     );
     let emit = || probe_bus.emit(Hook::AgentHeartbeat, &payload);
     // Delivered or dropped (queue full): an event that will never be delivered is done too.
@@ -269,15 +271,16 @@ impl HookSubscriber for CountingSubscriber {
     }
 }
 
-/// The host's hook adapter for a module, timing each delivery from `emit` to the return of the
-/// module's `on_hook`.
-struct TimedSubscriber {
-    inner: ModuleHookSubscriber,
+/// The module's library behind a timer: each `on_hook` is timed from its event's `emit` (the
+/// executor delivers hooks one at a time, in emit order, so the oldest emit time is the one).
+struct TimedEntry {
+    inner: LibraryEntry,
+    emitted: Mutex<VecDeque<Instant>>,
     delivered: AtomicU64,
     latencies: Mutex<Vec<Duration>>,
 }
 
-impl TimedSubscriber {
+impl TimedEntry {
     /// The latencies recorded since the last call.
     fn take(&self) -> LatencyStats {
         let samples = std::mem::take(&mut *self.latencies.lock().expect("latency lock"));
@@ -289,16 +292,74 @@ impl TimedSubscriber {
     }
 }
 
-impl HookSubscriber for TimedSubscriber {
-    fn name(&self) -> &str {
-        self.inner.name()
+impl ModuleEntry for TimedEntry {
+    fn register(
+        &self,
+        host: module_sdk::abi::HostHandle,
+        config_json: &str,
+    ) -> Result<module_sdk::abi::Registration, module_sdk::abi::ModuleError> {
+        self.inner.register(host, config_json)
     }
 
-    fn deliver(&self, event: &HookEvent) -> Result<(), String> {
-        let result = self.inner.deliver(event);
-        let latency = event.emitted_at.elapsed();
-        self.latencies.lock().expect("latency lock").push(latency);
+    fn on_hook(&self, hook: &str, payload_json: &str) -> Result<(), module_sdk::abi::ModuleError> {
+        let result = self.inner.on_hook(hook, payload_json);
+        if let Some(emitted) = self.emitted.lock().expect("emit times").pop_front() {
+            let latency = emitted.elapsed();
+            self.latencies.lock().expect("latency lock").push(latency);
+        }
         self.delivered.fetch_add(1, Ordering::Release);
         result
     }
+
+    fn handle_route(
+        &self,
+        request: &module_sdk::abi::RouteRequest,
+    ) -> Result<module_sdk::abi::RouteResponse, module_sdk::abi::ModuleError> {
+        self.inner.handle_route(request)
+    }
+
+    fn run_service(&self, name: &str) -> Result<(), module_sdk::abi::ModuleError> {
+        self.inner.run_service(name)
+    }
+
+    fn shutdown(&self) {
+        self.inner.shutdown()
+    }
+
+    fn describe(&self) -> Option<String> {
+        self.inner.describe()
+    }
+}
+
+/// The executor as the bus's subscriber, noting each accepted event's emit time.
+struct TimedHooks {
+    executor: Arc<ModuleExecutor>,
+    entry: Arc<TimedEntry>,
+}
+
+impl SelfDeliveringSubscriber for TimedHooks {
+    fn name(&self) -> &str {
+        "tiny"
+    }
+
+    fn offer(&self, event: HookEvent) {
+        let dropped = self.executor.hook_stats().dropped;
+        let emitted = event.emitted_at;
+        self.entry
+            .emitted
+            .lock()
+            .expect("emit times")
+            .push_back(emitted);
+        self.executor.offer_hook(event);
+        if self.executor.hook_stats().dropped > dropped {
+            // Not queued: it will never be delivered (the emitter is the only thread here).
+            self.entry.emitted.lock().expect("emit times").pop_back();
+        }
+    }
+
+    fn stats(&self) -> SubscriberStats {
+        self.executor.hook_stats()
+    }
+
+    fn cancel(&self) {}
 }

@@ -14,6 +14,8 @@ pub struct ApiError {
     pub message: String,
     /// The JSON field at fault, when there is one.
     pub field: Option<String>,
+    /// Seconds after which the client may try again (sent as `Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -23,6 +25,7 @@ impl ApiError {
             status,
             message: message.into(),
             field: None,
+            retry_after: None,
         }
     }
 
@@ -32,7 +35,14 @@ impl ApiError {
             status: StatusCode::BAD_REQUEST,
             message: message.into(),
             field: Some(field.into()),
+            retry_after: None,
         }
+    }
+
+    /// The same error, telling the client to try again after `seconds` (`Retry-After`).
+    pub fn with_retry_after(mut self, seconds: u64) -> ApiError {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// 404.
@@ -57,7 +67,11 @@ impl ResponseError for ApiError {
             Some(field) => json!({ "error": self.message, "field": field }),
             None => json!({ "error": self.message }),
         };
-        HttpResponse::build(self.status).json(body)
+        let mut response = HttpResponse::build(self.status);
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
+        }
+        response.json(body)
     }
 }
 

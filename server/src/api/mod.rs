@@ -41,6 +41,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The routes inside the `/api` scope, with paths relative to it.
 fn protected_routes(cfg: &mut web::ServiceConfig) {
+    // First: module routes are the hot path, and their patterns overlap no core route.
+    module_routes::configure(cfg);
     admin_modules::configure(cfg);
     companies::configure(cfg);
     agents::configure(cfg);
@@ -52,5 +54,4 @@ fn protected_routes(cfg: &mut web::ServiceConfig) {
     cost_events::configure(cfg);
     templates::configure(cfg);
     store::configure(cfg);
-    module_routes::configure(cfg);
 }

@@ -1,20 +1,23 @@
-//! The HTTP adapter of module routes: the catch-all `/api/modules/{prefix}/…` route turns the
-//! request into the module host's plain [`RouteCall`], lets
-//! [`route_dispatcher::dispatch`] call the module, and copies the module's status, headers and
-//! body into the response. Unknown or detached prefixes answer 404; a module error or panic
-//! answers 500 and a time-out 504, all as JSON (`ApiError`).
+//! The HTTP adapter of module routes: the `/api/modules/{prefix}/…` routes turn the request
+//! into the boundary [`RouteRequest`](module_sdk::abi::RouteRequest) (one copy of each part),
+//! let [`route_dispatcher::dispatch`] call the module through its executor, and copy the
+//! module's status, headers and body into the response. Unknown or detached prefixes answer
+//! 404; a module error or panic 500; a full queue, a restarting module process or a failed
+//! module 503 (with `Retry-After` when it may get over it); a time-out 504; all as JSON
+//! (`ApiError`).
 
 use super::api_error::ApiError;
 use super::json_body::MAX_BODY_BYTES;
-use crate::module_host::route_dispatcher::{self, RouteAnswer, RouteCall, RouteFailure};
+use crate::module_host::route_dispatcher::{self, route_request, RouteAnswer, RouteFailure};
 use crate::state::AppState;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 
-/// Registers the catch-all module routes. Called inside the authenticated `/api` scope
-/// (`api::configure`), so the paths are relative to it.
+/// Registers the module routes. Called first inside the authenticated `/api` scope
+/// (`api::configure`), so the paths are relative to it and the router tries them before the
+/// core's resources.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/modules/{prefix}", web::route().to(dispatch_module_route))
         .route(
@@ -30,18 +33,34 @@ async fn dispatch_module_route(
 ) -> Result<HttpResponse, ApiError> {
     let prefix = req.match_info().get("prefix").unwrap_or_default();
     let target = state.modules.route_target(prefix).map_err(api_error)?;
-    let module = target.module_id.clone();
     let body = read_body(payload, MAX_BODY_BYTES).await?;
-    let call = route_call(&req, body);
-    let answer = route_dispatcher::dispatch(target, call, state.modules.route_timeout())
+    // The tail as the router matched it (the same spelling the prefix was matched in), not
+    // the raw request path: `/%61pi/modules/x/items` reaches the module as `/items`.
+    let tail = req.match_info().get("tail").unwrap_or_default();
+    let path = format!("/{tail}");
+    let request = route_request(
+        req.method().as_str(),
+        &path,
+        req.query_string(),
+        req.headers()
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes())),
+        body,
+    );
+    let answer = route_dispatcher::dispatch(&target, request)
         .await
         .map_err(api_error)?;
-    Ok(to_http(&module, answer))
+    Ok(to_http(&target.module_id, answer))
 }
 
 fn api_error(failure: RouteFailure) -> ApiError {
     let status = StatusCode::from_u16(failure.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    ApiError::new(status, failure.message)
+    let error = ApiError::new(status, failure.message);
+    match failure.retry_after {
+        // Whole seconds, at least 1 (`Retry-After` has no fractions).
+        Some(after) => error.with_retry_after(after.as_secs_f64().ceil().max(1.0) as u64),
+        None => error,
+    }
 }
 
 /// Reads the request body, refusing more than `limit` bytes with 413.
@@ -59,28 +78,6 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, A
         body.extend_from_slice(&chunk);
     }
     Ok(body)
-}
-
-/// The module's request: method, the path after the prefix (`/` for the prefix itself), raw
-/// query, lower-case headers, body.
-fn route_call(req: &HttpRequest, body: Vec<u8>) -> RouteCall {
-    // The tail as the router matched it (the same spelling the prefix was matched in), not
-    // the raw request path: `/%61pi/modules/x/items` reaches the module as `/items`.
-    let tail = req.match_info().get("tail").unwrap_or_default();
-    RouteCall {
-        method: req.method().as_str().to_string(),
-        path: format!("/{tail}"),
-        query: req.query_string().to_string(),
-        headers: req
-            .headers()
-            .iter()
-            .map(|(name, value)| {
-                let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-                (name.as_str().to_string(), value)
-            })
-            .collect(),
-        body,
-    }
 }
 
 /// The response; headers that are not valid HTTP are dropped (and logged).
@@ -109,37 +106,6 @@ fn to_http(module: &str, answer: RouteAnswer) -> HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use actix_web::test::TestRequest;
-
-    #[test]
-    fn the_module_sees_the_path_after_its_prefix() {
-        let req = TestRequest::post()
-            .uri("/api/modules/metrics/agents/42/tokens?from=2026-01-01&x=%20")
-            // What the router matched (the adapter reads the tail from it).
-            .param("prefix", "metrics")
-            .param("tail", "agents/42/tokens")
-            .insert_header(("X-Trace", "abc"))
-            .to_http_request();
-        let call = route_call(&req, b"{}".to_vec());
-        assert_eq!(call.method, "POST");
-        assert_eq!(call.path, "/agents/42/tokens");
-        assert_eq!(call.query, "from=2026-01-01&x=%20");
-        assert!(call
-            .headers
-            .iter()
-            .any(|(n, v)| n == "x-trace" && v == "abc"));
-        assert_eq!(call.body, b"{}");
-
-        let root = TestRequest::get()
-            .uri("/api/modules/metrics")
-            .to_http_request();
-        assert_eq!(route_call(&root, Vec::new()).path, "/");
-        let slash = TestRequest::get()
-            .uri("/api/modules/metrics/")
-            .param("tail", "")
-            .to_http_request();
-        assert_eq!(route_call(&slash, Vec::new()).path, "/");
-    }
 
     #[test]
     fn module_answers_are_copied_and_invalid_headers_dropped() {

@@ -1,0 +1,766 @@
+//! The executor of one running module: every call into it — routes, hooks, services — goes
+//! through here, under one capacity budget.
+//!
+//! - **Inline** route calls run on the caller's thread with no hand-off. One that overruns its
+//!   limit is answered 504, counted, and switches the module to `threaded` (the module is shown
+//!   `degraded` with the reason).
+//! - **Threaded** (and process) calls go to a bounded queue served by the module's own call
+//!   threads: at most `max_concurrency`, started when work arrives and ended after `idle_keep`
+//!   without work, so an idle module holds no thread. A full queue answers 503 with
+//!   `Retry-After` at once; a call not answered within its limit (waiting included) answers 504
+//!   and, while it keeps running, its thread counts as stuck. When every thread is stuck the
+//!   module is `failed` with the reason; the rest of the server is untouched. In the process
+//!   level an overdue call instead gets the child killed and restarted (`interrupt`).
+//! - **Hooks** are offered by the hook bus on the emitter's thread and queued here (full: dropped
+//!   and counted); they run on the same call threads, one at a time and in emit order.
+//! - **Services** are queued by the host-wide [`super::ModuleClock`] when due, one run at a time
+//!   per service (ticks missed while a run goes on are skipped).
+
+use super::call_job::{CallJob, CallKind, RouteReply, RunningCall};
+use super::executor_settings::ExecutorSettings;
+use super::executor_stats::ExecutorStats;
+use crate::module_calls::describe_module_error;
+use crate::module_counters::ModuleCounters;
+use crate::module_entry::{EntryHealth, ModuleEntry};
+use module_sdk::abi::{ErrorKind, ModuleError, RouteRequest, RouteResponse, ServiceSpec};
+use paperclip_core::hooks::{HookEvent, SelfDeliveringSubscriber, SubscriberStats};
+use paperclip_core::isolation_level::IsolationLevel;
+use parking_lot::{Condvar, Mutex};
+use std::collections::{HashMap, VecDeque};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+
+/// How long a client is told to wait after a 503 for a full queue.
+pub const QUEUE_FULL_RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// Why a call got no answer from the module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallRefusal {
+    /// 503: the queue is full, the module process is restarting, or the module is going down.
+    Unavailable {
+        /// Why.
+        message: String,
+        /// When to try again.
+        retry_after: Duration,
+    },
+    /// 504: no answer within the limit.
+    TimedOut(String),
+    /// 500: the module failed, panicked, or its call thread ended without an answer.
+    Failed(String),
+    /// 503 without retry: the module is `failed` (stuck threads, crashed process).
+    ModuleFailed(String),
+}
+
+/// The queue and the call threads that serve it.
+#[derive(Default)]
+struct Queue {
+    routes: VecDeque<CallJob>,
+    hooks: VecDeque<HookEvent>,
+    services: VecDeque<String>,
+    /// A hook call is running (hooks go one at a time).
+    hook_running: bool,
+    /// Call threads alive.
+    threads: usize,
+    /// Call threads waiting for work.
+    idle: usize,
+    /// No more work is taken (the module is going down).
+    closed: bool,
+}
+
+impl Queue {
+    /// The next job a call thread may take: a hook when none is running, else a route, else a
+    /// service run.
+    fn take(&mut self) -> Option<CallJob> {
+        if !self.hook_running {
+            if let Some(event) = self.hooks.pop_front() {
+                self.hook_running = true;
+                return Some(CallJob::Hook(event));
+            }
+        }
+        if let Some(job) = self.routes.pop_front() {
+            return Some(job);
+        }
+        self.services.pop_front().map(CallJob::Service)
+    }
+
+    /// Jobs a thread could take now or soon.
+    fn pending(&self) -> usize {
+        self.routes.len() + self.services.len() + usize::from(!self.hooks.is_empty())
+    }
+}
+
+/// A service's schedule.
+struct ServiceSchedule {
+    name: String,
+    interval: Duration,
+    next_due: Instant,
+    /// Queued or running: the next tick is skipped.
+    busy: bool,
+}
+
+/// Hook delivery counters.
+#[derive(Default)]
+struct HookCounters {
+    delivered: AtomicU64,
+    failures: AtomicU64,
+    timeouts: AtomicU64,
+    dropped: AtomicU64,
+    panics: AtomicU64,
+}
+
+/// Executor counters (see [`ExecutorStats`]).
+#[derive(Default)]
+struct CallCounters {
+    completed: AtomicU64,
+    rejected: AtomicU64,
+    timeouts: AtomicU64,
+    overruns: AtomicU64,
+    interrupts: AtomicU64,
+}
+
+/// The executor of one running module (see the module doc).
+pub struct ModuleExecutor {
+    module_id: String,
+    entry: Arc<dyn ModuleEntry>,
+    settings: ExecutorSettings,
+    counters: Arc<ModuleCounters>,
+    /// The level calls run at now, as `IsolationLevel as u8`.
+    level: AtomicU8,
+    queue: Mutex<Queue>,
+    /// Wakes call threads (work, or closing).
+    work: Condvar,
+    /// Calls in progress by id.
+    running: Mutex<HashMap<u64, Arc<RunningCall>>>,
+    /// Wakes [`ModuleExecutor::close`] when a call ends.
+    call_ended: Condvar,
+    next_call: AtomicU64,
+    services: Mutex<Vec<ServiceSchedule>>,
+    hooks: HookCounters,
+    calls: CallCounters,
+    /// Why the module is `failed`, once it is (all threads stuck, process given up).
+    failure: Mutex<Option<String>>,
+    /// Why the module is `degraded` (an inline call overran).
+    degradation: Mutex<Option<String>>,
+}
+
+fn level_from(value: u8) -> IsolationLevel {
+    match value {
+        0 => IsolationLevel::Inline,
+        2 => IsolationLevel::Process,
+        _ => IsolationLevel::Threaded,
+    }
+}
+
+fn level_code(level: IsolationLevel) -> u8 {
+    match level {
+        IsolationLevel::Inline => 0,
+        IsolationLevel::Threaded => 1,
+        IsolationLevel::Process => 2,
+    }
+}
+
+impl ModuleExecutor {
+    /// An executor for the module `module_id` calling `entry` at `level`; no thread starts
+    /// until work arrives.
+    pub fn new(
+        module_id: &str,
+        entry: Arc<dyn ModuleEntry>,
+        level: IsolationLevel,
+        settings: ExecutorSettings,
+        counters: Arc<ModuleCounters>,
+    ) -> Arc<ModuleExecutor> {
+        let settings = ExecutorSettings {
+            max_concurrency: settings.max_concurrency.max(1),
+            queue_capacity: settings.queue_capacity,
+            hook_queue_capacity: settings.hook_queue_capacity.max(1),
+            ..settings
+        };
+        Arc::new(ModuleExecutor {
+            module_id: module_id.to_string(),
+            entry,
+            settings,
+            counters,
+            level: AtomicU8::new(level_code(level)),
+            queue: Mutex::new(Queue::default()),
+            work: Condvar::new(),
+            running: Mutex::new(HashMap::new()),
+            call_ended: Condvar::new(),
+            next_call: AtomicU64::new(1),
+            services: Mutex::new(Vec::new()),
+            hooks: HookCounters::default(),
+            calls: CallCounters::default(),
+            failure: Mutex::new(None),
+            degradation: Mutex::new(None),
+        })
+    }
+
+    /// The module's id.
+    pub fn module_id(&self) -> &str {
+        &self.module_id
+    }
+
+    /// The module instance the executor calls.
+    pub fn entry(&self) -> &Arc<dyn ModuleEntry> {
+        &self.entry
+    }
+
+    /// The level calls run at now.
+    pub fn level(&self) -> IsolationLevel {
+        level_from(self.level.load(Ordering::Relaxed))
+    }
+
+    /// The limits it runs with.
+    pub fn settings(&self) -> &ExecutorSettings {
+        &self.settings
+    }
+
+    /// Why the module is `failed`, once it is: every call thread stuck, or its process given
+    /// up after repeated crashes.
+    pub fn failure(&self) -> Option<String> {
+        if let Some(reason) = self.failure.lock().clone() {
+            return Some(reason);
+        }
+        match self.entry.health() {
+            EntryHealth::Failed { reason } => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// Why the module is `degraded` by its executor (an inline call overran).
+    pub fn degradation(&self) -> Option<String> {
+        self.degradation.lock().clone()
+    }
+
+    /// Calls the module's `handle_route` with `request`, within the route time limit (waiting
+    /// included): inline on this thread, or through the queue.
+    pub async fn call_route(
+        self: &Arc<Self>,
+        request: RouteRequest,
+    ) -> Result<RouteResponse, CallRefusal> {
+        if let Some(reason) = self.failure.lock().as_ref() {
+            return Err(CallRefusal::ModuleFailed(self.failed_message(reason)));
+        }
+        match self.level() {
+            IsolationLevel::Inline => self.call_route_inline(&request),
+            IsolationLevel::Threaded | IsolationLevel::Process => {
+                self.call_route_queued(request).await
+            }
+        }
+    }
+
+    /// An inline call: no hand-off; an overrun is answered 504 and moves the module to
+    /// `threaded`.
+    fn call_route_inline(&self, request: &RouteRequest) -> Result<RouteResponse, CallRefusal> {
+        let started = Instant::now();
+        let outcome = self.entry.handle_route(request);
+        let took = started.elapsed();
+        self.calls.completed.fetch_add(1, Ordering::Relaxed);
+        if took > self.settings.route_timeout {
+            self.calls.overruns.fetch_add(1, Ordering::Relaxed);
+            self.level
+                .store(level_code(IsolationLevel::Threaded), Ordering::Relaxed);
+            let limit = self.settings.route_timeout.as_millis();
+            let reason = format!(
+                "an inline call ({} {}) took {} ms, over its limit of {limit} ms: new calls run threaded",
+                request.method,
+                request.path,
+                took.as_millis()
+            );
+            tracing::warn!(module = %self.module_id, "{reason}");
+            *self.degradation.lock() = Some(reason);
+            return Err(CallRefusal::TimedOut(self.timeout_message()));
+        }
+        outcome.map_err(|error| CallRefusal::Failed(self.error_message(&error)))
+    }
+
+    /// A queued call: 503 when the queue is full or the process restarting, 504 after the limit.
+    async fn call_route_queued(
+        self: &Arc<Self>,
+        request: RouteRequest,
+    ) -> Result<RouteResponse, CallRefusal> {
+        match self.entry.health() {
+            EntryHealth::Ready => {}
+            EntryHealth::Restarting {
+                retry_after,
+                reason,
+            } => {
+                return Err(CallRefusal::Unavailable {
+                    message: format!("module `{}` is restarting: {reason}", self.module_id),
+                    retry_after,
+                })
+            }
+            EntryHealth::Failed { reason } => {
+                return Err(CallRefusal::ModuleFailed(self.failed_message(&reason)))
+            }
+        }
+        let (reply, answer) = oneshot::channel();
+        self.enqueue_route(CallJob::Route { request, reply })?;
+        match tokio::time::timeout(self.settings.route_timeout, answer).await {
+            Ok(Ok(Ok(response))) => Ok(response),
+            Ok(Ok(Err(error))) => Err(CallRefusal::Failed(self.error_message(&error))),
+            Ok(Err(_)) => Err(CallRefusal::Unavailable {
+                message: format!(
+                    "module `{}` is going down; the call was not run",
+                    self.module_id
+                ),
+                retry_after: QUEUE_FULL_RETRY_AFTER,
+            }),
+            Err(_) => {
+                self.calls.timeouts.fetch_add(1, Ordering::Relaxed);
+                self.check_overdue(Instant::now());
+                Err(CallRefusal::TimedOut(self.timeout_message()))
+            }
+        }
+    }
+
+    fn enqueue_route(self: &Arc<Self>, job: CallJob) -> Result<(), CallRefusal> {
+        let mut queue = self.queue.lock();
+        if queue.closed {
+            return Err(CallRefusal::Unavailable {
+                message: format!("module `{}` is going down", self.module_id),
+                retry_after: QUEUE_FULL_RETRY_AFTER,
+            });
+        }
+        if queue.routes.len() >= self.settings.queue_capacity {
+            drop(queue);
+            self.calls.rejected.fetch_add(1, Ordering::Relaxed);
+            return Err(CallRefusal::Unavailable {
+                message: format!(
+                    "module `{}` is at capacity: {} calls running and {} waiting",
+                    self.module_id, self.settings.max_concurrency, self.settings.queue_capacity
+                ),
+                retry_after: QUEUE_FULL_RETRY_AFTER,
+            });
+        }
+        queue.routes.push_back(job);
+        self.wake_or_start_thread(&mut queue);
+        Ok(())
+    }
+
+    /// Queues a hook event without blocking; a full queue, a failed or closing module drops it
+    /// (counted).
+    pub fn offer_hook(self: &Arc<Self>, event: HookEvent) {
+        let mut queue = self.queue.lock();
+        if queue.closed
+            || queue.hooks.len() >= self.settings.hook_queue_capacity
+            || self.failure.lock().is_some()
+        {
+            drop(queue);
+            self.hooks.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        queue.hooks.push_back(event);
+        if !queue.hook_running {
+            self.wake_or_start_thread(&mut queue);
+        }
+    }
+
+    /// The hook counters, as the hook bus shows a subscription's.
+    pub fn hook_stats(&self) -> SubscriberStats {
+        SubscriberStats {
+            delivered: self.hooks.delivered.load(Ordering::Relaxed),
+            failures: self.hooks.failures.load(Ordering::Relaxed),
+            timeouts: self.hooks.timeouts.load(Ordering::Relaxed),
+            dropped: self.hooks.dropped.load(Ordering::Relaxed),
+            panics: self.hooks.panics.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Schedules the module's services (first run one interval from now).
+    pub fn start_services(&self, specs: &[ServiceSpec]) {
+        let now = Instant::now();
+        let mut services = self.services.lock();
+        for spec in specs {
+            let interval = Duration::from_millis(spec.interval_ms.max(1));
+            services.push(ServiceSchedule {
+                name: spec.name.to_string(),
+                interval,
+                next_due: now + interval,
+                busy: false,
+            });
+        }
+    }
+
+    /// Names of the scheduled services.
+    pub fn service_names(&self) -> Vec<String> {
+        self.services
+            .lock()
+            .iter()
+            .map(|s| s.name.clone())
+            .collect()
+    }
+
+    /// Called by the clock: queues the services that are due and checks for overdue calls.
+    /// Returns when it next wants a tick for its services.
+    pub fn tick(self: &Arc<Self>, now: Instant) -> Option<Instant> {
+        let due: Vec<String> = {
+            let mut services = self.services.lock();
+            let mut due = Vec::new();
+            for service in services.iter_mut() {
+                if service.next_due > now {
+                    continue;
+                }
+                // Skip the ticks that passed: the next run is the first tick still ahead.
+                let behind = now.duration_since(service.next_due).as_nanos();
+                let step = service.interval.as_nanos().max(1);
+                let skipped = u32::try_from(behind / step + 1).unwrap_or(u32::MAX);
+                service.next_due += service.interval.saturating_mul(skipped);
+                if !service.busy {
+                    service.busy = true;
+                    due.push(service.name.clone());
+                }
+            }
+            due
+        };
+        if !due.is_empty() {
+            let mut queue = self.queue.lock();
+            if !queue.closed && self.failure.lock().is_none() {
+                queue.services.extend(due);
+                self.wake_or_start_thread(&mut queue);
+            } else {
+                drop(queue);
+                for name in due {
+                    self.service_done(&name);
+                }
+            }
+        }
+        self.check_overdue(now);
+        self.services.lock().iter().map(|s| s.next_due).min()
+    }
+
+    /// Counts the calls running past their limit as stuck; in the process level gets the child
+    /// killed (the calls end with an error and the child restarts); in process, when every
+    /// call thread is stuck, marks the module `failed`.
+    fn check_overdue(&self, now: Instant) {
+        let (stuck, oldest) = {
+            let running = self.running.lock();
+            let mut stuck = 0;
+            let mut oldest: Option<Arc<RunningCall>> = None;
+            for call in running.values().filter(|call| call.overdue(now)) {
+                stuck += 1;
+                if !call.overrun_counted.swap(true, Ordering::Relaxed)
+                    && call.kind == CallKind::Hook
+                {
+                    self.hooks.timeouts.fetch_add(1, Ordering::Relaxed);
+                }
+                if oldest.as_ref().map_or(true, |o| call.started < o.started) {
+                    oldest = Some(Arc::clone(call));
+                }
+            }
+            (stuck, oldest)
+        };
+        let Some(oldest) = oldest else { return };
+        if self.level() == IsolationLevel::Process {
+            if self.entry.interrupt() {
+                self.calls.interrupts.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(module = %self.module_id, call = %oldest.label, "module process killed: a call overran its limit");
+            }
+            return;
+        }
+        if stuck >= self.settings.max_concurrency {
+            let reason = format!(
+                "all {} call threads are stuck in calls that overran their limits (the oldest, {}, has run for {} s)",
+                self.settings.max_concurrency,
+                oldest.label,
+                now.saturating_duration_since(oldest.started).as_secs()
+            );
+            let mut failure = self.failure.lock();
+            if failure.is_none() {
+                tracing::error!(module = %self.module_id, "module failed: {reason}");
+                *failure = Some(reason);
+            }
+        }
+    }
+
+    /// Starts a call thread when no idle one can take the new work and the cap allows,
+    /// otherwise wakes one.
+    fn wake_or_start_thread(self: &Arc<Self>, queue: &mut Queue) {
+        if queue.idle > 0 {
+            self.work.notify_one();
+        }
+        if queue.pending() > queue.idle && queue.threads < self.settings.max_concurrency {
+            let executor = Arc::clone(self);
+            let spawned = std::thread::Builder::new()
+                .name(format!("module-{}", self.module_id))
+                .spawn(move || executor.serve());
+            match spawned {
+                Ok(_) => queue.threads += 1,
+                Err(error) => {
+                    tracing::error!(module = %self.module_id, %error, "cannot start a module call thread")
+                }
+            }
+        }
+    }
+
+    /// A call thread: takes jobs until closed, or idle for `idle_keep`.
+    fn serve(self: Arc<Self>) {
+        loop {
+            let job = {
+                let mut queue = self.queue.lock();
+                loop {
+                    if let Some(job) = queue.take() {
+                        break job;
+                    }
+                    if queue.closed {
+                        queue.threads -= 1;
+                        return;
+                    }
+                    queue.idle += 1;
+                    let timed_out = self
+                        .work
+                        .wait_for(&mut queue, self.settings.idle_keep)
+                        .timed_out();
+                    queue.idle -= 1;
+                    if timed_out && queue.pending() == 0 {
+                        queue.threads -= 1;
+                        return;
+                    }
+                }
+            };
+            self.run(job);
+        }
+    }
+
+    /// Runs one job on this call thread.
+    fn run(&self, job: CallJob) {
+        match job {
+            CallJob::Route { request, reply } => {
+                if reply.is_closed() {
+                    // The waiter gave up (504) while it queued: nobody wants the answer.
+                    return;
+                }
+                let label = format!("route {} {}", request.method, request.path);
+                let outcome =
+                    self.track(CallKind::Route, label, self.settings.route_timeout, || {
+                        self.entry.handle_route(&request)
+                    });
+                let _ = reply.send(flatten(outcome));
+            }
+            CallJob::Hook(event) => {
+                self.run_hook(&event);
+                let mut queue = self.queue.lock();
+                queue.hook_running = false;
+                if !queue.hooks.is_empty() {
+                    // This thread takes it next unless another is idle; nothing to start.
+                    self.work.notify_one();
+                }
+            }
+            CallJob::Service(name) => {
+                self.run_service(&name);
+                self.service_done(&name);
+            }
+        }
+    }
+
+    fn run_hook(&self, event: &HookEvent) {
+        let hook = event.hook.as_str();
+        let label = format!("hook {hook}");
+        let outcome = self.track(CallKind::Hook, label, self.settings.hook_timeout, || {
+            self.entry.on_hook(hook, &event.payload)
+        });
+        let error = match outcome {
+            Ok(Ok(())) => {
+                self.hooks.delivered.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            Ok(Err(error)) => {
+                if error.kind == ErrorKind::Panic {
+                    self.hooks.panics.fetch_add(1, Ordering::Relaxed);
+                }
+                describe_module_error(&error)
+            }
+            Err(panic) => {
+                self.hooks.panics.fetch_add(1, Ordering::Relaxed);
+                panic
+            }
+        };
+        self.hooks.failures.fetch_add(1, Ordering::Relaxed);
+        let message = format!("hook {hook}: {error}");
+        tracing::warn!(module = %self.module_id, %hook, error = %message, "module hook failed");
+        self.counters.record_error(message);
+    }
+
+    fn run_service(&self, name: &str) {
+        self.counters.service_ran();
+        let label = format!("service {name}");
+        let outcome = self.track(
+            CallKind::Service,
+            label,
+            self.settings.service_timeout,
+            || self.entry.run_service(name),
+        );
+        let error = match outcome {
+            Ok(Ok(())) => return,
+            Ok(Err(error)) => describe_module_error(&error),
+            Err(panic) => panic,
+        };
+        let message = format!("service {name}: {error}");
+        tracing::warn!(module = %self.module_id, service = %name, error = %message, "module service failed");
+        self.counters.service_failed(message);
+    }
+
+    fn service_done(&self, name: &str) {
+        if let Some(service) = self.services.lock().iter_mut().find(|s| s.name == name) {
+            service.busy = false;
+        }
+    }
+
+    /// Runs `call` as a tracked call (seen by the overdue check); a panic that escaped the
+    /// entry (never from the SDK, which catches its own) comes back as `Err`.
+    fn track<T>(
+        &self,
+        kind: CallKind,
+        label: String,
+        limit: Duration,
+        call: impl FnOnce() -> T,
+    ) -> Result<T, String> {
+        let id = self.next_call.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
+        self.running.lock().insert(
+            id,
+            Arc::new(RunningCall {
+                kind,
+                label,
+                started,
+                limit,
+                overrun_counted: Default::default(),
+            }),
+        );
+        let outcome = catch_unwind(AssertUnwindSafe(call));
+        let finished = self.running.lock().remove(&id);
+        if let Some(call) = finished {
+            if kind == CallKind::Hook
+                && started.elapsed() > limit
+                && !call.overrun_counted.swap(true, Ordering::Relaxed)
+            {
+                self.hooks.timeouts.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.calls.completed.fetch_add(1, Ordering::Relaxed);
+        self.call_ended.notify_all();
+        outcome.map_err(|panic| {
+            let text = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            format!("the call panicked in the host: {text}")
+        })
+    }
+
+    /// Stops taking work: queued route calls answer 503, queued hooks and services are
+    /// discarded; waits up to `bound` for the calls still within their limits (a stuck call is
+    /// not waited for). Returns what was still running when the bound ran out.
+    pub fn close(&self, bound: Duration) -> Vec<String> {
+        {
+            let mut queue = self.queue.lock();
+            queue.closed = true;
+            queue.routes.clear();
+            queue.hooks.clear();
+            queue.services.clear();
+            self.work.notify_all();
+        }
+        let deadline = Instant::now() + bound;
+        let mut running = self.running.lock();
+        loop {
+            let now = Instant::now();
+            let waiting: Vec<String> = running
+                .values()
+                .filter(|call| !call.overdue(now))
+                .map(|call| call.label.clone())
+                .collect();
+            if waiting.is_empty() {
+                return Vec::new();
+            }
+            if now >= deadline {
+                tracing::warn!(module = %self.module_id, calls = ?waiting, "module calls did not end in time; left running until they return");
+                return waiting;
+            }
+            // Woken by each call that ends; re-checks overdue calls at least every 100 ms.
+            let wait = deadline
+                .saturating_duration_since(now)
+                .min(Duration::from_millis(100));
+            self.call_ended.wait_for(&mut running, wait);
+        }
+    }
+
+    /// Whether [`ModuleExecutor::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.queue.lock().closed
+    }
+
+    /// The executor now, for the admin API.
+    pub fn stats(&self) -> ExecutorStats {
+        let now = Instant::now();
+        let (in_flight, stuck) = {
+            let running = self.running.lock();
+            let stuck = running.values().filter(|call| call.overdue(now)).count();
+            (running.len(), stuck)
+        };
+        let queue = self.queue.lock();
+        ExecutorStats {
+            level: self.level(),
+            max_concurrency: self.settings.max_concurrency,
+            queue_capacity: self.settings.queue_capacity,
+            queue_depth: queue.routes.len(),
+            hook_queue_depth: queue.hooks.len(),
+            in_flight,
+            stuck,
+            threads: queue.threads,
+            completed: self.calls.completed.load(Ordering::Relaxed),
+            rejected: self.calls.rejected.load(Ordering::Relaxed),
+            timeouts: self.calls.timeouts.load(Ordering::Relaxed),
+            overruns: self.calls.overruns.load(Ordering::Relaxed),
+            interrupts: self.calls.interrupts.load(Ordering::Relaxed),
+        }
+    }
+
+    fn timeout_message(&self) -> String {
+        format!(
+            "module `{}` did not answer within {} ms",
+            self.module_id,
+            self.settings.route_timeout.as_millis()
+        )
+    }
+
+    fn error_message(&self, error: &ModuleError) -> String {
+        format!(
+            "module `{}` failed: {}",
+            self.module_id,
+            describe_module_error(error)
+        )
+    }
+
+    fn failed_message(&self, reason: &str) -> String {
+        format!("module `{}` has failed: {reason}", self.module_id)
+    }
+}
+
+/// A tracked route call's outcome as the waiter's reply.
+fn flatten(outcome: Result<RouteReply, String>) -> RouteReply {
+    outcome.unwrap_or_else(|panic| Err(ModuleError::new(ErrorKind::Panic, panic)))
+}
+
+/// The executor as the hook bus's subscriber: events are queued on the emitter's thread.
+pub struct ExecutorHooks(pub Arc<ModuleExecutor>);
+
+impl SelfDeliveringSubscriber for ExecutorHooks {
+    fn name(&self) -> &str {
+        &self.0.module_id
+    }
+
+    fn offer(&self, event: HookEvent) {
+        self.0.offer_hook(event);
+    }
+
+    fn stats(&self) -> SubscriberStats {
+        self.0.hook_stats()
+    }
+
+    fn cancel(&self) {
+        self.0.queue.lock().hooks.clear();
+    }
+}
