@@ -62,6 +62,8 @@ struct Queue {
     services: VecDeque<String>,
     /// A hook call is running (hooks go one at a time).
     hook_running: bool,
+    /// When the running hook call was taken.
+    hook_started: Option<Instant>,
     /// Call threads alive.
     threads: usize,
     /// Call threads waiting for work.
@@ -77,6 +79,7 @@ impl Queue {
         if !self.hook_running {
             if let Some(event) = self.hooks.pop_front() {
                 self.hook_running = true;
+                self.hook_started = Some(Instant::now());
                 return Some(CallJob::Hook(event));
             }
         }
@@ -340,11 +343,16 @@ impl ModuleExecutor {
         Ok(())
     }
 
-    /// Queues a hook event without blocking; a full queue, a failed or closing module drops it
-    /// (counted).
+    /// Queues a hook event without blocking. Dropped (and counted) when the queue is full, the
+    /// module failed or is closing, or a hook call has overrun its limit: a hung handler holds
+    /// one thread, never a growing backlog; once it returns, delivery resumes.
     pub fn offer_hook(self: &Arc<Self>, event: HookEvent) {
         let mut queue = self.queue.lock();
+        let hook_overdue = queue
+            .hook_started
+            .is_some_and(|started| started.elapsed() > self.settings.hook_timeout);
         if queue.closed
+            || hook_overdue
             || queue.hooks.len() >= self.settings.hook_queue_capacity
             || self.failure.lock().is_some()
         {
@@ -453,6 +461,17 @@ impl ModuleExecutor {
             (stuck, oldest)
         };
         let Some(oldest) = oldest else { return };
+        {
+            let mut queue = self.queue.lock();
+            let hook_overdue = queue
+                .hook_started
+                .is_some_and(|started| now.saturating_duration_since(started) > self.settings.hook_timeout);
+            if hook_overdue && !queue.hooks.is_empty() {
+                let dropped = queue.hooks.len() as u64;
+                queue.hooks.clear();
+                self.hooks.dropped.fetch_add(dropped, Ordering::Relaxed);
+            }
+        }
         if self.level() == IsolationLevel::Process {
             if self.entry.interrupt() {
                 self.calls.interrupts.fetch_add(1, Ordering::Relaxed);
@@ -543,6 +562,7 @@ impl ModuleExecutor {
                 self.run_hook(&event);
                 let mut queue = self.queue.lock();
                 queue.hook_running = false;
+                queue.hook_started = None;
                 if !queue.hooks.is_empty() {
                     // This thread takes it next unless another is idle; nothing to start.
                     self.work.notify_one();
