@@ -92,8 +92,9 @@ pub struct ModulesConfig {
     /// Most database calls and open transactions one module may have at once.
     #[serde(default = "default_max_db_calls")]
     pub max_db_calls: usize,
-    /// Isolation level per module id (`inline`, `threaded`, `process`); a module not named here
-    /// runs at its manifest's `isolation`, else `threaded`.
+    /// Isolation level per module id (`inline`, `threaded`, `process`); the key `"*"` sets it
+    /// for every module not named. A module not covered runs at its manifest's `isolation`,
+    /// else `threaded`.
     #[serde(default)]
     pub isolation: BTreeMap<String, IsolationLevel>,
     /// Calls one module may run at once (its call threads, or calls in flight to its process).

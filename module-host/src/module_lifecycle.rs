@@ -41,6 +41,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The key of `modules.isolation` that sets the level of every module not named there.
+pub const ISOLATION_FOR_EVERY_MODULE: &str = "*";
+
 /// The `modules` settings the host runs with.
 #[derive(Debug, Clone)]
 pub struct HostSettings {
@@ -92,13 +95,18 @@ impl HostSettings {
     }
 
     /// The isolation level of module `id` and where it was chosen (`config`, `manifest` or
-    /// `default`).
+    /// `default`). The config's `modules.isolation.<id>` wins, then its `"*"` entry (every
+    /// module), then the manifest's `isolation`.
     pub fn isolation_of(
         &self,
         id: &str,
         manifest: Option<&Manifest>,
     ) -> (IsolationLevel, &'static str) {
-        if let Some(level) = self.isolation.get(id) {
+        if let Some(level) = self
+            .isolation
+            .get(id)
+            .or_else(|| self.isolation.get(ISOLATION_FOR_EVERY_MODULE))
+        {
             return (*level, "config");
         }
         match manifest.and_then(|m| m.isolation) {

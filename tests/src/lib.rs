@@ -59,6 +59,7 @@ mod binary;
 mod cli_run;
 mod direct_db;
 mod fixtures;
+mod isolation;
 mod module_bundles;
 mod server_log;
 mod server_options;
@@ -70,6 +71,9 @@ pub use backend::{each_backend, test_backends, TestBackend, TEST_DATABASE_URL_VA
 pub use binary::{server_binary, target_dir, workspace_root};
 pub use cli_run::{run_cli, run_cli_with, CliOutput};
 pub use direct_db::DirectDb;
+pub use isolation::{
+    current_isolation, each_backend_and_level, test_levels, ISOLATION_LEVELS, TEST_ISOLATION_VAR,
+};
 pub use module_bundles::{copy_dir, find_bundle};
 pub use paperclip_test_support::TestDatabase;
 pub use server_log::strip_ansi;

@@ -273,6 +273,14 @@ impl TestServer {
             modules.entry("dir").or_insert_with(|| {
                 Value::String(self.modules_dir().to_string_lossy().into_owned())
             });
+            if let Some(level) = crate::isolation::current_isolation() {
+                let isolation = modules.entry("isolation").or_insert_with(|| json!({}));
+                if let Some(isolation) = isolation.as_object_mut() {
+                    isolation
+                        .entry("*")
+                        .or_insert_with(|| Value::String(level.to_string()));
+                }
+            }
             if !self.options.api_keys.is_empty() {
                 let auth = object_entry(root, "auth");
                 let keys = auth.entry("apiKeys").or_insert_with(|| json!([]));

@@ -14,7 +14,7 @@ use modules_support::{
     module, wait_for, wait_for_status, Database, ModulesDir, KITCHEN_SECRET, KITCHEN_SINK,
 };
 use paperclip_e2e::{
-    each_backend, json, ServerOptions, StatusCode, TestBackend, TestServer, Value,
+    each_backend_and_level, json, ServerOptions, StatusCode, TestBackend, TestServer, Value,
 };
 use std::time::{Duration, Instant};
 
@@ -57,7 +57,7 @@ fn assert_routes_not_served(server: &TestServer, prefix: &str) {
 
 #[test]
 fn a_panic_in_register_fails_only_that_module() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let server = start_with(backend, &["fault-register-panic"], json!({}));
         assert_status(
             &server,
@@ -72,7 +72,7 @@ fn a_panic_in_register_fails_only_that_module() {
 
 #[test]
 fn a_panic_in_a_hook_is_counted_and_delivery_goes_on() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let server = start_with(backend, &["fault-hook-panic"], json!({}));
         wait_for_status(&server, "fault-hook-panic", "active");
         let company = server.create_company("Panic Corp");
@@ -98,7 +98,7 @@ fn a_panic_in_a_hook_is_counted_and_delivery_goes_on() {
 
 #[test]
 fn a_panic_in_a_route_answers_500_and_the_module_keeps_serving() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let server = start_with(backend, &["fault-route-panic"], json!({}));
         wait_for_status(&server, "fault-route-panic", "active");
         let (status, body) = server.get("/api/modules/fault-route-panic/boom");
@@ -120,7 +120,7 @@ fn a_panic_in_a_route_answers_500_and_the_module_keeps_serving() {
 
 #[test]
 fn a_panic_in_a_service_is_counted_and_the_service_keeps_its_schedule() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let server = start_with(backend, &["fault-service-panic"], json!({}));
         wait_for("three failed service runs", || {
             (counter(&server, "fault-service-panic", "serviceFailures") >= 3).then_some(())
@@ -145,7 +145,7 @@ fn a_panic_in_a_service_is_counted_and_the_service_keeps_its_schedule() {
 
 #[test]
 fn a_hook_that_never_returns_times_out_without_slowing_the_core() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, level| {
         let server = start_with(
             backend,
             &["fault-hook-hang"],
@@ -165,30 +165,51 @@ fn a_hook_that_never_returns_times_out_without_slowing_the_core() {
         wait_for("the hung call to time out", || {
             (counter(&server, "fault-hook-hang", "hookTimeouts") >= 1).then_some(())
         });
-        // While the first call hangs, later events are not queued behind it for ever.
-        wait_for("the later events to be dropped", || {
-            (counter(&server, "fault-hook-hang", "hookDrops") >= 1).then_some(())
-        });
-        let ok = server.get_ok("/api/modules/fault-hook-hang/ok");
-        assert_eq!(ok["entered"], 1, "only one call is stuck: {ok}");
-        assert_status(&server, "fault-hook-hang", "degraded", &[]);
         // The kitchen sink got all three events although the other subscriber hangs.
         wait_for("the kitchen sink to get all three agents", || {
             (kitchen_events(&server, "agent:created").len() >= 3).then_some(())
         });
+        if level == "process" {
+            // The hung call gets the module's process killed and started again.
+            wait_for("the module process to be restarted", || {
+                let view = module(&server, "fault-hook-hang");
+                (view["process"]["restarts"].as_u64() >= Some(1)).then_some(())
+            });
+            let ok = wait_for("the restarted module to answer", || {
+                let (status, body) = server.get("/api/modules/fault-hook-hang/ok");
+                (status == StatusCode::OK).then_some(body)
+            });
+            assert_eq!(ok["ok"], true);
+        } else {
+            // While the first call hangs, later events are not queued behind it for ever.
+            wait_for("the later events to be dropped", || {
+                (counter(&server, "fault-hook-hang", "hookDrops") >= 1).then_some(())
+            });
+            let ok = server.get_ok("/api/modules/fault-hook-hang/ok");
+            assert_eq!(ok["entered"], 1, "only one call is stuck: {ok}");
+            assert_status(&server, "fault-hook-hang", "degraded", &[]);
+        }
 
         // A route that never answers gets the host's time-out, and the module keeps serving.
-        let started = Instant::now();
-        let (status, body) = server.get("/api/modules/fault-hook-hang/hang");
-        assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{body}");
-        assert!(body["error"].is_string(), "a JSON error: {body}");
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "{:?}",
-            started.elapsed()
-        );
-        assert_eq!(server.get_ok("/api/modules/fault-hook-hang/ok")["ok"], true);
-        assert!(counter(&server, "fault-hook-hang", "routeErrors") >= 1);
+        // (Not inline: an inline call that never returns keeps its HTTP worker; that level is
+        // for trusted modules, and its overrun switch is tested in `modules_execution`.)
+        if level != "inline" {
+            let started = Instant::now();
+            let (status, body) = server.get("/api/modules/fault-hook-hang/hang");
+            assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{body}");
+            assert!(body["error"].is_string(), "a JSON error: {body}");
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "{:?}",
+                started.elapsed()
+            );
+            let ok = wait_for("the module to answer again", || {
+                let (status, body) = server.get("/api/modules/fault-hook-hang/ok");
+                (status == StatusCode::OK).then_some(body)
+            });
+            assert_eq!(ok["ok"], true);
+            assert!(counter(&server, "fault-hook-hang", "routeErrors") >= 1);
+        }
 
         // Disabling it does not wait for its hung calls for ever.
         let started = Instant::now();
@@ -206,7 +227,7 @@ fn a_hook_that_never_returns_times_out_without_slowing_the_core() {
 
 #[test]
 fn bad_sql_in_a_migration_rolls_it_back_and_fails_the_module() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let server = start_with(backend, &["fault-bad-migration"], json!({}));
         assert_status(
             &server,
@@ -236,7 +257,7 @@ fn bad_sql_in_a_migration_rolls_it_back_and_fails_the_module() {
 
 #[test]
 fn a_migration_writing_a_core_table_is_refused() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         // Start without it, with an agent it would rename, then drop it in and rescan.
         let server = start_with(backend, &[], json!({}));
         let company = server.create_company("Core Corp");
@@ -265,7 +286,7 @@ fn a_migration_writing_a_core_table_is_refused() {
 
 #[test]
 fn sql_on_another_modules_tables_or_the_hosts_is_refused_at_run_time() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let server = start_with(backend, &["fault-foreign-write"], json!({}));
         wait_for_status(&server, "fault-foreign-write", "active");
         let company = server.create_company("Foreign Corp");
@@ -332,7 +353,7 @@ fn sql_on_another_modules_tables_or_the_hosts_is_refused_at_run_time() {
 
 #[test]
 fn a_wrong_core_requirement_is_incompatible() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let server = start_with(backend, &["fault-wrong-core"], json!({}));
         assert_status(
             &server,
@@ -347,7 +368,7 @@ fn a_wrong_core_requirement_is_incompatible() {
 
 #[test]
 fn a_missing_library_fails_only_that_module() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let modules = ModulesDir::new();
         modules.add(KITCHEN_SINK);
         let bundle = modules.add_as("tiny", "fault-missing-library", |_| {});
@@ -372,7 +393,7 @@ fn a_missing_library_fails_only_that_module() {
 
 #[test]
 fn a_library_that_is_not_a_module_is_refused() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let server = start_with(backend, &["fault-not-a-module"], json!({}));
         assert_status(
             &server,
@@ -387,7 +408,7 @@ fn a_library_that_is_not_a_module_is_refused() {
 
 #[test]
 fn a_root_module_of_another_layout_is_refused() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let server = start_with(backend, &["fault-abi-layout"], json!({}));
         assert_status(
             &server,
@@ -402,7 +423,7 @@ fn a_root_module_of_another_layout_is_refused() {
 
 #[test]
 fn a_module_built_against_a_newer_abi_is_refused() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let server = start_with(backend, &["fault-abi-newer"], json!({}));
         assert_status(&server, "fault-abi-newer", "incompatible", &["newer sdk"]);
         assert_routes_not_served(&server, "fault-abi-newer");
@@ -412,7 +433,7 @@ fn a_module_built_against_a_newer_abi_is_refused() {
 
 #[test]
 fn the_first_holder_keeps_a_slot_and_the_other_is_a_conflict() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         // `fault-slot-taker` sorts first by folder name; the config's order gives the kitchen
         // sink the slot.
         let server = start_with(
@@ -434,7 +455,7 @@ fn the_first_holder_keeps_a_slot_and_the_other_is_a_conflict() {
 
 #[test]
 fn a_dependency_cycle_fails_both_modules() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let server = start_with(backend, &["fault-cycle-a", "fault-cycle-b"], json!({}));
         for id in ["fault-cycle-a", "fault-cycle-b"] {
             assert_status(&server, id, "failed", &["cycle"]);
@@ -451,7 +472,7 @@ fn a_dependency_cycle_fails_both_modules() {
 
 #[test]
 fn a_config_violating_the_schema_is_invalid() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let server = start_with(
             backend,
             &["fault-config-schema"],
@@ -465,7 +486,7 @@ fn a_config_violating_the_schema_is_invalid() {
 
 #[test]
 fn a_config_naming_a_missing_env_var_is_invalid() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let server = start_with(
             backend,
             &["fault-missing-env"],
@@ -497,7 +518,7 @@ fn start_on(backend: TestBackend, modules: &ModulesDir) -> TestServer {
 
 #[test]
 fn registering_a_hook_the_manifest_does_not_declare_fails_the_module() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         // `tiny` registers all 13 hooks; this copy's manifest declares only one.
         let modules = ModulesDir::new();
         modules.add_as("tiny", "fault-undeclared-hook", |manifest| {
@@ -517,7 +538,7 @@ fn registering_a_hook_the_manifest_does_not_declare_fails_the_module() {
 
 #[test]
 fn a_route_prefix_held_by_another_module_is_a_conflict() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         // Same prefix `shared`; without `modules.enabled`, folder order decides: `tiny-a` first.
         let modules = ModulesDir::new();
         for id in ["tiny-a", "tiny-b"] {
@@ -536,7 +557,7 @@ fn a_route_prefix_held_by_another_module_is_a_conflict() {
 
 #[test]
 fn two_bundles_with_one_id_load_once() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let modules = ModulesDir::new();
         modules.add("tiny");
         // A second folder whose manifest says `tiny` too.

@@ -12,7 +12,9 @@ use modules_support::{
     kitchen_events, module, patch_ok, post_ok, wait_for, wait_for_module_log, wait_for_status,
     Database, KITCHEN_SECRET, KITCHEN_SINK,
 };
-use paperclip_e2e::{each_backend, json, Method, ServerOptions, StatusCode, TestServer, Value};
+use paperclip_e2e::{
+    each_backend_and_level, json, Method, ServerOptions, StatusCode, TestServer, Value,
+};
 use std::collections::BTreeSet;
 
 /// A server with the kitchen sink loaded and its secret in the environment.
@@ -67,7 +69,7 @@ fn wait_for_event(server: &TestServer, hook: &str, matches: impl Fn(&Value) -> b
 
 #[test]
 fn hooks_from_real_core_writes_arrive_with_the_spec_payloads() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let server = start(backend);
 
         // server:started {port}, once the listener is up.
@@ -287,7 +289,7 @@ fn hooks_from_real_core_writes_arrive_with_the_spec_payloads() {
 
 #[test]
 fn no_hook_fires_for_a_write_that_fails() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let server = start(backend);
         let company = server.create_company("Strict Corp");
         let agent = server.create_agent(&company, json!({"name": "Valid"}));
@@ -316,7 +318,7 @@ fn no_hook_fires_for_a_write_that_fails() {
 
 #[test]
 fn routes_answer_under_the_module_prefix() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let server = start(backend);
 
         // Config: the schema's defaults applied, `$KITCHEN_SINK_SECRET` resolved.
@@ -399,7 +401,7 @@ fn routes_answer_under_the_module_prefix() {
 
 #[test]
 fn a_transaction_in_a_route_rolls_back_on_error() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let server = start(backend);
         let batch = "/api/modules/kitchen-sink/items/batch";
 
@@ -468,7 +470,7 @@ fn a_transaction_in_a_route_rolls_back_on_error() {
 
 #[test]
 fn core_reads_through_the_host_and_through_sql() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let server = start(backend);
         let company = server.create_company("Reader Corp");
         let other = server.create_company("Other Corp");
@@ -514,7 +516,7 @@ fn core_reads_through_the_host_and_through_sql() {
 
 #[test]
 fn service_runs_tables_exist_migrations_are_recorded_and_logs_carry_the_id() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let server = start(backend);
 
         // The `counter` service (every 200 ms) increments its row.
@@ -584,7 +586,7 @@ fn service_runs_tables_exist_migrations_are_recorded_and_logs_carry_the_id() {
 
 #[test]
 fn the_module_config_comes_from_the_config_file_with_env_vars() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let server = TestServer::start(
             backend,
             ServerOptions::new()

@@ -12,8 +12,8 @@ use modules_support::{
     module, module_log_lines, wait_for, wait_for_status, Database, KITCHEN_SECRET, KITCHEN_SINK,
 };
 use paperclip_e2e::{
-    each_backend, json, run_cli_with, ServerOptions, StatusCode, TestBackend, TestDatabase,
-    TestServer, Value,
+    each_backend_and_level, json, run_cli_with, ServerOptions, StatusCode, TestBackend,
+    TestDatabase, TestServer, Value,
 };
 use std::time::Duration;
 
@@ -68,7 +68,7 @@ fn service_runs(db: &mut Database) -> i64 {
 
 #[test]
 fn disable_detaches_everything_and_keeps_data_enable_resumes_without_migrating_again() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let server = start(backend);
         let company = server.create_company("Lifecycle Corp");
         let first = create_agent_seen_by_tiny(&server, &company, "Before");
@@ -149,7 +149,7 @@ fn disable_detaches_everything_and_keeps_data_enable_resumes_without_migrating_a
 
 #[test]
 fn the_disabled_state_survives_a_restart() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let mut server = start(backend);
         control(&server, KITCHEN_SINK, "disable");
         wait_for_status(&server, KITCHEN_SINK, "disabled");
@@ -172,7 +172,7 @@ fn the_disabled_state_survives_a_restart() {
 
 #[test]
 fn controlling_an_unknown_module_is_a_404() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let server = start(backend);
         for action in ["disable", "enable"] {
             let (status, body) = server.post(
@@ -189,7 +189,7 @@ fn controlling_an_unknown_module_is_a_404() {
 
 #[test]
 fn a_rescan_picks_up_a_newly_copied_bundle() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let server = TestServer::start(
             backend,
             ServerOptions::new()
@@ -229,7 +229,7 @@ fn a_rescan_picks_up_a_newly_copied_bundle() {
 
 #[test]
 fn db_migrate_applies_module_migrations_once() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         // Start once so the bundles are in place, then stop and migrate with the CLI.
         let mut server = start(backend);
         server.stop();
@@ -288,7 +288,7 @@ fn db_migrate_applies_module_migrations_once() {
 
 #[test]
 fn the_module_cli_talks_to_the_running_server_or_to_the_database_when_it_is_down() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let mut server = start(backend);
         let base = server.base_url().to_string();
         let config = server.config_path().to_string_lossy().into_owned();
@@ -364,7 +364,7 @@ fn the_module_cli_talks_to_the_running_server_or_to_the_database_when_it_is_down
 
 #[test]
 fn a_config_saved_through_the_admin_api_is_validated_and_applies_at_the_next_enable() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let mut server = start(backend);
         let path = "/api/admin/modules/kitchen-sink/config";
 

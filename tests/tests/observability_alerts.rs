@@ -4,7 +4,7 @@
 mod observability_support;
 
 use observability_support::{get, heartbeat, start, wait_for_heartbeats, BASE};
-use paperclip_e2e::{each_backend, json, StatusCode, TestServer, Value};
+use paperclip_e2e::{each_backend_and_level, json, StatusCode, TestServer, Value};
 
 /// `POST /alert-rules`, returning status and body.
 fn create_rule(server: &TestServer, body: Value) -> (StatusCode, Value) {
@@ -23,7 +23,7 @@ fn assert_bad_request((status, body): (StatusCode, Value), needle: &str) {
 
 #[test]
 fn alert_rules_crud_and_validation() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let server = start(backend, json!({}));
         let company = server.create_company("Acme");
         let ada = server.create_agent(&company, json!({"name": "Ada"}));
@@ -189,7 +189,7 @@ fn alert_rules_crud_and_validation() {
 
 #[test]
 fn alerts_fire_when_a_metric_exceeds_its_threshold() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let server = start(backend, json!({}));
         let company = server.create_company("Acme");
         let ada = server.create_agent(&company, json!({"name": "Ada"}));

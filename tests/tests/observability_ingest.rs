@@ -7,7 +7,7 @@ mod observability_support;
 use observability_support::{get, heartbeat, start, wait_for, wait_for_heartbeats, TestDb, BASE};
 use openmetrics_parser::prometheus::parse_prometheus;
 use openmetrics_parser::{MetricsExposition, PrometheusType, PrometheusValue};
-use paperclip_e2e::{each_backend, json, StatusCode, TestServer};
+use paperclip_e2e::{each_backend_and_level, json, StatusCode, TestServer};
 use std::time::Duration;
 
 /// A model name with every character the text format must escape in a label value.
@@ -61,7 +61,7 @@ fn seed(server: &TestServer) -> Fixture {
 
 #[test]
 fn heartbeats_become_rows_and_reports() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let server = start(backend, json!({}));
         observability_support::assert_active(&server);
         let f = seed(&server);
@@ -402,7 +402,7 @@ fn check_prometheus(server: &TestServer, f: &Fixture) {
 
 #[test]
 fn budget_thresholds_show_in_the_burn_rate() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let server = start(backend, json!({}));
         let company = server.create_company("Acme");
         let agent = server.create_agent(&company, json!({"budgetMonthlyCents": 100}));

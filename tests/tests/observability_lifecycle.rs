@@ -9,7 +9,7 @@ use observability_support::{
     assert_active, free_port, get, heartbeat, module_view, options, start, wait_for,
     wait_for_heartbeats, TestDb, BASE,
 };
-use paperclip_e2e::{each_backend, json, StatusCode, TestBackend, TestServer};
+use paperclip_e2e::{each_backend_and_level, json, StatusCode, TestBackend, TestServer};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -24,7 +24,7 @@ fn admin(server: &TestServer, action: &str) {
 
 #[test]
 fn disable_stops_recording_and_enable_resumes_it_keeping_the_data() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let server = start(backend, json!({}));
         let company = server.create_company("Acme");
         let agent = server.create_agent(&company, json!({}));
@@ -101,7 +101,7 @@ fn disable_stops_recording_and_enable_resumes_it_keeping_the_data() {
 
 #[test]
 fn an_invalid_config_is_explained_and_the_server_runs_on() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let server = start(backend, json!({"retentionDays": "ten"}));
         let view = module_view(&server);
         assert_eq!(view["status"], "invalid", "{view}");

@@ -8,7 +8,7 @@ mod observability_support;
 use observability_support::{
     heartbeat, now_ms, start, wait_for, wait_for_heartbeats, TestDb, DAY_MS,
 };
-use paperclip_e2e::{each_backend, json, StatusCode};
+use paperclip_e2e::{each_backend_and_level, json, StatusCode};
 use std::time::Duration;
 
 const METRICS: &str = "mod_observability_token_metrics";
@@ -16,7 +16,7 @@ const SPEND: &str = "mod_observability_spend_events";
 
 #[test]
 fn retention_deletes_exactly_the_rows_older_than_the_configured_days() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         // Runs every second, so the test need not wait an hour.
         let server = start(
             backend,

@@ -33,6 +33,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
+/// Inline calls whose start the clock can see at once (more run untracked until one ends).
+const INLINE_SLOTS: usize = 32;
+
+/// An inline slot whose overrun was already counted.
+const OVERRUN_COUNTED: u64 = u64::MAX;
+
 /// How long a client is told to wait after a 503 for a full queue.
 pub const QUEUE_FULL_RETRY_AFTER: Duration = Duration::from_secs(1);
 
@@ -147,6 +153,10 @@ pub struct ModuleExecutor {
     failure: Mutex<Option<String>>,
     /// Why the module is `degraded` (an inline call overran).
     degradation: Mutex<Option<String>>,
+    /// Start times of inline calls in progress (nanoseconds after `epoch`, plus one; 0 = free),
+    /// so the clock sees an inline call overrun while it still runs.
+    inline_slots: [AtomicU64; INLINE_SLOTS],
+    epoch: Instant,
 }
 
 fn level_from(value: u8) -> IsolationLevel {
@@ -197,6 +207,8 @@ impl ModuleExecutor {
             calls: CallCounters::default(),
             failure: Mutex::new(None),
             degradation: Mutex::new(None),
+            inline_slots: std::array::from_fn(|_| AtomicU64::new(0)),
+            epoch: Instant::now(),
         })
     }
 
@@ -258,25 +270,64 @@ impl ModuleExecutor {
     /// `threaded`.
     fn call_route_inline(&self, request: &RouteRequest) -> Result<RouteResponse, CallRefusal> {
         let started = Instant::now();
+        let stamp = u64::try_from(started.duration_since(self.epoch).as_nanos())
+            .unwrap_or(OVERRUN_COUNTED - 1)
+            + 1;
+        let slot = self.inline_slots.iter().find(|slot| {
+            slot.compare_exchange(0, stamp, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        });
         let outcome = self.entry.handle_route(request);
         let took = started.elapsed();
+        let counted = slot.is_some_and(|slot| slot.swap(0, Ordering::AcqRel) == OVERRUN_COUNTED);
         self.calls.completed.fetch_add(1, Ordering::Relaxed);
         if took > self.settings.route_timeout {
-            self.calls.overruns.fetch_add(1, Ordering::Relaxed);
-            self.level
-                .store(level_code(IsolationLevel::Threaded), Ordering::Relaxed);
-            let limit = self.settings.route_timeout.as_millis();
-            let reason = format!(
-                "an inline call ({} {}) took {} ms, over its limit of {limit} ms: new calls run threaded",
-                request.method,
-                request.path,
-                took.as_millis()
-            );
-            tracing::warn!(module = %self.module_id, "{reason}");
-            *self.degradation.lock() = Some(reason);
+            if !counted {
+                self.record_inline_overrun(format!(
+                    "an inline call ({} {}) took {} ms",
+                    request.method,
+                    request.path,
+                    took.as_millis()
+                ));
+            }
             return Err(CallRefusal::TimedOut(self.timeout_message()));
         }
         outcome.map_err(|error| CallRefusal::Failed(self.error_message(&error)))
+    }
+
+    /// Counts an inline overrun, switches new calls to `threaded` and says why (`degraded`).
+    fn record_inline_overrun(&self, what: String) {
+        self.calls.overruns.fetch_add(1, Ordering::Relaxed);
+        self.level
+            .store(level_code(IsolationLevel::Threaded), Ordering::Relaxed);
+        let limit = self.settings.route_timeout.as_millis();
+        let reason = format!("{what}, over its limit of {limit} ms: new calls run threaded");
+        tracing::warn!(module = %self.module_id, "{reason}");
+        *self.degradation.lock() = Some(reason);
+    }
+
+    /// Counts the inline calls still running past their limit (once each), so a hung inline
+    /// call moves the module to `threaded` while it hangs.
+    fn check_inline_overruns(&self, now: Instant) {
+        let limit = u64::try_from(self.settings.route_timeout.as_nanos()).unwrap_or(u64::MAX);
+        let elapsed = u64::try_from(now.saturating_duration_since(self.epoch).as_nanos())
+            .unwrap_or(u64::MAX);
+        for slot in &self.inline_slots {
+            let stamp = slot.load(Ordering::Acquire);
+            if stamp == 0 || stamp == OVERRUN_COUNTED || elapsed.saturating_sub(stamp - 1) <= limit
+            {
+                continue;
+            }
+            if slot
+                .compare_exchange(stamp, OVERRUN_COUNTED, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+            {
+                let ran = (elapsed - (stamp - 1)) / 1_000_000;
+                self.record_inline_overrun(format!(
+                    "an inline call has run for {ran} ms and holds its HTTP worker until it returns"
+                ));
+            }
+        }
     }
 
     /// A queued call: 503 when the queue is full or the process restarting, 504 after the limit.
@@ -436,6 +487,7 @@ impl ModuleExecutor {
             }
         }
         self.check_overdue(now);
+        self.check_inline_overruns(now);
         self.services.lock().iter().map(|s| s.next_due).min()
     }
 
@@ -463,9 +515,9 @@ impl ModuleExecutor {
         let Some(oldest) = oldest else { return };
         {
             let mut queue = self.queue.lock();
-            let hook_overdue = queue
-                .hook_started
-                .is_some_and(|started| now.saturating_duration_since(started) > self.settings.hook_timeout);
+            let hook_overdue = queue.hook_started.is_some_and(|started| {
+                now.saturating_duration_since(started) > self.settings.hook_timeout
+            });
             if hook_overdue && !queue.hooks.is_empty() {
                 let dropped = queue.hooks.len() as u64;
                 queue.hooks.clear();
