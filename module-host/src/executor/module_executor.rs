@@ -310,8 +310,8 @@ impl ModuleExecutor {
     /// call moves the module to `threaded` while it hangs.
     fn check_inline_overruns(&self, now: Instant) {
         let limit = u64::try_from(self.settings.route_timeout.as_nanos()).unwrap_or(u64::MAX);
-        let elapsed = u64::try_from(now.saturating_duration_since(self.epoch).as_nanos())
-            .unwrap_or(u64::MAX);
+        let elapsed =
+            u64::try_from(now.saturating_duration_since(self.epoch).as_nanos()).unwrap_or(u64::MAX);
         for slot in &self.inline_slots {
             let stamp = slot.load(Ordering::Acquire);
             if stamp == 0 || stamp == OVERRUN_COUNTED || elapsed.saturating_sub(stamp - 1) <= limit
