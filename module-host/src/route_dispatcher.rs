@@ -95,7 +95,8 @@ pub fn route_request<'a>(
     }
 }
 
-/// Calls the module with `request` through its executor; counts the call and any failure.
+/// Calls the module with `request` through its executor; counts the call and any failure (a
+/// 503 refusal is counted by the executor instead).
 pub async fn dispatch(
     target: &RouteTarget,
     request: RouteRequest,
@@ -111,8 +112,11 @@ pub async fn dispatch(
         Err(refusal) => Err(failure_of(refusal)),
     };
     outcome.inspect_err(|failure| {
-        tracing::warn!(module = %module, status = failure.status, error = %failure.message, "module route failed");
-        target.counters.route_failed(failure.message.clone());
+        // A 503 is a refusal, not a module error: counted by the executor (`rejected`).
+        if failure.status != STATUS_UNAVAILABLE {
+            tracing::warn!(module = %module, status = failure.status, error = %failure.message, "module route failed");
+            target.counters.route_failed(failure.message.clone());
+        }
     })
 }
 

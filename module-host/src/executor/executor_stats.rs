@@ -26,7 +26,7 @@ pub struct ExecutorStats {
     pub threads: usize,
     /// Calls finished since the module came up.
     pub completed: u64,
-    /// Route calls refused with 503 because the queue was full.
+    /// Route calls refused with 503: the queue was full, or the module process was restarting.
     pub rejected: u64,
     /// Route calls answered 504 because the module did not answer in time.
     pub timeouts: u64,

@@ -341,10 +341,11 @@ impl ModuleExecutor {
                 retry_after,
                 reason,
             } => {
+                self.calls.rejected.fetch_add(1, Ordering::Relaxed);
                 return Err(CallRefusal::Unavailable {
                     message: format!("module `{}` is restarting: {reason}", self.module_id),
                     retry_after,
-                })
+                });
             }
             EntryHealth::Failed { reason } => {
                 return Err(CallRefusal::ModuleFailed(self.failed_message(&reason)))
