@@ -110,7 +110,9 @@ fn core_traffic(server: &TestServer, company: &str, stop: &AtomicBool) -> (usize
 #[test]
 fn endless_queries_stop_at_the_statement_time_limit_and_the_core_keeps_answering() {
     each_backend(|backend| {
-        let server = start(backend, json!({}));
+        // Enough call threads for all ten calls at once: what stops them here is the database
+        // layer (statement time limit, cap on database calls), not the module's executor queue.
+        let server = start(backend, json!({"modules": {"maxConcurrency": 16}}));
         let seeded = seed_core(&server, "Busy Corp");
         let pid = server.pid().expect("the server runs");
         // More endless statements at once than the SQLite pool has connections (8).

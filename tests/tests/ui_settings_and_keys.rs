@@ -1,4 +1,5 @@
-//! Settings in headless Chromium: the module configuration form generated from the
+//! Settings in headless Chromium: a module's isolation badge and Execution section (level, where
+//! it was chosen, executor numbers), the module configuration form generated from the
 //! observability module's `configSchema` (client-side validation messages, saving, "applies on
 //! next enable", then applied by a disable/enable from the UI, and back to defaults), and the
 //! API-key prompt of a server that requires keys (kept in localStorage).
@@ -28,6 +29,17 @@ fn the_config_form_validates_saves_and_applies_on_the_next_enable() {
             && card.contains("observability")
             && card.contains("/api/modules/observability/"),
         "{card}"
+    );
+    // Its isolation level (the default, threaded) as a badge, and the Execution section with
+    // where the level came from and the executor's numbers.
+    browser.wait_for_text(&format!("{CARD} .module-isolation .badge"), "threaded");
+    let execution = browser.wait_for_text(&format!("{CARD} .module-execution"), "in flight");
+    assert!(
+        execution.contains("Execution")
+            && execution.contains("default")
+            && execution.contains("modules.isolation.observability")
+            && execution.contains("rejected (503)"),
+        "{execution}"
     );
     let days = format!("{CARD} input[data-config-field='retentionDays']");
     let interval = format!("{CARD} input[data-config-field='retentionIntervalSeconds']");

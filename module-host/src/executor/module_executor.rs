@@ -72,6 +72,8 @@ struct Queue {
     hook_started: Option<Instant>,
     /// Call threads alive.
     threads: usize,
+    /// Jobs taken by a call thread and not finished.
+    running: usize,
     /// Call threads waiting for work.
     idle: usize,
     /// No more work is taken (the module is going down).
@@ -379,7 +381,10 @@ impl ModuleExecutor {
                 retry_after: QUEUE_FULL_RETRY_AFTER,
             });
         }
-        if queue.routes.len() >= self.settings.queue_capacity {
+        // Waiting beyond the queue's capacity is refused; a job a free call slot is about to
+        // take is not waiting.
+        let free_slots = self.settings.max_concurrency.saturating_sub(queue.running);
+        if queue.routes.len() >= self.settings.queue_capacity + free_slots {
             drop(queue);
             self.calls.rejected.fetch_add(1, Ordering::Relaxed);
             return Err(CallRefusal::Unavailable {
@@ -569,11 +574,16 @@ impl ModuleExecutor {
 
     /// A call thread: takes jobs until closed, or idle for `idle_keep`.
     fn serve(self: Arc<Self>) {
+        let mut finished_one = false;
         loop {
             let job = {
                 let mut queue = self.queue.lock();
+                if finished_one {
+                    queue.running -= 1;
+                }
                 loop {
                     if let Some(job) = queue.take() {
+                        queue.running += 1;
                         break job;
                     }
                     if queue.closed {
@@ -593,6 +603,7 @@ impl ModuleExecutor {
                 }
             };
             self.run(job);
+            finished_one = true;
         }
     }
 

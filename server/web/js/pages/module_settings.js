@@ -1,5 +1,6 @@
 // Settings → Modules: every discovered module with its status, reason, version, slot and
-// counters; enable/disable; a configuration form generated from its configSchema, saved to the
+// counters; its isolation level, executor (capacity budget) and, at the process level, its child
+// process; enable/disable; a configuration form generated from its configSchema, saved to the
 // server and applied on the module's next enable (or the next server start).
 
 import { api } from "../api.js";
@@ -52,19 +53,23 @@ export default async function moduleSettings(ctx) {
 function moduleCard(initial) {
   const id = initial.id;
   const live = h("div", { class: "module-live" });
+  const isolationBox = h("span", { class: "module-isolation" });
+  const execution = h("section", { class: "module-execution", hidden: true });
   const message = h("div", { class: "module-message" });
   const formBox = h("div");
   const element = h(
     "section",
     { class: "card module-card", dataset: { moduleId: id } },
-    h("div", { class: "row" }, h("h2", { style: { margin: 0 } }, initial.name || id), h("code", null, id), h("span", { class: "module-status" })),
+    h("div", { class: "row" }, h("h2", { style: { margin: 0 } }, initial.name || id), h("code", null, id), h("span", { class: "module-status" }), isolationBox),
     initial.description ? h("p", { class: "muted", style: { margin: 0 } }, initial.description) : null,
     live,
+    execution,
     message,
     formBox,
   );
   let formState = null;
   let formKey = null;
+  let executionKey = null;
 
   const toggle = async (action) => {
     message.replaceChildren();
@@ -150,6 +155,14 @@ function moduleCard(initial) {
         module.enabled ? h("button", { class: "btn danger", type: "button", dataset: { action: "disable" }, onclick: () => toggle("disable") }, "Disable") : null,
       ),
     );
+    replace(isolationBox, isolationBadge(module));
+    // Redrawn only when something changed, so a selection in the stderr lines survives polling.
+    const shownExecution = JSON.stringify([module.isolation, module.isolationSource, module.executor, module.process]);
+    if (shownExecution !== executionKey) {
+      executionKey = shownExecution;
+      execution.hidden = !module.isolation;
+      replace(execution, module.isolation ? executionSection(module) : null);
+    }
     const key = JSON.stringify([module.configSchema, module.config]);
     if (key !== formKey && !formBox.contains(document.activeElement)) {
       formKey = key;
@@ -167,4 +180,98 @@ function uiSummary(ui) {
   const pages = (ui.pages || []).map((p) => `page ${p.label}`);
   const widgets = (ui.widgets || []).map((w) => `${label(w.placement || "widget")} widget ${w.label}`);
   return [...pages, ...widgets].join(", ") || "—";
+}
+
+/** Where a module's isolation level was chosen (`isolationSource`), in words. */
+function isolationSourceText(module) {
+  switch (module.isolationSource) {
+    case "config":
+      return `set in the server config (modules.isolation.${module.id}, or modules.isolation."*" for every module)`;
+    case "manifest":
+      return "asked by the module's manifest";
+    case "default":
+      return "default (neither the server config nor the module's manifest sets one)";
+    default:
+      return module.isolationSource ? String(module.isolationSource) : "—";
+  }
+}
+
+/** A level as a class-name suffix (the API's three levels, anything else as "other"). */
+function levelClass(level) {
+  return ["inline", "threaded", "process"].includes(level) ? level : "other";
+}
+
+/**
+ * The isolation badge: the level chosen for the module, or "inline → threaded" when its calls run
+ * at another level now (an inline call overran). Null for servers that do not report it.
+ */
+function isolationBadge(module) {
+  if (!module.isolation) return null;
+  const now = module.executor && module.executor.level;
+  if (now && now !== module.isolation) {
+    const title = `Isolation level ${module.isolation} (${isolationSourceText(module)}), but a call overran its time limit, so the module's calls now run ${now} until it is enabled again or the server restarts.`;
+    return h("span", { class: `badge isolation iso-${levelClass(now)} iso-changed`, title, dataset: { isolation: module.isolation, level: now } }, `${module.isolation} → ${now}`);
+  }
+  const title = `Isolation level: ${module.isolation} (${isolationSourceText(module)}).`;
+  return h("span", { class: `badge isolation iso-${levelClass(module.isolation)}`, title, dataset: { isolation: module.isolation } }, module.isolation);
+}
+
+/** Numbers as "<b>n</b> text" spans, like the call counters. */
+function figures(rows) {
+  return h("div", { class: "counters" }, rows.map(([text, value, stat]) => h("span", { dataset: { stat } }, h("b", null, value), ` ${text}`)));
+}
+
+/** Execution: the isolation level and where it was chosen, the executor, the module process. */
+function executionSection(module) {
+  const e = module.executor;
+  const p = module.process;
+  const level = (name) => h("code", null, name);
+  return [
+    h("h3", null, "Execution"),
+    h(
+      "dl",
+      { class: "kv" },
+      h("dt", null, "Isolation"), h("dd", { class: "module-isolation-level" }, isolationBadge(module), " ", h("span", { class: "muted" }, isolationSourceText(module))),
+      e && e.level && e.level !== module.isolation ? [h("dt", null, "Runs now"), h("dd", null, `${e.level}: a call overran its time limit at the ${module.isolation} level, so new calls run ${e.level} until the module is enabled again or the server restarts`)] : null,
+    ),
+    h("p", { class: "muted small", style: { margin: 0 } }, "To change it, set ", h("code", null, `modules.isolation.${module.id}`), " to ", level("inline"), ", ", level("threaded"), " or ", level("process"), " in ", h("code", null, "paperclip.config.json"), " and restart the server."),
+    e
+      ? figures([
+          ["in flight", `${count(e.inFlight)} / ${count(e.maxConcurrency)}`, "inFlight"],
+          ["queued", `${count(e.queueDepth)} / ${count(e.queueCapacity)}`, "queueDepth"],
+          ["hook events queued", count(e.hookQueueDepth), "hookQueueDepth"],
+          ["stuck threads", count(e.stuck), "stuck"],
+          ["threads alive", count(e.threads), "threads"],
+          ["completed", count(e.completed), "completed"],
+          ["rejected (503)", count(e.rejected), "rejected"],
+          ["timeouts (504)", count(e.timeouts), "timeouts"],
+          ["inline overruns", count(e.overruns), "overruns"],
+          ["process interrupts", count(e.interrupts), "interrupts"],
+        ])
+      : h("p", { class: "muted small", style: { margin: 0 } }, "No executor: the module is not running."),
+    p ? processSection(p) : null,
+  ];
+}
+
+/** The module's child process (process level): state, pid, restarts, last exit, sandbox, stderr. */
+function processSection(p) {
+  const stderr = p.recentStderr || [];
+  return h(
+    "div",
+    { class: "module-process" },
+    h("h3", null, "Module process"),
+    h(
+      "dl",
+      { class: "kv" },
+      h("dt", null, "State"), h("dd", null, p.state ? badge(p.state, "proc") : "—"),
+      h("dt", null, "PID"), h("dd", null, p.pid === null || p.pid === undefined ? "—" : String(p.pid)),
+      h("dt", null, "In flight"), h("dd", null, count(p.inFlight)),
+      h("dt", null, "Restarts"), h("dd", null, count(p.restarts)),
+      h("dt", null, "Last exit"), h("dd", null, p.lastExit || "—"),
+      h("dt", null, "Sandbox"), h("dd", { class: "module-sandbox" }, p.sandbox || "—"),
+      p.runner ? [h("dt", null, "Runner"), h("dd", null, h("code", null, p.runner))] : null,
+    ),
+    h("div", { class: "muted small" }, "Recent stderr"),
+    stderr.length ? h("pre", { class: "module-stderr" }, stderr.join("\n")) : h("div", { class: "muted small" }, "Nothing written to stderr."),
+  );
 }
