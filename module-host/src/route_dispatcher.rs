@@ -29,16 +29,45 @@ pub const STATUS_TIMEOUT: u16 = 504;
 /// Headers the server sets itself from the body it sends; a module's are dropped.
 const FRAMING_HEADERS: [&str; 3] = ["content-length", "transfer-encoding", "connection"];
 
-/// A module's answer. The status is a valid HTTP status (100–999); the framing headers
-/// (`content-length`, `transfer-encoding`, `connection`) are already left out.
+/// A module's answer, as the module sent it (not copied again): a valid HTTP status
+/// (100–999), its headers without the framing ones (`content-length`, `transfer-encoding`,
+/// `connection`), its body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteAnswer {
-    /// HTTP status.
-    pub status: u16,
-    /// Headers as the module sent them (names not checked as HTTP names).
-    pub headers: Vec<(String, String)>,
-    /// Body.
-    pub body: Vec<u8>,
+    response: RouteResponse,
+}
+
+impl RouteAnswer {
+    /// The module's answer, when its status is valid HTTP (100–999).
+    pub fn new(response: RouteResponse) -> Option<RouteAnswer> {
+        (100..1000)
+            .contains(&response.status)
+            .then_some(RouteAnswer { response })
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.response.status
+    }
+
+    /// The headers as the module sent them (names not checked as HTTP names), framing headers
+    /// left out.
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.response
+            .headers
+            .iter()
+            .map(|Tuple2(name, value)| (name.as_str(), value.as_str()))
+            .filter(|(name, _)| {
+                !FRAMING_HEADERS
+                    .iter()
+                    .any(|framing| name.eq_ignore_ascii_case(framing))
+            })
+    }
+
+    /// The body.
+    pub fn body(&self) -> &[u8] {
+        &self.response.body
+    }
 }
 
 /// A route call that produced no module answer: the HTTP status to answer and why.
@@ -138,29 +167,12 @@ fn failure_of(refusal: CallRefusal) -> RouteFailure {
 }
 
 fn to_answer(module: &str, response: RouteResponse) -> Result<RouteAnswer, (u16, String)> {
-    if !(100..1000).contains(&response.status) {
-        return Err((
+    let status = response.status;
+    RouteAnswer::new(response).ok_or_else(|| {
+        (
             STATUS_INTERNAL_ERROR,
-            format!(
-                "module `{module}` answered with an invalid HTTP status {}",
-                response.status
-            ),
-        ));
-    }
-    let headers = response
-        .headers
-        .iter()
-        .filter(|Tuple2(name, _)| {
-            !FRAMING_HEADERS
-                .iter()
-                .any(|framing| name.eq_ignore_ascii_case(framing))
-        })
-        .map(|Tuple2(name, value)| (name.to_string(), value.to_string()))
-        .collect();
-    Ok(RouteAnswer {
-        status: response.status,
-        headers,
-        body: response.body.into_vec(),
+            format!("module `{module}` answered with an invalid HTTP status {status}"),
+        )
     })
 }
 
@@ -230,15 +242,12 @@ mod tests {
             Duration::from_secs(5),
         );
         let ok = dispatch(&echo, call("/x", b"hi")).await.unwrap();
-        assert_eq!(ok.status, 200);
+        assert_eq!(ok.status(), 200);
         assert_eq!(
-            ok.headers,
-            vec![
-                ("x-path".to_string(), "/x".to_string()),
-                ("x-method".to_string(), "POST".to_string())
-            ]
+            ok.headers().collect::<Vec<_>>(),
+            vec![("x-path", "/x"), ("x-method", "POST")]
         );
-        assert_eq!(ok.body, b"hi");
+        assert_eq!(ok.body(), b"hi");
         assert_eq!(echo.counters.snapshot(None).route_calls, 1);
         assert_eq!(echo.counters.snapshot(None).route_errors, 0);
 
@@ -282,12 +291,12 @@ mod tests {
             body: RVec::from(b"{\"ok\":true}".to_vec()),
         };
         let answer = to_answer("m", response).unwrap();
-        assert_eq!(answer.status, 201);
+        assert_eq!(answer.status(), 201);
         assert_eq!(
-            answer.headers,
-            vec![("content-type".to_string(), "application/json".to_string())]
+            answer.headers().collect::<Vec<_>>(),
+            vec![("content-type", "application/json")]
         );
-        assert_eq!(answer.body, b"{\"ok\":true}");
+        assert_eq!(answer.body(), b"{\"ok\":true}");
 
         for status in [42, 1000] {
             let invalid = RouteResponse {

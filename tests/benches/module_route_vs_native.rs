@@ -1,14 +1,18 @@
-//! A module route against a native actix route, same load, one run: 4 concurrent clients on
-//! the real `paperclipai` binary (release) hit `GET /api/modules/tiny/ping` (the `tiny` module,
-//! release build, answering `{"pong":true,"module":"tiny"}` through the catch-all dispatcher,
-//! a blocking thread with a time limit, and the module's `handle_route` FFI entry point) and
-//! `GET /api/health` (a native handler answering a JSON object of the same size from memory).
-//! Rounds alternate between the two so machine noise falls on both evenly. Reports requests/s
-//! of each, latency percentiles and the ratio module / native (goal ≥ 0.90).
+//! A module route against a native actix route, per isolation level, same load, one run: 4
+//! concurrent clients on the real `paperclipai` binary (release) hit `GET /api/health` (a
+//! native handler answering a small JSON object from memory) and `GET
+//! /api/modules/tiny-<level>/ping` on three copies of the `tiny` module (release build,
+//! answering `{"pong":true,"module":…}` through the module route dispatcher, the module's
+//! executor and its `handle_route` entry point), one per isolation level: `inline` (on the
+//! request's thread), `threaded` (the module's call threads) and `process` (a child process
+//! over a socket). Rounds rotate over the four targets so machine noise falls on all evenly.
+//! Reports requests/s of each, latency percentiles and each ratio module / native (goals:
+//! inline ≥ 0.90, threaded ≥ 0.75; process reported).
 //!
 //! Run: `cargo build --release -p paperclip-server -p tiny && cargo bench -p paperclip-e2e
 //! --bench module_route_vs_native` (`PAPERCLIP_BENCH_SECS` sets the total measured time,
-//! default 12 s, split over 8 alternating rounds).
+//! default 24 s, split over 8 rounds of the four targets). The module runner must be built next
+//! to the server (`cargo build --release -p paperclip-module-runner`).
 //!
 //! The clients run on one current-thread tokio runtime, so the load generator takes at most
 //! one core and leaves the other to the server.
@@ -45,27 +49,49 @@ impl Tally {
     }
 }
 
+/// The isolation levels measured, each on its own copy of `tiny` (module id `tiny-<level>`).
+const LEVELS: [&str; 3] = ["inline", "threaded", "process"];
+
 fn main() {
     println!("load average before: {}", load_average());
     println!("paperclipai binary: {}", server_binary().display());
-    let total = bench_duration(Duration::from_secs(12));
-    let round = total / (ROUNDS as u32);
+    let total = bench_duration(Duration::from_secs(24));
+    let round = total / (ROUNDS as u32 * (LEVELS.len() as u32 + 1));
     let modules = tempfile::tempdir().expect("temporary folder");
-    tiny_bundle(modules.path(), "tiny");
+    let mut isolation = serde_json::Map::new();
+    for level in LEVELS {
+        let id = format!("tiny-{level}");
+        tiny_bundle(modules.path(), &id);
+        isolation.insert(id, json!(level));
+    }
     let server = TestServer::start(
         TestBackend::Sqlite,
         ServerOptions::new()
-            .config(json!({"modules": {"dir": modules.path().to_string_lossy()}}))
+            .config(json!({"modules": {
+                "dir": modules.path().to_string_lossy(),
+                "isolation": isolation,
+            }}))
             .env("PAPERCLIP_LOG", "warn"),
     );
-    let module_url = server.url("/api/modules/tiny/ping");
-    let native_url = server.url("/api/health");
-    let module_body = server.get_ok("/api/modules/tiny/ping");
+    // Targets: the native route, then each level's module route.
+    let mut targets: Vec<(String, String)> = vec![("native".into(), server.url("/api/health"))];
+    for level in LEVELS {
+        let id = format!("tiny-{level}");
+        let body = server.get_ok(&format!("/api/modules/{id}/ping"));
+        assert_eq!(body, json!({"pong": true, "module": id}));
+        let view = server.get_ok(&format!("/api/admin/modules/{id}"));
+        assert_eq!(view["executor"]["level"], level, "{view}");
+        targets.push((
+            level.to_string(),
+            server.url(&format!("/api/modules/{id}/ping")),
+        ));
+    }
     let native_body = server.get_ok("/api/health");
-    assert_eq!(module_body, json!({"pong": true, "module": "tiny"}));
     println!(
-        "  bodies: module {} bytes {module_body}, native {} bytes {native_body}",
-        module_body.to_string().len(),
+        "  bodies: module {} bytes, native {} bytes {native_body}",
+        json!({"pong": true, "module": "tiny-inline"})
+            .to_string()
+            .len(),
         native_body.to_string().len()
     );
 
@@ -73,29 +99,27 @@ fn main() {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    // Warm-up: connections, the module's blocking threads, caches.
-    runtime.block_on(run_clients(&module_url, Duration::from_secs(1)));
-    runtime.block_on(run_clients(&native_url, Duration::from_secs(1)));
+    // Warm-up: connections, the modules' call threads and processes, caches.
+    for (_, url) in &targets {
+        runtime.block_on(run_clients(url, Duration::from_secs(1)));
+    }
 
-    let mut module = Tally::default();
-    let mut native = Tally::default();
+    let mut tallies: Vec<Tally> = targets.iter().map(|_| Tally::default()).collect();
     for r in 0..ROUNDS {
-        if r % 2 == 0 {
-            module.add(runtime.block_on(run_clients(&module_url, round)));
-            native.add(runtime.block_on(run_clients(&native_url, round)));
-        } else {
-            native.add(runtime.block_on(run_clients(&native_url, round)));
-            module.add(runtime.block_on(run_clients(&module_url, round)));
+        // Each round starts with another target, so noise falls on all of them evenly.
+        for k in 0..targets.len() {
+            let i = (r + k) % targets.len();
+            tallies[i].add(runtime.block_on(run_clients(&targets[i].1, round)));
         }
     }
 
     println!(
-        "module_route_vs_native [sqlite] {CLIENTS} clients, {ROUNDS} alternating rounds of {:.1} s each",
+        "module_route_vs_native [sqlite] {CLIENTS} clients, {ROUNDS} rotating rounds of {:.2} s per target",
         round.as_secs_f64()
     );
-    for (name, tally) in [("module route", &module), ("native route", &native)] {
+    for ((name, _), tally) in targets.iter().zip(&tallies) {
         println!(
-            "  {name:<13}: {:.0} req/s ({} ok, {} errors)  latency p50 {}  p99 {}  max {}",
+            "  {name:<9}: {:.0} req/s ({} ok, {} errors)  latency p50 {}  p99 {}  max {}",
             tally.rate(),
             tally.ok,
             tally.errors,
@@ -104,15 +128,20 @@ fn main() {
             millis(tally.latency.max()),
         );
     }
-    println!(
-        "  ratio module / native : {:.3} (goal ≥ 0.90)",
-        module.rate() / native.rate()
-    );
-    assert_eq!(
-        module.errors + native.errors,
-        0,
-        "every request answered 200"
-    );
+    let native = tallies[0].rate();
+    for ((name, _), tally) in targets.iter().zip(&tallies).skip(1) {
+        let goal = match name.as_str() {
+            "inline" => "goal ≥ 0.90",
+            "threaded" => "goal ≥ 0.75",
+            _ => "reported",
+        };
+        println!(
+            "  ratio {name:<8} / native : {:.3} ({goal})",
+            tally.rate() / native
+        );
+    }
+    let errors: usize = tallies.iter().map(|t| t.errors).sum();
+    assert_eq!(errors, 0, "every request answered 200");
 }
 
 /// Runs `CLIENTS` concurrent `GET url` loops for `duration`.

@@ -37,7 +37,9 @@ async fn dispatch_module_route(
     // The tail as the router matched it (the same spelling the prefix was matched in), not
     // the raw request path: `/%61pi/modules/x/items` reaches the module as `/items`.
     let tail = req.match_info().get("tail").unwrap_or_default();
-    let path = format!("/{tail}");
+    let mut path = String::with_capacity(tail.len() + 1);
+    path.push('/');
+    path.push_str(tail);
     let request = route_request(
         req.method().as_str(),
         &path,
@@ -83,9 +85,9 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, A
 /// The response; headers that are not valid HTTP are dropped (and logged).
 fn to_http(module: &str, answer: RouteAnswer) -> HttpResponse {
     // `RouteAnswer::status` is 100–999, which `StatusCode` accepts.
-    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = StatusCode::from_u16(answer.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut http = HttpResponse::build(status);
-    for (name, value) in &answer.headers {
+    for (name, value) in answer.headers() {
         match (
             HeaderName::from_bytes(name.as_bytes()),
             HeaderValue::from_str(value),
@@ -100,24 +102,29 @@ fn to_http(module: &str, answer: RouteAnswer) -> HttpResponse {
             ),
         }
     }
-    http.body(answer.body)
+    http.body(web::Bytes::copy_from_slice(answer.body()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use abi_stable::std_types::{RString, RVec, Tuple2};
+    use module_sdk::abi::RouteResponse;
 
     #[test]
     fn module_answers_are_copied_and_invalid_headers_dropped() {
-        let answer = RouteAnswer {
+        let header = |name: &str, value: &str| Tuple2(RString::from(name), RString::from(value));
+        let answer = RouteAnswer::new(RouteResponse {
             status: 201,
             headers: vec![
-                ("content-type".into(), "application/json".into()),
-                ("x-bad\n".into(), "v".into()),
-                ("x-ok".into(), "bad\nvalue".into()),
-            ],
-            body: b"{\"ok\":true}".to_vec(),
-        };
+                header("content-type", "application/json"),
+                header("x-bad\n", "v"),
+                header("x-ok", "bad\nvalue"),
+            ]
+            .into(),
+            body: RVec::from(b"{\"ok\":true}".to_vec()),
+        })
+        .unwrap();
         let http = to_http("m", answer);
         assert_eq!(http.status(), StatusCode::CREATED);
         assert_eq!(
