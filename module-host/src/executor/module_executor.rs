@@ -614,7 +614,8 @@ impl ModuleExecutor {
                         queue.threads -= 1;
                         return;
                     }
-                    if self.look_for_work(&mut queue) {
+                    // One thread looks for work at a time; the others sleep.
+                    if queue.spinning == 0 && self.look_for_work(&mut queue) {
                         continue;
                     }
                     queue.idle += 1;
