@@ -1,7 +1,10 @@
-//! Latency of one call into a module, in-process (`LibraryEntry`) against the `process`
-//! isolation level (`ProcessEntry`): a no-op route (`env-probe` `GET /ping`) and a route making
-//! one database call through the host (`sql-probe` `POST /query` `SELECT 1`), p50 and p99 over
-//! many sequential calls on SQLite. Needs the release runner and libraries:
+//! Latency of one host→module call at each isolation level, through the module's executor as
+//! the server calls it: `inline` (the library in this process, called on the caller's thread),
+//! `threaded` (the same library, called on the module's call thread behind its queue) and
+//! `process` (`ProcessEntry`: the library in a sandboxed child, its host-handle calls proxied
+//! back). Two routes: a no-op (`env-probe` `GET /ping`) and one making one module→host database
+//! call (`sql-probe` `POST /query` `SELECT 1`); p50 and p99 over many sequential calls on
+//! SQLite, and the ratio process / inline. Needs the release runner and libraries:
 //! `cargo build --release -p paperclip-module-runner -p env-probe -p sql-probe`, then
 //! `cargo bench -p paperclip-module-host --bench process_latency`.
 
@@ -11,7 +14,10 @@ use paperclip_core::core::Core;
 use paperclip_core::db::migrations::run_core_migrations;
 use paperclip_core::db::Database;
 use paperclip_core::hooks::HookBus;
+use paperclip_core::isolation_level::IsolationLevel;
+use paperclip_module_host::executor::{ExecutorSettings, ModuleExecutor};
 use paperclip_module_host::host_handle::new_host_handle;
+use paperclip_module_host::module_counters::ModuleCounters;
 use paperclip_module_host::module_entry::{LibraryEntry, ModuleEntry};
 use paperclip_module_host::module_loader::LibraryCache;
 use paperclip_module_host::process_entry::{ProcessEntry, ProcessSettings};
@@ -38,6 +44,11 @@ fn main() {
         load.split_whitespace().next().unwrap_or("?")
     );
 
+    // The executor's calls are awaited on one current-thread runtime, as an HTTP worker would.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
     let ping = request("GET", "/ping", "");
     let query = request("POST", "/query", r#"{"sql": "SELECT 1 AS one"}"#);
     for (module, id, request, what) in [
@@ -59,11 +70,31 @@ fn main() {
         process
             .register(new_host_handle(id, core.clone()), "{}")
             .unwrap();
-        report(
-            &format!("{what}, in-process"),
-            measure(&in_process, request),
+        let in_process: Arc<dyn ModuleEntry> = Arc::new(in_process);
+        let process: Arc<dyn ModuleEntry> = process;
+        let mut p50s = Vec::new();
+        for (level, entry) in [
+            (IsolationLevel::Inline, &in_process),
+            (IsolationLevel::Threaded, &in_process),
+            (IsolationLevel::Process, &process),
+        ] {
+            let executor = ModuleExecutor::new(
+                id,
+                Arc::clone(entry),
+                level,
+                ExecutorSettings::default(),
+                Arc::new(ModuleCounters::default()),
+            );
+            let times = measure(&runtime, &executor, request);
+            p50s.push(times[times.len() / 2]);
+            report(&format!("{what}, {level}"), times);
+            executor.close(Duration::from_secs(1));
+        }
+        println!(
+            "{what:<55} ratio process / inline (p50): {:.0}x, threaded / inline: {:.1}x",
+            p50s[2].as_secs_f64() / p50s[0].as_secs_f64(),
+            p50s[1].as_secs_f64() / p50s[0].as_secs_f64()
         );
-        report(&format!("{what}, process"), measure(&*process, request));
         in_process.shutdown();
         process.shutdown();
     }
@@ -93,14 +124,23 @@ fn request(method: &str, path: &str, body: &str) -> RouteRequest {
     }
 }
 
-fn measure(entry: &dyn ModuleEntry, request: &RouteRequest) -> Vec<Duration> {
+fn measure(
+    runtime: &tokio::runtime::Runtime,
+    executor: &Arc<ModuleExecutor>,
+    request: &RouteRequest,
+) -> Vec<Duration> {
+    let call = || {
+        runtime
+            .block_on(executor.call_route(request.clone()))
+            .unwrap()
+    };
     for _ in 0..WARM_UP {
-        assert_eq!(entry.handle_route(request).unwrap().status, 200);
+        assert_eq!(call().status, 200);
     }
     let mut times = Vec::with_capacity(CALLS);
     for _ in 0..CALLS {
         let start = Instant::now();
-        let response = entry.handle_route(request).unwrap();
+        let response = call();
         times.push(start.elapsed());
         assert_eq!(response.status, 200);
     }

@@ -5,8 +5,8 @@
 //!
 //! Native routes: `GET /api/health` (answered from memory) and `GET /api/companies` (a database
 //! read on the core's pool, the resource a module call once shared). The hung requests keep
-//! 100 in flight: each client re-sends as soon as it gets an answer (a 503 from the module's
-//! full queue, or the 504 of an overdue call). Each hung call sleeps longer than
+//! 100 clients busy: each re-sends as soon as it gets an answer, or, after a 503 from the
+//! module's full queue, once its `Retry-After` has passed (as a well-behaved client does). Each hung call sleeps longer than
 //! `routeTimeoutMs`, so the module's call threads end up stuck and its queue full, exactly the
 //! situation a slow or hung module creates.
 //!
@@ -35,7 +35,7 @@ const ROUNDS: usize = 8;
 const HANG_MS: u64 = 1_000;
 const ROUTE_TIMEOUT_MS: u64 = 5_000;
 /// The module's call threads and queue: 4 + 8 calls in the module, the other hung clients
-/// get 503 at once and try again 50 ms later.
+/// get 503 at once and try again after its `Retry-After` (1 s).
 const MAX_CONCURRENCY: usize = 4;
 const QUEUE_CAPACITY: usize = 8;
 
@@ -200,14 +200,26 @@ async fn run_with_hung_load(url: &str, hung_url: &str, duration: Duration) -> (T
             let counts = Arc::clone(&counts);
             tokio::spawn(async move {
                 while !stop.load(Ordering::Relaxed) {
-                    let slot = match client.get(&url).send().await {
-                        Ok(r) if r.status() == reqwest::StatusCode::SERVICE_UNAVAILABLE => 0,
-                        Ok(r) if r.status() == reqwest::StatusCode::GATEWAY_TIMEOUT => 1,
-                        _ => 2,
+                    let (slot, retry_after) = match client.get(&url).send().await {
+                        Ok(r) if r.status() == reqwest::StatusCode::SERVICE_UNAVAILABLE => {
+                            let seconds = r
+                                .headers()
+                                .get("retry-after")
+                                .and_then(|v| v.to_str().ok())
+                                .and_then(|v| v.parse::<u64>().ok())
+                                .unwrap_or(1);
+                            (0, Some(Duration::from_secs(seconds)))
+                        }
+                        Ok(r) if r.status() == reqwest::StatusCode::GATEWAY_TIMEOUT => (1, None),
+                        _ => (2, None),
                     };
                     counts[slot].fetch_add(1, Ordering::Relaxed);
-                    if slot == 0 {
-                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    // A well-behaved client honours `Retry-After` (in slices, to stop on time).
+                    if let Some(wait) = retry_after {
+                        let until = Instant::now() + wait;
+                        while Instant::now() < until && !stop.load(Ordering::Relaxed) {
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
                     }
                 }
             })

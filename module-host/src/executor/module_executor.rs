@@ -524,7 +524,11 @@ impl ModuleExecutor {
                 {
                     self.hooks.timeouts.fetch_add(1, Ordering::Relaxed);
                 }
-                if oldest.as_ref().map_or(true, |o| call.started < o.started) {
+                let older = match &oldest {
+                    None => true,
+                    Some(o) => call.started < o.started,
+                };
+                if older {
                     oldest = Some(Arc::clone(call));
                 }
             }
