@@ -20,7 +20,8 @@ pub struct Registration {
 }
 
 /// A background service: the host calls `run_service(name)` every `interval_ms`, never overlapping
-/// with itself. Produced by the module; consumed by the host's service runner.
+/// with itself. Produced by the module; scheduled by the host (its module clock and the
+/// module's executor).
 #[repr(C)]
 #[derive(StableAbi, Debug, Clone, PartialEq, Eq)]
 pub struct ServiceSpec {
