@@ -11,7 +11,7 @@
 
 /// The ABI version. Bump the minor when appending fields/methods, the major on a breaking change
 /// (and freeze the previous ABI under `tests/compat/`, see its README).
-const ABI_VERSION: &str = "1.1.0";
+const ABI_VERSION: &str = "1.2.0";
 
 fn main() {
     let package_version = std::env::var("CARGO_PKG_VERSION").unwrap_or_else(|_| "0.0.0".into());

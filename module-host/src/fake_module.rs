@@ -3,10 +3,10 @@
 //! building a library. Each test passes its own functions (with their own statics).
 
 use abi_stable::prefix_type::PrefixTypeTrait;
-use abi_stable::std_types::{RResult, RStr, RString, RVec};
+use abi_stable::std_types::{RResult, RSlice, RStr, RString, RVec};
 use module_sdk::abi::{
-    ErrorKind, HostHandle, ModuleError, ModuleRoot, ModuleRoot_Ref, Registration, RouteRequest,
-    RouteResponse,
+    ErrorKind, HookBatchItem, HookBatchOutcome, HostHandle, ModuleError, ModuleRoot,
+    ModuleRoot_Ref, Registration, RouteRequest, RouteResponse,
 };
 
 /// `register` signature.
@@ -15,7 +15,9 @@ pub type RegisterFn = extern "C" fn(HostHandle, RStr<'_>) -> RResult<Registratio
 pub type OnHookFn = extern "C" fn(RStr<'_>, RStr<'_>) -> RResult<(), ModuleError>;
 /// `handle_route` signature.
 pub type HandleRouteFn = extern "C" fn(&RouteRequest) -> RResult<RouteResponse, ModuleError>;
-/// `run_service` signature.
+/// `on_hook_batch` signature (ABI 1.2).
+pub type OnHookBatchFn = extern "C" fn(RSlice<'_, HookBatchItem<'_>>) -> HookBatchOutcome;
+/// `run_service`.
 pub type RunServiceFn = extern "C" fn(RStr<'_>) -> RResult<(), ModuleError>;
 
 /// Builds a fake root module; every entry point defaults to a no-op success.
@@ -25,6 +27,7 @@ pub struct FakeModule {
     handle_route: HandleRouteFn,
     run_service: RunServiceFn,
     shutdown: extern "C" fn(),
+    on_hook_batch: OnHookBatchFn,
 }
 
 impl FakeModule {
@@ -36,6 +39,7 @@ impl FakeModule {
             handle_route: empty_route,
             run_service: ok_service,
             shutdown: no_shutdown,
+            on_hook_batch: hooks_one_by_one,
         }
     }
 
@@ -63,6 +67,12 @@ impl FakeModule {
         self
     }
 
+    /// Replaces `on_hook_batch`.
+    pub fn on_hook_batch(mut self, f: OnHookBatchFn) -> FakeModule {
+        self.on_hook_batch = f;
+        self
+    }
+
     /// Replaces `shutdown`.
     pub fn shutdown(mut self, f: extern "C" fn()) -> FakeModule {
         self.shutdown = f;
@@ -78,6 +88,7 @@ impl FakeModule {
             run_service: self.run_service,
             shutdown: self.shutdown,
             describe,
+            on_hook_batch: self.on_hook_batch,
         }
         .leak_into_prefix()
     }
@@ -113,6 +124,12 @@ extern "C" fn ok_service(_: RStr<'_>) -> RResult<(), ModuleError> {
 }
 
 extern "C" fn no_shutdown() {}
+
+/// The default `on_hook_batch`: every event succeeds (a test that replaces `on_hook` replaces
+/// this too, with a batch function calling its `on_hook` per event).
+extern "C" fn hooks_one_by_one(_: RSlice<'_, HookBatchItem<'_>>) -> HookBatchOutcome {
+    HookBatchOutcome::default()
+}
 
 extern "C" fn describe() -> RString {
     RString::from(r#"{"sdk":"test","abi":"test","crate":"fake","module":"0.0.0"}"#)

@@ -9,9 +9,10 @@
 //! the caller's business (the executor's), except that an instance that can stop an overdue call
 //! says so through [`ModuleEntry::interrupt`].
 
-use abi_stable::std_types::RStr;
+use abi_stable::std_types::{RSlice, RStr};
 use module_sdk::abi::{
-    HostHandle, ModuleError, ModuleRoot_Ref, Registration, RouteRequest, RouteResponse,
+    HookBatchItem, HostHandle, ModuleError, ModuleRoot_Ref, Registration, RouteRequest,
+    RouteResponse,
 };
 
 /// The entry points of one module instance.
@@ -20,6 +21,20 @@ pub trait ModuleEntry: Send + Sync + 'static {
     fn register(&self, host: HostHandle, config_json: &str) -> Result<Registration, ModuleError>;
     /// Delivers one hook event (`hook` like `"agent:heartbeat"`, its JSON payload).
     fn on_hook(&self, hook: &str, payload_json: &str) -> Result<(), ModuleError>;
+    /// Delivers several events (hook, payload) in emit order; every one is handled, and the
+    /// failed ones come back by index. One call when the module's ABI has `on_hook_batch`
+    /// (1.2), else one `on_hook` per event (the default).
+    fn on_hook_batch(&self, events: &[(&str, &str)]) -> Vec<(usize, ModuleError)> {
+        events
+            .iter()
+            .enumerate()
+            .filter_map(|(index, (hook, payload))| {
+                self.on_hook(hook, payload)
+                    .err()
+                    .map(|error| (index, error))
+            })
+            .collect()
+    }
     /// Answers one request under the module's route prefix.
     fn handle_route(&self, request: &RouteRequest) -> Result<RouteResponse, ModuleError>;
     /// Runs one iteration of the named background service.
@@ -113,6 +128,33 @@ impl ModuleEntry for LibraryEntry {
 
     fn on_hook(&self, hook: &str, payload_json: &str) -> Result<(), ModuleError> {
         (self.root.on_hook())(RStr::from_str(hook), RStr::from_str(payload_json)).into_result()
+    }
+
+    fn on_hook_batch(&self, events: &[(&str, &str)]) -> Vec<(usize, ModuleError)> {
+        let Some(on_hook_batch) = self.root.on_hook_batch() else {
+            // ABI 1.0 / 1.1: one call per event.
+            return events
+                .iter()
+                .enumerate()
+                .filter_map(|(index, (hook, payload))| {
+                    self.on_hook(hook, payload)
+                        .err()
+                        .map(|error| (index, error))
+                })
+                .collect();
+        };
+        let items: Vec<HookBatchItem<'_>> = events
+            .iter()
+            .map(|(hook, payload)| HookBatchItem {
+                hook: RStr::from_str(hook),
+                payload_json: RStr::from_str(payload),
+            })
+            .collect();
+        on_hook_batch(RSlice::from_slice(&items))
+            .failures
+            .into_iter()
+            .map(|failure| (failure.index as usize, failure.error))
+            .collect()
     }
 
     fn handle_route(&self, request: &RouteRequest) -> Result<RouteResponse, ModuleError> {

@@ -5,18 +5,19 @@
 //! module. `register` may run again in the same process (disable → enable): it replaces the state.
 
 use crate::abi::{
-    ErrorKind, HostHandle, ModuleError, ModuleRoot, ModuleRoot_Ref, Registration, RouteRequest,
-    RouteResponse, ServiceSpec, ABI_VERSION,
+    ErrorKind, HookBatchFailure, HookBatchItem, HookBatchOutcome, HostHandle, ModuleError,
+    ModuleRoot, ModuleRoot_Ref, Registration, RouteRequest, RouteResponse, ServiceSpec,
+    ABI_VERSION,
 };
 use crate::context::ModuleContext;
 use crate::error::{Error, Result};
 use crate::hook::Hook;
 use crate::module::Module;
-use crate::registrar::{HookHandler, Registrar, ServiceHandler};
+use crate::registrar::{BatchHandler, HookHandler, Registrar, ServiceHandler};
 use crate::router::{Request, Router};
 use abi_stable::{
     prefix_type::PrefixTypeTrait,
-    std_types::{RResult, RStr, RString, RVec},
+    std_types::{RResult, RSlice, RStr, RString, RVec},
 };
 use std::any::Any;
 use std::collections::HashMap;
@@ -36,6 +37,8 @@ pub trait ModuleBuildInfo {
 /// does not depend on the module's type.
 pub(crate) trait ActiveModule: Send + Sync {
     fn on_hook(&self, hook: &str, payload_json: &str) -> Result<()>;
+    /// Handles `events` (hook, payload) in order; returns the failed ones by index.
+    fn on_hook_batch(&self, events: &[(&str, &str)]) -> Vec<(usize, Error)>;
     fn handle_route(&self, request: Request) -> crate::router::Response;
     fn run_service(&self, name: &str) -> Result<()>;
     fn shutdown(&self);
@@ -45,29 +48,106 @@ struct Loaded<M> {
     module: M,
     ctx: ModuleContext,
     hooks: HashMap<Hook, Vec<HookHandler<M>>>,
+    batch_hooks: HashMap<Hook, Vec<BatchHandler<M>>>,
     router: Router<M>,
     services: HashMap<String, ServiceHandler<M>>,
 }
 
-impl<M: Module> ActiveModule for Loaded<M> {
-    fn on_hook(&self, hook: &str, payload_json: &str) -> Result<()> {
+/// Runs one handler, turning a panic into an error (so one event's panic fails that event only).
+fn catch_handler(f: impl FnOnce() -> Result<()>) -> Result<()> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        Err(Error::with_kind(
+            ErrorKind::Panic,
+            format!(
+                "module panicked: {}",
+                panic_text(&*payload).unwrap_or("the module panicked with a non-text payload")
+            ),
+        ))
+    })
+}
+
+impl<M: Module> Loaded<M> {
+    /// The subscribed hook named `hook`, or why not.
+    fn subscribed(&self, hook: &str) -> Result<Hook> {
         let hook: Hook = hook
             .parse()
             .map_err(|e| Error::with_kind(ErrorKind::NotFound, e))?;
-        let handlers = self.hooks.get(&hook).ok_or_else(|| {
-            Error::with_kind(
+        if self.hooks.contains_key(&hook) || self.batch_hooks.contains_key(&hook) {
+            Ok(hook)
+        } else {
+            Err(Error::with_kind(
                 ErrorKind::NotFound,
                 format!("the module did not subscribe to `{hook}`"),
-            )
-        })?;
-        // Every handler runs even if an earlier one fails; the first error is reported.
+            ))
+        }
+    }
+}
+
+impl<M: Module> ActiveModule for Loaded<M> {
+    fn on_hook(&self, hook: &str, payload_json: &str) -> Result<()> {
+        let hook = self.subscribed(hook)?;
+        // Every handler runs even if an earlier one fails; the first error is reported. Batch
+        // handlers get a batch of one.
         let mut first_error = None;
-        for handler in handlers {
+        for handler in self.hooks.get(&hook).into_iter().flatten() {
             if let Err(e) = handler(&self.module, &self.ctx, payload_json) {
                 first_error.get_or_insert(e);
             }
         }
+        for handler in self.batch_hooks.get(&hook).into_iter().flatten() {
+            if let Err(e) = handler(&self.module, &self.ctx, &[payload_json]) {
+                first_error.get_or_insert(e);
+            }
+        }
         first_error.map_or(Ok(()), Err)
+    }
+
+    fn on_hook_batch(&self, events: &[(&str, &str)]) -> Vec<(usize, Error)> {
+        let mut failed: Vec<Option<Error>> = events.iter().map(|_| None).collect();
+        let mut start = 0;
+        while start < events.len() {
+            // A run of consecutive events of one hook.
+            let name = events[start].0;
+            let end = start
+                + events[start..]
+                    .iter()
+                    .take_while(|(hook, _)| *hook == name)
+                    .count();
+            match self.subscribed(name) {
+                Err(e) => {
+                    for slot in &mut failed[start..end] {
+                        slot.get_or_insert_with(|| Error::with_kind(e.kind(), e.message()));
+                    }
+                }
+                Ok(hook) => {
+                    for handler in self.hooks.get(&hook).into_iter().flatten() {
+                        for (offset, (_, payload)) in events[start..end].iter().enumerate() {
+                            if let Err(e) =
+                                catch_handler(|| handler(&self.module, &self.ctx, payload))
+                            {
+                                failed[start + offset].get_or_insert(e);
+                            }
+                        }
+                    }
+                    let payloads: Vec<&str> = events[start..end].iter().map(|(_, p)| *p).collect();
+                    for handler in self.batch_hooks.get(&hook).into_iter().flatten() {
+                        if let Err(e) =
+                            catch_handler(|| handler(&self.module, &self.ctx, &payloads))
+                        {
+                            for slot in &mut failed[start..end] {
+                                slot.get_or_insert_with(|| Error::with_kind(e.kind(), e.message()));
+                            }
+                        }
+                    }
+                }
+            }
+            start = end;
+        }
+        failed
+            .into_iter()
+            .enumerate()
+            .filter_map(|(index, error)| error.map(|e| (index, e)))
+            .collect()
     }
 
     fn handle_route(&self, request: Request) -> crate::router::Response {
@@ -104,6 +184,13 @@ pub(crate) fn finish<M: Module>(
         }
         hooks.entry(hook).or_default().push(handler);
     }
+    let mut batch_hooks: HashMap<Hook, Vec<BatchHandler<M>>> = HashMap::new();
+    for (hook, handler) in registrar.batch_hooks {
+        if !hook_names.contains(&hook) {
+            hook_names.push(hook);
+        }
+        batch_hooks.entry(hook).or_default().push(handler);
+    }
     let mut specs = RVec::new();
     let mut services = HashMap::new();
     for (name, interval, handler) in registrar.services {
@@ -125,6 +212,7 @@ pub(crate) fn finish<M: Module>(
         module,
         ctx,
         hooks,
+        batch_hooks,
         router: registrar.router,
         services,
     };
@@ -220,6 +308,31 @@ extern "C" fn on_hook_entry(hook: RStr<'_>, payload_json: RStr<'_>) -> RResult<(
     guard(|| active()?.on_hook(hook.as_str(), payload_json.as_str()))
 }
 
+extern "C" fn on_hook_batch_entry(events: RSlice<'_, HookBatchItem<'_>>) -> HookBatchOutcome {
+    let items: Vec<(&str, &str)> = events
+        .iter()
+        .map(|item| (item.hook.as_str(), item.payload_json.as_str()))
+        .collect();
+    let outcome = guard(|| Ok(active()?.on_hook_batch(&items)));
+    let failures = match outcome {
+        RResult::ROk(failed) => failed
+            .into_iter()
+            .map(|(index, error)| HookBatchFailure {
+                index: index as u64,
+                error: error.into(),
+            })
+            .collect(),
+        // Not registered (or a panic outside any handler): every event failed.
+        RResult::RErr(error) => (0..items.len())
+            .map(|index| HookBatchFailure {
+                index: index as u64,
+                error: error.clone(),
+            })
+            .collect(),
+    };
+    HookBatchOutcome { failures }
+}
+
 extern "C" fn handle_route_entry(request: &RouteRequest) -> RResult<RouteResponse, ModuleError> {
     guard(|| Ok(active()?.handle_route(Request::from(request)).into()))
 }
@@ -261,6 +374,7 @@ pub fn module_root<M: Module + ModuleBuildInfo>() -> ModuleRoot_Ref {
         run_service: run_service_entry,
         shutdown: shutdown_entry,
         describe: describe_entry,
+        on_hook_batch: on_hook_batch_entry,
     }
     .leak_into_prefix()
 }

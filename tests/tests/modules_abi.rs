@@ -48,6 +48,51 @@ fn a_module_built_against_the_previous_abi_loads_and_works() {
     });
 }
 
+#[test]
+fn modules_of_three_abi_generations_load_and_each_gets_every_event() {
+    each_backend(|backend| {
+        let server = TestServer::start(
+            backend,
+            ServerOptions::new()
+                .module("abi-prev-module")
+                .module("abi-v1-1-module")
+                .module("tiny"),
+        );
+        for id in ["abi-prev-module", "abi-v1-1-module", "tiny"] {
+            wait_for_status(&server, id, "active");
+        }
+        // What each library says it was built against (1.0 has no `describe`).
+        assert!(module(&server, "abi-prev-module")["build"].is_null());
+        assert_eq!(module(&server, "abi-v1-1-module")["build"]["abi"], "1.1.0");
+        assert_eq!(module(&server, "tiny")["build"]["abi"], "1.2.0");
+
+        // A burst of events: ABI 1.1 gets one `on_hook` call per event, ABI 1.2 gets them in
+        // batches through `on_hook_batch` (fewer calls when they queue up), none is lost.
+        const AGENTS: u64 = 60;
+        let company = server.create_company("Generations Inc");
+        for n in 0..AGENTS {
+            server.create_agent(&company, json!({ "name": format!("Agent {n}") }));
+        }
+        let v1_1 = wait_for("the ABI 1.1 module to get every agent:created", || {
+            let answer = server.get_ok("/api/modules/abi-v1-1/");
+            (answer["agentCalls"] == AGENTS).then_some(answer)
+        });
+        assert_eq!(v1_1["abi"], "1.1.0");
+        let tiny = wait_for("tiny's batch handler to get every agent:created", || {
+            let hooks = server.get_ok("/api/modules/tiny/hooks");
+            (hooks["batchedEvents"] == AGENTS).then_some(hooks)
+        });
+        let batches = tiny["batches"].as_u64().unwrap_or_default();
+        assert!((1..=AGENTS).contains(&batches), "{tiny}");
+        for id in ["abi-v1-1-module", "tiny"] {
+            assert_eq!(counter(&server, id, "hookFailures"), 0, "{id}");
+            assert_eq!(counter(&server, id, "hookDrops"), 0, "{id}");
+        }
+        // ABI 1.0 still gets its `server:started` through `on_hook`.
+        wait_for_module_log(&server, "abi-prev-module", "hook server:started");
+    });
+}
+
 /// The external module's source: one hook writing to its own table, two routes.
 const EXTERNAL_LIB_RS: &str = r#"//! A module crate outside the Paperclip workspace.
 use module_sdk::{params, AgentCreated, Module, ModuleContext, Registrar, Request, Response, Result, Router};

@@ -19,8 +19,9 @@ pub enum CallJob {
         /// Where the answer goes; closed when the waiter gave up (the job is then skipped).
         reply: oneshot::Sender<RouteReply>,
     },
-    /// A hook event (hooks run one at a time, in emit order).
-    Hook(HookEvent),
+    /// Hook events queued for the module, in emit order, delivered in one call when the
+    /// module's ABI has `on_hook_batch` (hook calls run one at a time).
+    Hooks(Vec<HookEvent>),
     /// One run of the named service.
     Service(String),
 }

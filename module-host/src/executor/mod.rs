@@ -13,7 +13,9 @@ pub use call_job::{CallJob, CallKind, RouteReply, RunningCall};
 pub use executor_settings::ExecutorSettings;
 pub use executor_stats::ExecutorStats;
 pub use module_clock::{ModuleClock, OVERDUE_CHECK_INTERVAL};
-pub use module_executor::{CallRefusal, ExecutorHooks, ModuleExecutor, QUEUE_FULL_RETRY_AFTER};
+pub use module_executor::{
+    CallRefusal, ExecutorHooks, ModuleExecutor, MAX_HOOK_BATCH, QUEUE_FULL_RETRY_AFTER,
+};
 
 #[cfg(test)]
 mod tests;

@@ -38,6 +38,9 @@ use tokio::sync::oneshot;
 /// a sleep and a wake-up is most of what keeps `threaded` close to `inline`.
 const SPIN_BEFORE_SLEEP: Duration = Duration::from_micros(50);
 
+/// Most hook events handed to a module in one call.
+pub const MAX_HOOK_BATCH: usize = 256;
+
 /// Inline calls whose start the clock can see at once (more run untracked until one ends).
 const INLINE_SLOTS: usize = 32;
 
@@ -91,12 +94,11 @@ impl Queue {
     /// The next job a call thread may take: a hook when none is running, else a route, else a
     /// service run.
     fn take(&mut self) -> Option<CallJob> {
-        if !self.hook_running {
-            if let Some(event) = self.hooks.pop_front() {
-                self.hook_running = true;
-                self.hook_started = Some(Instant::now());
-                return Some(CallJob::Hook(event));
-            }
+        if !self.hook_running && !self.hooks.is_empty() {
+            self.hook_running = true;
+            self.hook_started = Some(Instant::now());
+            let count = self.hooks.len().min(MAX_HOOK_BATCH);
+            return Some(CallJob::Hooks(self.hooks.drain(..count).collect()));
         }
         if let Some(job) = self.routes.pop_front() {
             return Some(job);
@@ -673,8 +675,8 @@ impl ModuleExecutor {
                     });
                 let _ = reply.send(flatten(outcome));
             }
-            CallJob::Hook(event) => {
-                self.run_hook(&event);
+            CallJob::Hooks(events) => {
+                self.run_hooks(&events);
                 let mut queue = self.queue.lock();
                 queue.hook_running = false;
                 queue.hook_started = None;
@@ -691,32 +693,57 @@ impl ModuleExecutor {
         }
     }
 
-    fn run_hook(&self, event: &HookEvent) {
-        let hook = event.hook.as_str();
-        let label = format!("hook {hook}");
+    /// Delivers queued hook events in one call (one per event for modules of ABI < 1.2) and
+    /// counts each event's outcome.
+    fn run_hooks(&self, events: &[HookEvent]) {
+        let label = match events {
+            [one] => format!("hook {}", one.hook.as_str()),
+            [first, ..] => format!(
+                "hooks {} and {} more",
+                first.hook.as_str(),
+                events.len() - 1
+            ),
+            [] => return,
+        };
+        let items: Vec<(&str, &str)> = events
+            .iter()
+            .map(|event| (event.hook.as_str(), &*event.payload))
+            .collect();
         let outcome = self.track(CallKind::Hook, label, self.settings.hook_timeout, || {
-            self.entry.on_hook(hook, &event.payload)
+            self.entry.on_hook_batch(&items)
         });
-        let error = match outcome {
-            Ok(Ok(())) => {
-                self.hooks.delivered.fetch_add(1, Ordering::Relaxed);
-                return;
-            }
-            Ok(Err(error)) => {
-                if error.kind == ErrorKind::Panic {
-                    self.hooks.panics.fetch_add(1, Ordering::Relaxed);
-                }
-                describe_module_error(&error)
-            }
+        let failures: Vec<(usize, String)> = match outcome {
+            Ok(failed) => failed
+                .into_iter()
+                .map(|(index, error)| {
+                    if error.kind == ErrorKind::Panic {
+                        self.hooks.panics.fetch_add(1, Ordering::Relaxed);
+                    }
+                    (index, describe_module_error(&error))
+                })
+                .collect(),
             Err(panic) => {
-                self.hooks.panics.fetch_add(1, Ordering::Relaxed);
-                panic
+                self.hooks
+                    .panics
+                    .fetch_add(items.len() as u64, Ordering::Relaxed);
+                (0..items.len())
+                    .map(|index| (index, panic.clone()))
+                    .collect()
             }
         };
-        self.hooks.failures.fetch_add(1, Ordering::Relaxed);
-        let message = format!("hook {hook}: {error}");
-        tracing::warn!(module = %self.module_id, %hook, error = %message, "module hook failed");
-        self.counters.record_error(message);
+        let delivered = items.len().saturating_sub(failures.len());
+        self.hooks
+            .delivered
+            .fetch_add(delivered as u64, Ordering::Relaxed);
+        self.hooks
+            .failures
+            .fetch_add(failures.len() as u64, Ordering::Relaxed);
+        if let Some((index, error)) = failures.last() {
+            let hook = items.get(*index).map_or("?", |(hook, _)| hook);
+            let message = format!("hook {hook}: {error}");
+            tracing::warn!(module = %self.module_id, %hook, failed = failures.len(), error = %message, "module hook failed");
+            self.counters.record_error(message);
+        }
     }
 
     fn run_service(&self, name: &str) {

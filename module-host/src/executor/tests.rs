@@ -7,8 +7,11 @@ use crate::fake_module::{panic_error, FakeModule};
 use crate::module_counters::ModuleCounters;
 use crate::module_entry::LibraryEntry;
 use crate::route_dispatcher::route_request;
-use abi_stable::std_types::{RResult, RStr, RString, RVec};
-use module_sdk::abi::{ModuleError, ModuleRoot_Ref, RouteRequest, RouteResponse, ServiceSpec};
+use abi_stable::std_types::{RResult, RSlice, RStr, RString, RVec};
+use module_sdk::abi::{
+    HookBatchFailure, HookBatchItem, HookBatchOutcome, ModuleError, ModuleRoot_Ref, RouteRequest,
+    RouteResponse, ServiceSpec,
+};
 use paperclip_core::hooks::{Hook, HookBus};
 use paperclip_core::isolation_level::IsolationLevel;
 use parking_lot::Mutex;
@@ -73,11 +76,35 @@ extern "C" fn picky_hook(hook: RStr<'_>, payload: RStr<'_>) -> RResult<(), Modul
     }
 }
 
+static BATCH_SIZES: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+
+/// `picky_hook` for each event of a batch, as the SDK does; notes the batch size.
+extern "C" fn picky_batch(events: RSlice<'_, HookBatchItem<'_>>) -> HookBatchOutcome {
+    BATCH_SIZES.lock().push(events.len());
+    let failures = events
+        .iter()
+        .enumerate()
+        .filter_map(
+            |(index, item)| match picky_hook(item.hook, item.payload_json) {
+                RResult::ROk(()) => None,
+                RResult::RErr(error) => Some(HookBatchFailure {
+                    index: index as u64,
+                    error,
+                }),
+            },
+        )
+        .collect();
+    HookBatchOutcome { failures }
+}
+
 #[test]
 fn hooks_arrive_in_emit_order_and_failures_are_counted_with_their_message() {
     let bus = HookBus::new();
     let (executor, counters) = executor(
-        FakeModule::new().on_hook(picky_hook).build(),
+        FakeModule::new()
+            .on_hook(picky_hook)
+            .on_hook_batch(picky_batch)
+            .build(),
         IsolationLevel::Threaded,
         ExecutorSettings::default(),
     );
@@ -112,6 +139,10 @@ fn hooks_arrive_in_emit_order_and_failures_are_counted_with_their_message() {
         counters.last_error().as_deref(),
         Some("hook agent:created: module panicked: hook exploded")
     );
+    // Batched: the 51 events came in fewer calls, none over the batch limit.
+    let sizes = BATCH_SIZES.lock().clone();
+    assert_eq!(sizes.iter().sum::<usize>(), 51);
+    assert!(sizes.iter().all(|n| *n <= MAX_HOOK_BATCH));
 }
 
 static SLOW_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);

@@ -190,7 +190,7 @@ mod tests {
             <ModuleRoot_Ref as RootModule>::VERSION_STRINGS.to_string(),
             super::super::ABI_VERSION
         );
-        assert_eq!(super::super::ABI_VERSION, "1.1.0");
+        assert_eq!(super::super::ABI_VERSION, "1.2.0");
     }
 
     #[test]

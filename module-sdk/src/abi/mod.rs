@@ -11,6 +11,7 @@
 #![allow(non_local_definitions)]
 
 mod errors;
+mod hook_batch;
 mod host_api;
 pub mod loading;
 mod log_level;
@@ -19,6 +20,7 @@ mod registration;
 mod route_types;
 
 pub use errors::{ErrorKind, HostError, ModuleError};
+pub use hook_batch::{HookBatchFailure, HookBatchItem, HookBatchOutcome};
 pub use host_api::{HostApi, HostApi_TO, HostHandle};
 pub use loading::{load_module_root, LoadError};
 pub use log_level::LogLevel;

@@ -4,12 +4,13 @@
 #![allow(non_camel_case_types)]
 
 use super::HostHandle;
+use super::{HookBatchItem, HookBatchOutcome};
 use super::{ModuleError, Registration, RouteRequest, RouteResponse, ABI_VERSION};
 use abi_stable::{
     declare_root_module_statics,
     library::RootModule,
     sabi_types::VersionStrings,
-    std_types::{RResult, RStr, RString},
+    std_types::{RResult, RSlice, RStr, RString},
     StableAbi,
 };
 
@@ -50,6 +51,13 @@ pub struct ModuleRoot {
     /// Read by the host as `Option` (absent in modules built against ABI 1.0).
     #[sabi(missing_field(option))]
     pub describe: extern "C" fn() -> RString,
+
+    /// Added in ABI 1.2: delivers several hook events in one call, in emit order. Every event is
+    /// handled (a failure does not stop the batch); the outcome lists the ones that failed.
+    /// Read by the host as `Option`: a module built against ABI 1.0 or 1.1 gets one `on_hook`
+    /// call per event instead.
+    #[sabi(missing_field(option))]
+    pub on_hook_batch: extern "C" fn(events: RSlice<'_, HookBatchItem<'_>>) -> HookBatchOutcome,
 }
 
 impl RootModule for ModuleRoot_Ref {

@@ -4,6 +4,6 @@
 
 fn main() {
     println!("cargo:rustc-env=CARGO_PKG_NAME=module-sdk");
-    println!("cargo:rustc-env=CARGO_PKG_VERSION=1.2.0");
+    println!("cargo:rustc-env=CARGO_PKG_VERSION=1.3.0");
     println!("cargo:rerun-if-changed=build.rs");
 }

@@ -1,6 +1,6 @@
-//! Fault test module: built against a newer module ABI than the server's — a future ABI 1.2 whose
-//! root module has one more field (`capabilities`, appended after `describe`, as the evolution
-//! rule allows). Everything else is the current ABI (`module_sdk::abi` types). The server must
+//! Fault test module: built against a newer module ABI than the server's — a future ABI 1.3 whose
+//! root module has one more field (`capabilities`, appended after `on_hook_batch`, as the
+//! evolution rule allows). Everything else is the current ABI (`module_sdk::abi` types). The server must
 //! refuse it with "built against a newer SDK than this server" and never call it.
 //!
 //! Its entry points only answer errors: they would be reached only if the host wrongly loaded it.
@@ -13,14 +13,15 @@ use abi_stable::{
     library::RootModule,
     prefix_type::PrefixTypeTrait,
     sabi_types::VersionStrings,
-    std_types::{RResult, RStr, RString},
+    std_types::{RResult, RSlice, RStr, RString},
     StableAbi,
 };
 use module_sdk::abi::{
-    ErrorKind, HostHandle, ModuleError, Registration, RouteRequest, RouteResponse,
+    ErrorKind, HookBatchFailure, HookBatchItem, HookBatchOutcome, HostHandle, ModuleError,
+    Registration, RouteRequest, RouteResponse,
 };
 
-/// The server's `ModuleRoot` with one field appended (ABI 1.2).
+/// The server's `ModuleRoot` with one field appended (ABI 1.3).
 #[repr(C)]
 #[derive(StableAbi)]
 #[sabi(kind(Prefix(prefix_ref = ModuleRoot_Ref)))]
@@ -42,7 +43,10 @@ pub struct ModuleRoot {
     /// Appended in ABI 1.1.
     #[sabi(missing_field(option))]
     pub describe: extern "C" fn() -> RString,
-    /// Appended in the future ABI 1.2: what a server of ABI 1.1 does not know.
+    /// Appended in ABI 1.2.
+    #[sabi(missing_field(option))]
+    pub on_hook_batch: extern "C" fn(events: RSlice<'_, HookBatchItem<'_>>) -> HookBatchOutcome,
+    /// Appended in the future ABI 1.3: what a server of ABI 1.2 does not know.
     #[sabi(missing_field(option))]
     pub capabilities: extern "C" fn() -> RString,
 }
@@ -52,7 +56,7 @@ impl RootModule for ModuleRoot_Ref {
 
     const BASE_NAME: &'static str = "paperclip_module";
     const NAME: &'static str = "paperclip_module";
-    const VERSION_STRINGS: VersionStrings = VersionStrings::new("1.2.0");
+    const VERSION_STRINGS: VersionStrings = VersionStrings::new("1.3.0");
 }
 
 fn refused<T>() -> RResult<T, ModuleError> {
@@ -78,10 +82,24 @@ extern "C" fn run_service(_name: RStr<'_>) -> RResult<(), ModuleError> {
     refused()
 }
 
+extern "C" fn on_hook_batch(events: RSlice<'_, HookBatchItem<'_>>) -> HookBatchOutcome {
+    HookBatchOutcome {
+        failures: (0..events.len())
+            .map(|index| HookBatchFailure {
+                index: index as u64,
+                error: ModuleError::new(
+                    ErrorKind::Failed,
+                    "fault-abi-newer must never be called: it is built against a newer ABI",
+                ),
+            })
+            .collect(),
+    }
+}
+
 extern "C" fn shutdown() {}
 
 extern "C" fn describe() -> RString {
-    r#"{"abi":"1.2.0","crate":"fault-abi-newer"}"#.into()
+    r#"{"abi":"1.3.0","crate":"fault-abi-newer"}"#.into()
 }
 
 extern "C" fn capabilities() -> RString {
@@ -98,6 +116,7 @@ fn root_module() -> ModuleRoot_Ref {
         run_service,
         shutdown,
         describe,
+        on_hook_batch,
         capabilities,
     }
     .leak_into_prefix()
