@@ -19,7 +19,6 @@ use crate::db::{now, DbConnection};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
-use diesel::sql_types::BigInt;
 use serde_json::Value;
 use std::sync::Arc;
 
