@@ -40,9 +40,18 @@ fn keys(payload: &Value) -> BTreeSet<String> {
         .collect()
 }
 
-/// Asserts `payload` has exactly the spec's top-level fields for its hook.
+/// Asserts `payload` has exactly the spec's top-level fields for its hook, plus the `eventId`
+/// (a UUID) of the hook outbox for every hook but `server:started`.
 fn assert_spec_keys(hook: &str, payload: &Value, expected: &[&str]) {
-    let expected: BTreeSet<String> = expected.iter().map(|k| k.to_string()).collect();
+    let mut expected: BTreeSet<String> = expected.iter().map(|k| k.to_string()).collect();
+    if hook != "server:started" {
+        expected.insert("eventId".to_string());
+        let id = payload["eventId"].as_str().unwrap_or_default();
+        assert!(
+            id.len() == 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-'),
+            "{hook} payload has no UUID eventId: {payload}"
+        );
+    }
     assert_eq!(
         keys(payload),
         expected,

@@ -1,4 +1,5 @@
-//! Diesel table definitions of the core schema (`migrations/*/…_core/up.sql`).
+//! Diesel table definitions of the core schema (`migrations/*/…_core/up.sql`, and
+//! `…_hook_outbox/up.sql` for `hook_outbox`).
 #![allow(missing_docs)]
 
 diesel::table! {
@@ -139,6 +140,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    hook_outbox (seq) {
+        seq -> BigInt,
+        event_id -> Text,
+        hook -> Text,
+        payload -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(agents -> companies (company_id));
 diesel::joinable!(goals -> companies (company_id));
 diesel::joinable!(projects -> companies (company_id));
@@ -158,4 +169,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     cost_events,
     module_state,
     mod_migrations,
+    hook_outbox,
 );

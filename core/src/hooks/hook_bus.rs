@@ -25,6 +25,7 @@
 //!   that call returns, releasing its `Arc` of the subscriber.
 
 use super::hook::hook_index;
+use super::hook_outbox::RecordedEvent;
 use super::self_delivering::SelfDeliveringSubscriber;
 use super::subscriber_worker::{self, SubscriptionShared};
 use super::Hook;
@@ -46,6 +47,11 @@ pub struct HookEvent {
     pub payload: Arc<str>,
     /// When the core emitted it (after the commit); lets a subscriber see its queueing delay.
     pub emitted_at: Instant,
+    /// Its position in the hook outbox (`hook_outbox.seq`); `None` for an event that is not
+    /// recorded there (`server:started`, events emitted with [`HookBus::emit`]).
+    pub seq: Option<i64>,
+    /// Its `eventId`, also the payload's top-level `"eventId"`; `None` when `seq` is.
+    pub event_id: Option<Arc<str>>,
 }
 
 /// Something that receives hook events: an in-process Rust listener, or the module host's
@@ -184,7 +190,34 @@ impl HookBus {
 
     /// Hands `payload` for `hook` to every subscriber of that hook and returns at once: never
     /// blocks on a subscriber, serializes the payload once (and not at all when nobody listens).
+    /// For events outside the hook outbox (`server:started`); a core write's events go through
+    /// [`HookBus::emit_recorded`].
     pub fn emit(&self, hook: Hook, payload: &serde_json::Value) {
+        self.fan_out(hook, || HookEvent {
+            hook,
+            payload: Arc::from(payload.to_string()),
+            emitted_at: Instant::now(),
+            seq: None,
+            event_id: None,
+        });
+    }
+
+    /// Hands an event recorded in the hook outbox to every subscriber of its hook, like
+    /// [`HookBus::emit`], with its `seq` and `event_id`. Call only after its write committed.
+    pub fn emit_recorded(&self, event: RecordedEvent) {
+        let hook = event.hook;
+        self.fan_out(hook, || HookEvent {
+            hook,
+            payload: event.payload,
+            emitted_at: Instant::now(),
+            seq: Some(event.seq),
+            event_id: Some(event.event_id),
+        });
+    }
+
+    /// Offers the event `make` builds to every subscriber of `hook`; builds nothing when nobody
+    /// listens.
+    fn fan_out(&self, hook: Hook, make: impl FnOnce() -> HookEvent) {
         let subscribers = {
             let list = self.by_hook[hook_index(hook)].read();
             if list.is_empty() {
@@ -192,11 +225,7 @@ impl HookBus {
             }
             Arc::clone(&list)
         };
-        let event = HookEvent {
-            hook,
-            payload: Arc::from(payload.to_string()),
-            emitted_at: Instant::now(),
-        };
+        let event = make();
         for subscription in subscribers.iter() {
             subscription.offer(event.clone());
         }

@@ -4,6 +4,7 @@
 
 mod hook;
 pub mod hook_bus;
+pub mod hook_outbox;
 mod pending_hooks;
 pub mod self_delivering;
 mod subscriber_worker;
@@ -12,5 +13,6 @@ pub use hook::Hook;
 pub use hook_bus::{
     HookBus, HookEvent, HookSubscriber, SubscriberStats, SubscriptionId, SubscriptionOptions,
 };
+pub use hook_outbox::{OutboxEvent, RecordedEvent};
 pub use pending_hooks::PendingHooks;
 pub use self_delivering::SelfDeliveringSubscriber;

@@ -1,4 +1,5 @@
-//! Hooks collected inside a transaction and emitted only once it has committed.
+//! Hooks collected inside a transaction, recorded in the hook outbox by the same transaction
+//! and emitted only once it has committed.
 
 use super::{Hook, HookBus};
 use serde_json::Value;
@@ -33,7 +34,14 @@ impl PendingHooks {
         &self.events
     }
 
-    /// Emits every queued event on `bus`, in order. Call only after the commit.
+    /// The queued events, in order, taken out (to record them in the hook outbox).
+    pub fn into_events(self) -> Vec<(Hook, Value)> {
+        self.events
+    }
+
+    /// Emits every queued event on `bus`, in order, without recording them in the hook outbox.
+    /// Call only after the commit. (`Core::write` records them and emits them with
+    /// `HookBus::emit_recorded`; this is its benchmark-only path without the outbox.)
     pub fn emit(self, bus: &HookBus) {
         for (hook, payload) in self.events {
             bus.emit(hook, &payload);

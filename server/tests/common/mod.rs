@@ -106,7 +106,17 @@ impl HookSubscriber for Recorder {
     }
 
     fn deliver(&self, event: &HookEvent) -> Result<(), String> {
-        let payload: Value = serde_json::from_str(&event.payload).map_err(|e| e.to_string())?;
+        let mut payload: Value = serde_json::from_str(&event.payload).map_err(|e| e.to_string())?;
+        // A core write's event carries its outbox id in the payload; checked here and taken
+        // out, so the tests compare the payloads the hooks define.
+        let event_id = payload
+            .as_object_mut()
+            .and_then(|fields| fields.remove("eventId"));
+        assert_eq!(
+            event_id.as_ref().and_then(Value::as_str),
+            event.event_id.as_deref(),
+            "the payload's eventId is the event's"
+        );
         self.events.lock().push((event.hook, payload));
         self.arrived.notify_all();
         Ok(())
