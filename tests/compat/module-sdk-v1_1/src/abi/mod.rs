@@ -3,11 +3,18 @@
 
 #![allow(non_local_definitions)]
 
+// Unchanged since ABI 1.0: the frozen 1.0 files themselves (frozen too, never edited).
+#[path = "../../../module-sdk-prev/src/abi/errors.rs"]
 mod errors;
+#[path = "../../../module-sdk-prev/src/abi/host_api.rs"]
 mod host_api;
+#[path = "../../../module-sdk-prev/src/abi/log_level.rs"]
 mod log_level;
+// Changed in 1.1: `describe` appended.
 mod module_root;
+#[path = "../../../module-sdk-prev/src/abi/registration.rs"]
 mod registration;
+#[path = "../../../module-sdk-prev/src/abi/route_types.rs"]
 mod route_types;
 
 pub use errors::{ErrorKind, HostError, ModuleError};
