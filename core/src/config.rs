@@ -109,6 +109,9 @@ pub struct ModulesConfig {
     /// CPU-time limit of a module process (`process` level), in seconds.
     #[serde(default = "default_process_cpu_seconds")]
     pub process_cpu_seconds: u64,
+    /// How long hook events stay in the outbox (`hook_outbox`) before they are deleted, in hours.
+    #[serde(default = "default_outbox_retention_hours")]
+    pub outbox_retention_hours: u64,
 }
 
 impl ModulesConfig {
@@ -129,6 +132,13 @@ impl ModulesConfig {
     pub const DEFAULT_PROCESS_MEMORY_MB: u64 = 1024;
     /// Default CPU-time limit of a module process: 3600 s.
     pub const DEFAULT_PROCESS_CPU_SECONDS: u64 = 3600;
+    /// Default outbox retention: 168 hours (a week).
+    pub const DEFAULT_OUTBOX_RETENTION_HOURS: u64 = 168;
+
+    /// How long hook events stay in the outbox.
+    pub fn outbox_retention(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.outbox_retention_hours.saturating_mul(3600))
+    }
 }
 
 impl Default for ModulesConfig {
@@ -148,6 +158,7 @@ impl Default for ModulesConfig {
             queue_capacity: default_queue_capacity(),
             process_memory_mb: default_process_memory_mb(),
             process_cpu_seconds: default_process_cpu_seconds(),
+            outbox_retention_hours: default_outbox_retention_hours(),
         }
     }
 }
@@ -335,6 +346,10 @@ fn default_process_memory_mb() -> u64 {
 
 fn default_process_cpu_seconds() -> u64 {
     ModulesConfig::DEFAULT_PROCESS_CPU_SECONDS
+}
+
+fn default_outbox_retention_hours() -> u64 {
+    ModulesConfig::DEFAULT_OUTBOX_RETENTION_HOURS
 }
 
 fn default_max_db_calls() -> usize {

@@ -9,6 +9,7 @@ use crate::api::json_body::MAX_BODY_BYTES;
 use crate::config::Config;
 use crate::core::Core;
 pub use crate::db::open_database;
+use crate::hooks::outbox_retention::keep_outbox_bounded;
 use crate::hooks::{Hook, HookBus};
 use crate::module_host::{HostSettings, ModuleHost};
 pub use crate::state::AppState;
@@ -127,7 +128,12 @@ pub async fn run(options: RunOptions) -> anyhow::Result<()> {
     // Every enabled module is up (or reported failed) before this point, so each subscriber of
     // `server:started` gets it exactly once.
     hooks.emit(Hook::ServerStarted, &json!({ "port": address.port() }));
+    let sweeper = actix_web::rt::spawn(keep_outbox_bounded(
+        db.clone(),
+        state.config.modules.outbox_retention(),
+    ));
     let served = server.await;
+    sweeper.abort();
     stop_modules(modules).await;
     served?;
     Ok(())

@@ -261,3 +261,31 @@ fn a_template_import_records_its_events_in_the_outbox() {
         assert_eq!(outbox_size(&mut db) as usize, before);
     });
 }
+
+#[test]
+fn events_past_the_retention_are_deleted_and_the_rest_kept() {
+    each_backend(|backend| {
+        let mut server = start(backend);
+        let company = server.create_company("Retention Corp");
+        for name in ["Old One", "Old Two"] {
+            server.create_agent(&company, json!({ "name": name }));
+        }
+        let mut db = DirectDb::open(&server);
+        let old = outbox_size(&mut db);
+        assert_eq!(old, 2, "two agent:created events recorded");
+        // Those events are now older than the default retention (168 h)…
+        db.run("UPDATE hook_outbox SET created_at = '2000-01-01 00:00:00'")
+            .expect("backdating the outbox");
+        drop(db);
+        // …so the sweep at the next start deletes them, and keeps what is recent.
+        server.restart();
+        wait_for_status(&server, KITCHEN_SINK, "active");
+        server.create_agent(&company, json!({ "name": "New" }));
+        let mut db = DirectDb::open(&server);
+        wait_for("the old events to be swept", || {
+            (outbox_size(&mut db) == 1).then_some(())
+        });
+        let kept = db.texts("SELECT hook AS v FROM hook_outbox");
+        assert_eq!(kept, vec!["agent:created".to_string()]);
+    });
+}

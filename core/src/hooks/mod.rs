@@ -5,6 +5,7 @@
 mod hook;
 pub mod hook_bus;
 pub mod hook_outbox;
+pub mod outbox_retention;
 mod pending_hooks;
 pub mod self_delivering;
 mod subscriber_worker;
