@@ -8,8 +8,8 @@ use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Live counters of one module. Shared (`Arc`) by the route table, the service runner and the
-/// hook subscriber of the module.
+/// Live counters of one module. Shared (`Arc`) by the route table and the module's executor
+/// (hooks, services).
 #[derive(Debug, Default)]
 pub struct ModuleCounters {
     route_calls: AtomicU64,

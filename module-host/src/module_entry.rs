@@ -3,7 +3,7 @@
 //! one trait, whatever runs them. [`LibraryEntry`] calls the library loaded into this process
 //! (the `inline` and `threaded` isolation levels); the `process` level implements the same trait
 //! by talking to a child process that loaded the same library. The executor, the hook
-//! subscriber, the route dispatcher and the service runner only ever see a `dyn ModuleEntry`.
+//! delivery, the route dispatcher and service runs only ever see a `dyn ModuleEntry`.
 //!
 //! Every call is blocking and returns the module's answer or a [`ModuleError`]; time limits are
 //! the caller's business (the executor's), except that an instance that can stop an overdue call
@@ -25,15 +25,7 @@ pub trait ModuleEntry: Send + Sync + 'static {
     /// failed ones come back by index. One call when the module's ABI has `on_hook_batch`
     /// (1.2), else one `on_hook` per event (the default).
     fn on_hook_batch(&self, events: &[(&str, &str)]) -> Vec<(usize, ModuleError)> {
-        events
-            .iter()
-            .enumerate()
-            .filter_map(|(index, (hook, payload))| {
-                self.on_hook(hook, payload)
-                    .err()
-                    .map(|error| (index, error))
-            })
-            .collect()
+        hooks_one_by_one(|hook, payload| self.on_hook(hook, payload), events)
     }
     /// Answers one request under the module's route prefix.
     fn handle_route(&self, request: &RouteRequest) -> Result<RouteResponse, ModuleError>;
@@ -103,6 +95,18 @@ pub enum EntryHealth {
     },
 }
 
+/// Delivers `events` with one `on_hook` call each; the failed ones by index.
+fn hooks_one_by_one(
+    on_hook: impl Fn(&str, &str) -> Result<(), ModuleError>,
+    events: &[(&str, &str)],
+) -> Vec<(usize, ModuleError)> {
+    events
+        .iter()
+        .enumerate()
+        .filter_map(|(index, (hook, payload))| on_hook(hook, payload).err().map(|e| (index, e)))
+        .collect()
+}
+
 /// A module library loaded into this process, called directly through its root module.
 #[derive(Clone, Copy)]
 pub struct LibraryEntry {
@@ -133,15 +137,7 @@ impl ModuleEntry for LibraryEntry {
     fn on_hook_batch(&self, events: &[(&str, &str)]) -> Vec<(usize, ModuleError)> {
         let Some(on_hook_batch) = self.root.on_hook_batch() else {
             // ABI 1.0 / 1.1: one call per event.
-            return events
-                .iter()
-                .enumerate()
-                .filter_map(|(index, (hook, payload))| {
-                    self.on_hook(hook, payload)
-                        .err()
-                        .map(|error| (index, error))
-                })
-                .collect();
+            return hooks_one_by_one(|hook, payload| self.on_hook(hook, payload), events);
         };
         let items: Vec<HookBatchItem<'_>> = events
             .iter()

@@ -53,17 +53,18 @@ struct Loaded<M> {
     services: HashMap<String, ServiceHandler<M>>,
 }
 
+/// What a caught panic is reported as: `module panicked: <its text>`.
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    format!(
+        "module panicked: {}",
+        panic_text(payload).unwrap_or("the module panicked with a non-text payload")
+    )
+}
+
 /// Runs one handler, turning a panic into an error (so one event's panic fails that event only).
 fn catch_handler(f: impl FnOnce() -> Result<()>) -> Result<()> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
-        Err(Error::with_kind(
-            ErrorKind::Panic,
-            format!(
-                "module panicked: {}",
-                panic_text(&*payload).unwrap_or("the module panicked with a non-text payload")
-            ),
-        ))
-    })
+    catch_unwind(AssertUnwindSafe(f))
+        .unwrap_or_else(|payload| Err(Error::with_kind(ErrorKind::Panic, panic_message(&*payload))))
 }
 
 impl<M: Module> Loaded<M> {
@@ -270,13 +271,7 @@ pub fn guard<T>(f: impl FnOnce() -> Result<T>) -> RResult<T, ModuleError> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(value)) => RResult::ROk(value),
         Ok(Err(e)) => RResult::RErr(e.into()),
-        Err(payload) => RResult::RErr(ModuleError::new(
-            ErrorKind::Panic,
-            format!(
-                "module panicked: {}",
-                panic_text(&*payload).unwrap_or("the module panicked with a non-text payload")
-            ),
-        )),
+        Err(payload) => RResult::RErr(ModuleError::new(ErrorKind::Panic, panic_message(&*payload))),
     }
 }
 

@@ -805,11 +805,7 @@ impl ModuleExecutor {
         self.calls.completed.fetch_add(1, Ordering::Relaxed);
         self.call_ended.notify_all();
         outcome.map_err(|panic| {
-            let text = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_string());
+            let text = module_sdk::panic_text(panic.as_ref()).unwrap_or("a non-text payload");
             format!("the call panicked in the host: {text}")
         })
     }
