@@ -112,6 +112,18 @@ pub struct ModulesConfig {
     /// How long hook events stay in the outbox (`hook_outbox`) before they are deleted, in hours.
     #[serde(default = "default_outbox_retention_hours")]
     pub outbox_retention_hours: u64,
+    /// How often the outbox is pruned (events every retaining reader is past, events beyond the
+    /// retention), in seconds.
+    #[serde(default = "default_outbox_prune_seconds")]
+    pub outbox_prune_seconds: u64,
+    /// Attempts at an event a module's handler fails on (an error, a panic, a time-out) before
+    /// the event goes to the module's dead letters.
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    /// Wait before the first retry of a failed event, in milliseconds; doubled after each
+    /// further failure (at most a minute).
+    #[serde(default = "default_retry_backoff_ms")]
+    pub retry_backoff_ms: u64,
 }
 
 impl ModulesConfig {
@@ -134,6 +146,18 @@ impl ModulesConfig {
     pub const DEFAULT_PROCESS_CPU_SECONDS: u64 = 3600;
     /// Default outbox retention: 168 hours (a week).
     pub const DEFAULT_OUTBOX_RETENTION_HOURS: u64 = 168;
+
+    /// Default outbox prune interval: 60 s.
+    pub const DEFAULT_OUTBOX_PRUNE_SECONDS: u64 = 60;
+    /// Default attempts at a failing event before it is dead-lettered: 5.
+    pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+    /// Default wait before the first retry: 1 s.
+    pub const DEFAULT_RETRY_BACKOFF_MS: u64 = 1_000;
+
+    /// How often the outbox is pruned.
+    pub fn outbox_prune_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.outbox_prune_seconds.max(1))
+    }
 
     /// How long hook events stay in the outbox.
     pub fn outbox_retention(&self) -> std::time::Duration {
@@ -159,6 +183,9 @@ impl Default for ModulesConfig {
             process_memory_mb: default_process_memory_mb(),
             process_cpu_seconds: default_process_cpu_seconds(),
             outbox_retention_hours: default_outbox_retention_hours(),
+            outbox_prune_seconds: default_outbox_prune_seconds(),
+            max_attempts: default_max_attempts(),
+            retry_backoff_ms: default_retry_backoff_ms(),
         }
     }
 }
@@ -350,6 +377,18 @@ fn default_process_cpu_seconds() -> u64 {
 
 fn default_outbox_retention_hours() -> u64 {
     ModulesConfig::DEFAULT_OUTBOX_RETENTION_HOURS
+}
+
+fn default_outbox_prune_seconds() -> u64 {
+    ModulesConfig::DEFAULT_OUTBOX_PRUNE_SECONDS
+}
+
+fn default_max_attempts() -> u32 {
+    ModulesConfig::DEFAULT_MAX_ATTEMPTS
+}
+
+fn default_retry_backoff_ms() -> u64 {
+    ModulesConfig::DEFAULT_RETRY_BACKOFF_MS
 }
 
 fn default_max_db_calls() -> usize {

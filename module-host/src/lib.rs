@@ -9,7 +9,9 @@
 //! [`sql_guard`]) → [`module_activation`] (`register` through [`module_calls`] with a
 //! [`host_handle`], then the module's [`executor`], which runs its hooks, routes (see
 //! [`route_table`]) and services) →
-//! [`module_lifecycle`] (the host itself) → [`module_view`]. Saved state: [`module_state_store`].
+//! [`module_lifecycle`] (the host itself) → [`module_view`] (with [`delivery_view`]). Saved
+//! state: [`module_state_store`]. Hook delivery to a module (memory, the hook outbox, retries,
+//! dead letters): `executor::OutboxDelivery`.
 //! Module database access at run time: [`module_db`] and [`core_calls`]. A module instance's
 //! entry points: [`module_entry`] (the library in this process) or [`process_entry`] (the
 //! `process` isolation level: the library in a sandboxed `paperclip-module-runner` child, its
@@ -28,6 +30,7 @@
 
 pub mod config_merge;
 pub mod core_calls;
+pub mod delivery_view;
 pub mod discovery;
 pub mod executor;
 #[cfg(test)]

@@ -46,6 +46,12 @@ pub struct Manifest {
     /// The isolation level the module asks for (the config's `modules.isolation.<id>` wins).
     #[serde(default)]
     pub isolation: Option<IsolationLevel>,
+    /// How hook events reach the module.
+    #[serde(default)]
+    pub delivery: DeliveryMode,
+    /// Whether, enabled again after a disable, it gets the events it missed (at-least-once).
+    #[serde(default)]
+    pub catch_up: bool,
     /// Hooks the module may subscribe to (wire names, all among the 13).
     #[serde(default)]
     pub hooks: Vec<String>,
@@ -61,6 +67,29 @@ pub struct Manifest {
     /// Core version and other modules the module needs.
     #[serde(default)]
     pub requires: Requires,
+}
+
+/// `delivery` of a manifest: what the module is promised about its hook events.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeliveryMode {
+    /// Every committed event, from the outbox when memory is not enough; failures retried, then
+    /// dead-lettered.
+    #[default]
+    AtLeastOnce,
+    /// Events that find the queue full (or the server down) are dropped and counted; failures
+    /// are not retried.
+    BestEffort,
+}
+
+impl DeliveryMode {
+    /// The manifest's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryMode::AtLeastOnce => "at-least-once",
+            DeliveryMode::BestEffort => "best-effort",
+        }
+    }
 }
 
 /// `routes` of a manifest.

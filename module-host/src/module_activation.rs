@@ -9,7 +9,9 @@
 //! Each step that fails leaves nothing behind (a registered module is shut down again) and
 //! reports the module's status and reason.
 
-use super::executor::{ExecutorHooks, ExecutorSettings, ModuleClock, ModuleExecutor};
+use super::executor::{
+    DeliverySettings, ExecutorHooks, ExecutorSettings, ModuleClock, ModuleExecutor, OutboxDelivery,
+};
 use super::host_handle::HostHandleImpl;
 use super::manifest::Manifest;
 use super::module_calls::{call_register, call_shutdown, REGISTER_TIMEOUT, SHUTDOWN_TIMEOUT};
@@ -42,6 +44,8 @@ pub struct ActivationContext<'a> {
     pub routes: &'a RouteTable,
     /// Capacity and time limits of the module's executor.
     pub executor: ExecutorSettings,
+    /// How its hook events are delivered (manifest `delivery`, `catchUp`; retries).
+    pub delivery: DeliverySettings,
     /// The host-wide clock that schedules services and watches for overdue calls.
     pub clock: &'a Arc<ModuleClock>,
     /// Ids of every known module, so the SQL guard keeps `foo` out of `foo-bar`'s tables.
@@ -127,16 +131,24 @@ pub fn activate(
     let registration = call_register(id, &entry, host, config.value.to_string(), REGISTER_TIMEOUT)
         .map_err(failed)?;
 
-    let executor = ModuleExecutor::new(
-        id,
-        Arc::clone(&entry),
-        level,
-        ctx.executor,
-        Arc::clone(counters),
-    );
-    let attached = attach(ctx, manifest, &executor, &registration, counters, &db);
+    let attached = registered_hooks(manifest, &registration).and_then(|hooks| {
+        // Its delivery as an outbox reader: where it resumes, its failed events.
+        let delivery = (!hooks.is_empty())
+            .then(|| OutboxDelivery::open(ctx.core.db(), id, &hooks, ctx.delivery))
+            .transpose()?;
+        let executor = ModuleExecutor::with_delivery(
+            id,
+            Arc::clone(&entry),
+            level,
+            ctx.executor,
+            Arc::clone(counters),
+            delivery,
+        );
+        attach(ctx, manifest, &executor, &registration, &hooks, counters, &db)
+            .map(|(subscription, route_prefix)| (executor, subscription, route_prefix))
+    });
     match attached {
-        Ok((subscription, route_prefix)) => Ok(ModuleRuntime {
+        Ok((executor, subscription, route_prefix)) => Ok(ModuleRuntime {
             entry,
             executor,
             subscription,
@@ -154,18 +166,23 @@ pub fn activate(
     }
 }
 
-/// Checks the registration against the manifest and attaches hooks, routes and services to
-/// the module's executor. On error, whatever was attached is detached again.
+/// Attaches the registered `hooks`, routes and services to the module's executor. On error,
+/// whatever was attached is detached again. An at-least-once module is offered every hook's
+/// events (those it did not register only move its cursor).
 fn attach(
     ctx: &ActivationContext<'_>,
     manifest: &Manifest,
     executor: &Arc<ModuleExecutor>,
     registration: &Registration,
+    hooks: &[Hook],
     counters: &Arc<ModuleCounters>,
     db: &ModuleDb,
 ) -> Result<(Option<SubscriptionId>, Option<String>), String> {
     let id = manifest.id.as_str();
-    let hooks = registered_hooks(manifest, registration)?;
+    let offered: Vec<Hook> = match executor.delivery() {
+        Some(delivery) if delivery.at_least_once() => Hook::ALL.to_vec(),
+        _ => hooks.to_vec(),
+    };
     let route_prefix = match (registration.has_routes, manifest.route_prefix()) {
         (true, None) => {
             return Err(
@@ -180,7 +197,7 @@ fn attach(
     let subscription = (!hooks.is_empty()).then(|| {
         ctx.core
             .hooks()
-            .subscribe_self_delivering(Arc::new(ExecutorHooks(Arc::clone(executor))), &hooks)
+            .subscribe_self_delivering(Arc::new(ExecutorHooks(Arc::clone(executor))), &offered)
     });
     let undo_hooks = |subscription: Option<SubscriptionId>| {
         if let Some(subscription) = subscription {
@@ -228,7 +245,8 @@ fn registered_hooks(manifest: &Manifest, registration: &Registration) -> Result<
 }
 
 /// Takes a running module down: hooks unsubscribed (their counters kept), routes detached, the
-/// executor closed (calls in progress waited for, with a bound; services stop), open
+/// executor closed (calls in progress waited for, with a bound; services stop), its delivery
+/// cursor saved (`paused` when `disabled`, else resumed from at the next start), open
 /// transactions rolled back, `shutdown` called. Returns the calls that did not end in time.
 pub fn deactivate(
     core: &Core,
@@ -236,6 +254,7 @@ pub fn deactivate(
     module_id: &str,
     mut runtime: ModuleRuntime,
     counters: &ModuleCounters,
+    disabled: bool,
 ) -> Vec<String> {
     let subscription = runtime.subscription.take();
     if let Some(subscription) = subscription {
@@ -245,6 +264,9 @@ pub fn deactivate(
         routes.unmount(prefix, module_id);
     }
     let still_running = runtime.executor.close(CALLS_STOP_TIMEOUT);
+    if let Some(delivery) = runtime.executor.delivery() {
+        delivery.finish(disabled);
+    }
     if subscription.is_some() {
         // After `close`: the hook calls that were still running are counted too.
         counters.retire_hook_stats(&runtime.executor.hook_stats());

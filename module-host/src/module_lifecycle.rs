@@ -12,9 +12,14 @@
 //! thread. The module list is kept behind a short-held lock, so the admin API can read it while
 //! an operation waits on a module.
 
+mod delivery_ops;
+
+pub use delivery_ops::dead_letter_json;
+use delivery_ops::DeliverySource;
+
 use super::config_merge::keep_masked_values;
 use super::discovery::{discover, library_file_name, Bundle};
-use super::executor::{ExecutorSettings, ModuleClock};
+use super::executor::{DeliverySettings, ExecutorSettings, ModuleClock};
 use super::load_plan::{plan_load, Bystander, ClaimRank, PlanCandidate};
 use super::manifest::Manifest;
 use super::module_activation::{activate, deactivate, ActivationContext, ModuleRuntime, RawConfig};
@@ -72,6 +77,10 @@ pub struct HostSettings {
     pub process_memory_mb: u64,
     /// `modules.processCpuSeconds`: CPU-time limit of a module process, in seconds.
     pub process_cpu_seconds: u64,
+    /// `modules.maxAttempts`: attempts at a failing hook event before it is dead-lettered.
+    pub max_attempts: u32,
+    /// `modules.retryBackoffMs`: wait before the first retry of a failed hook event.
+    pub retry_backoff: Duration,
 }
 
 impl HostSettings {
@@ -91,6 +100,17 @@ impl HostSettings {
             route_timeout: self.route_timeout,
             hook_timeout: self.hook_timeout,
             ..ExecutorSettings::default()
+        }
+    }
+
+    /// How module hook delivery goes for `manifest`: its `delivery` and `catchUp`, with the
+    /// configured attempts and backoff.
+    pub fn delivery(&self, manifest: &Manifest) -> DeliverySettings {
+        DeliverySettings {
+            mode: manifest.delivery,
+            catch_up: manifest.catch_up,
+            max_attempts: self.max_attempts.max(1),
+            retry_backoff: self.retry_backoff,
         }
     }
 
@@ -135,6 +155,8 @@ impl From<&ModulesConfig> for HostSettings {
             queue_capacity: config.queue_capacity,
             process_memory_mb: config.process_memory_mb.max(1),
             process_cpu_seconds: config.process_cpu_seconds.max(1),
+            max_attempts: config.max_attempts.max(1),
+            retry_backoff: Duration::from_millis(config.retry_backoff_ms),
         }
     }
 }
@@ -157,6 +179,22 @@ pub enum ModuleOpError {
     /// The server is shutting down.
     #[error("the module host is shutting down")]
     ShutDown,
+    /// The module has no failed event with that id.
+    #[error("module `{module}` has no dead letter `{event_id}`")]
+    NoSuchDeadLetter {
+        /// The module.
+        module: String,
+        /// The event id asked for.
+        event_id: String,
+    },
+    /// The event is still being retried; only a dead letter is replayed.
+    #[error("event `{event_id}` is still being retried ({attempts} attempts so far); only a dead letter can be replayed")]
+    StillRetrying {
+        /// The event id.
+        event_id: String,
+        /// Attempts so far.
+        attempts: i32,
+    },
 }
 
 /// What `PUT /api/admin/modules/{id}/config` answers.
@@ -383,14 +421,26 @@ impl ModuleHost {
 
     /// Every module, in bundle-folder order.
     pub fn list(&self) -> Vec<ModuleView> {
-        let state = self.state.lock();
-        state.records.iter().map(|r| self.view(&state, r)).collect()
+        let views = {
+            let state = self.state.lock();
+            state
+                .records
+                .iter()
+                .map(|r| (self.view(&state, r), delivery_source(r)))
+                .collect()
+        };
+        self.add_delivery(views)
     }
 
     /// One module by id.
     pub fn get(&self, id: &str) -> Option<ModuleView> {
-        let state = self.state.lock();
-        state.owner(id).map(|r| self.view(&state, r))
+        let view = {
+            let state = self.state.lock();
+            state
+                .owner(id)
+                .map(|r| (self.view(&state, r), delivery_source(r)))?
+        };
+        self.add_delivery(vec![view]).pop()
     }
 
     /// Enables a module and brings it up: the steps from configuration on run again (applied
@@ -489,7 +539,7 @@ impl ModuleHost {
                 .map(|rt| (rt, Arc::clone(&record.counters)))
         };
         if let Some((runtime, counters)) = runtime {
-            let left = deactivate(&self.core, &self.routes, id, runtime, &counters);
+            let left = deactivate(&self.core, &self.routes, id, runtime, &counters, true);
             tracing::info!(module = id, services_left_running = ?left, "module disabled");
         }
         self.get(id)
@@ -677,7 +727,7 @@ impl ModuleHost {
         };
         running.sort_by_key(|r| std::cmp::Reverse(r.0));
         for (_, id, runtime, counters) in running {
-            deactivate(&self.core, &self.routes, &id, runtime, &counters);
+            deactivate(&self.core, &self.routes, &id, runtime, &counters, false);
             tracing::info!(module = %id, "module stopped");
         }
         self.clock.stop();
@@ -951,6 +1001,7 @@ impl ModuleHost {
             core: &self.core,
             routes: &self.routes,
             executor: self.settings.executor(),
+            delivery: self.settings.delivery(&manifest),
             clock: &self.clock,
             known_ids: &known_ids,
             db_limits: self.settings.db_limits,
@@ -1173,6 +1224,7 @@ impl ModuleHost {
             isolation_source: isolation_source.to_string(),
             executor,
             process,
+            delivery: None,
         }
     }
 
@@ -1207,6 +1259,23 @@ impl ModuleHost {
         let mut conn = self.core.db().conn().map_err(|e| e.to_string())?;
         work(&mut conn).map_err(|e| e.to_string())
     }
+}
+
+/// What a module's delivery view is worked out from: modules with hooks only.
+fn delivery_source(record: &ModuleRecord) -> Option<DeliverySource> {
+    let manifest = record.manifest()?;
+    let live = record
+        .runtime
+        .as_ref()
+        .and_then(|runtime| runtime.executor.delivery_status());
+    if manifest.hooks.is_empty() && live.is_none() {
+        return None;
+    }
+    Some(DeliverySource {
+        mode: manifest.delivery,
+        catch_up: manifest.catch_up,
+        live,
+    })
 }
 
 /// A manifest as the planner sees it.

@@ -1,5 +1,6 @@
 //! How a module is shown by the admin API (`GET /api/admin/modules`) and the CLI.
 
+use super::delivery_view::DeliveryView;
 use super::executor::ExecutorStats;
 use super::module_counters::CounterSnapshot;
 use super::module_entry::ProcessStatus;
@@ -64,4 +65,8 @@ pub struct ModuleView {
     /// The running module's child process (`process` level): state, pid, restarts, last exit,
     /// recent stderr, sandbox (whether Landlock is enforced).
     pub process: Option<ProcessStatus>,
+    /// Its hook delivery (modules with hooks): mode, cursor, lag behind the outbox, retries and
+    /// dead letters.
+    #[serde(default)]
+    pub delivery: Option<Box<DeliveryView>>,
 }

@@ -131,6 +131,7 @@ pub async fn run(options: RunOptions) -> anyhow::Result<()> {
     let sweeper = actix_web::rt::spawn(keep_outbox_bounded(
         db.clone(),
         state.config.modules.outbox_retention(),
+        state.config.modules.outbox_prune_interval(),
     ));
     let served = server.await;
     sweeper.abort();

@@ -1,5 +1,6 @@
 //! Diesel table definitions of the core schema (`migrations/*/…_core/up.sql`, and
-//! `…_hook_outbox/up.sql` for `hook_outbox`).
+//! `…_hook_outbox/up.sql` for `hook_outbox`, `…_hook_delivery/up.sql` for `hook_readers` and
+//! `hook_dead_letters`).
 #![allow(missing_docs)]
 
 diesel::table! {
@@ -150,6 +151,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    hook_readers (reader) {
+        reader -> Text,
+        delivered_seq -> BigInt,
+        state -> Text,
+        retains_events -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    hook_dead_letters (reader, event_id) {
+        reader -> Text,
+        event_id -> Text,
+        seq -> BigInt,
+        hook -> Text,
+        payload -> Text,
+        state -> Text,
+        attempts -> Integer,
+        last_error -> Text,
+        first_failed_at -> Timestamp,
+        last_failed_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(agents -> companies (company_id));
 diesel::joinable!(goals -> companies (company_id));
 diesel::joinable!(projects -> companies (company_id));
@@ -170,4 +196,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     module_state,
     mod_migrations,
     hook_outbox,
+    hook_readers,
+    hook_dead_letters,
 );

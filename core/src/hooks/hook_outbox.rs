@@ -229,6 +229,15 @@ pub fn prune(
     .execute(conn)
 }
 
+/// How many events of the hooks named `hooks` the outbox holds after `after_seq`.
+pub fn count_after(conn: &mut DbConnection, after_seq: i64, hooks: &[&str]) -> QueryResult<i64> {
+    hook_outbox::table
+        .filter(hook_outbox::seq.gt(after_seq))
+        .filter(hook_outbox::hook.eq_any(hooks))
+        .count()
+        .get_result(conn)
+}
+
 /// How many events the outbox holds.
 pub fn size(conn: &mut DbConnection) -> QueryResult<i64> {
     hook_outbox::table.count().get_result(conn)

@@ -4,7 +4,9 @@
 
 mod hook;
 pub mod hook_bus;
+pub mod hook_dead_letters;
 pub mod hook_outbox;
+pub mod hook_readers;
 pub mod outbox_retention;
 mod pending_hooks;
 pub mod self_delivering;

@@ -1,30 +1,35 @@
-//! Keeps `hook_outbox` bounded: events older than `modules.outboxRetentionHours` are deleted at
-//! start and then every [`SWEEP_INTERVAL`]. (Delivery cursors will also let events every reader
-//! is past go sooner; until then the retention is the only rule.)
+//! Keeps `hook_outbox` bounded, at start and then every `modules.outboxPruneSeconds`: events
+//! every retaining reader is past (`hook_readers`: at-least-once modules, and disabled ones
+//! that catch up) are deleted, and so are events older than `modules.outboxRetentionHours`
+//! whoever still waits for them. With no retaining reader, every event is past.
 
-use super::hook_outbox;
+use super::{hook_outbox, hook_readers};
 use crate::db::now;
 use crate::db::{Database, DatabaseError};
 use std::time::Duration;
 
-/// How often the outbox is swept.
-pub const SWEEP_INTERVAL: Duration = Duration::from_secs(600);
-
-/// Deletes the outbox events older than `retention`; returns how many.
+/// Deletes the outbox events every retaining reader is past and those older than
+/// `retention`; returns how many.
 pub async fn sweep_outbox(db: &Database, retention: Duration) -> Result<usize, String> {
     let retention = chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::MAX);
     let older_than = now().checked_sub_signed(retention).unwrap_or_default();
     db.run(move |conn| {
-        hook_outbox::prune(conn, 0, older_than).map_err(|e| SweepError(e.to_string()))
+        let below = match hook_readers::slowest_retaining(conn).map_err(SweepError::from_db)? {
+            Some(slowest) => slowest.saturating_add(1),
+            None => hook_outbox::newest_seq(conn)
+                .map_err(SweepError::from_db)?
+                .map_or(0, |newest| newest.saturating_add(1)),
+        };
+        hook_outbox::prune(conn, below, older_than).map_err(SweepError::from_db)
     })
     .await
     .map_err(|SweepError(message)| message)
 }
 
-/// Runs [`sweep_outbox`] now and every [`SWEEP_INTERVAL`] for as long as the returned future is
-/// polled (spawn it on the server's runtime); failures are logged and retried at the next sweep.
-pub async fn keep_outbox_bounded(db: Database, retention: Duration) {
-    let mut ticks = tokio::time::interval(SWEEP_INTERVAL);
+/// Runs [`sweep_outbox`] now and every `interval` for as long as the returned future is polled
+/// (spawn it on the server's runtime); failures are logged and retried at the next sweep.
+pub async fn keep_outbox_bounded(db: Database, retention: Duration, interval: Duration) {
+    let mut ticks = tokio::time::interval(interval.max(Duration::from_millis(100)));
     loop {
         ticks.tick().await;
         match sweep_outbox(&db, retention).await {
@@ -39,6 +44,12 @@ pub async fn keep_outbox_bounded(db: Database, retention: Duration) {
 
 /// A sweep's failure, as text.
 struct SweepError(String);
+
+impl SweepError {
+    fn from_db(error: diesel::result::Error) -> SweepError {
+        SweepError(error.to_string())
+    }
+}
 
 impl From<DatabaseError> for SweepError {
     fn from(error: DatabaseError) -> SweepError {

@@ -24,6 +24,13 @@ pub enum CallJob {
     Hooks(Vec<HookEvent>),
     /// One run of the named service.
     Service(String),
+    /// Another attempt at a failed hook event (a hook call).
+    Retry(super::outbox_delivery::RetryItem),
+    /// Read the next undelivered events from the hook outbox into the hook queue (taken like a
+    /// hook call: none runs meanwhile).
+    ReadOutbox,
+    /// Save the hook delivery cursor.
+    SaveCursor,
 }
 
 /// What kind of call is running, for the overdue check and messages.

@@ -4,15 +4,22 @@
 //! host-wide [`ModuleClock`] thread schedules services and watches for overdue calls.
 
 mod call_job;
+mod delivery_cursor;
 mod executor_settings;
 mod executor_stats;
 mod module_clock;
 mod module_executor;
+mod outbox_delivery;
 
 pub use call_job::{CallJob, CallKind, RouteReply, RunningCall};
 pub use executor_settings::ExecutorSettings;
 pub use executor_stats::ExecutorStats;
 pub use module_clock::{ModuleClock, OVERDUE_CHECK_INTERVAL};
+pub use outbox_delivery::{
+    DeliverySettings, DeliveryStatus, OutboxDelivery, RetryItem, ABSENT_AFTER, GAP_CHECK_AFTER,
+    SAVE_EVERY,
+};
+pub use delivery_cursor::DeliveryCursor;
 pub use module_executor::{
     CallRefusal, ExecutorHooks, ModuleExecutor, MAX_HOOK_BATCH, QUEUE_FULL_RETRY_AFTER,
 };

@@ -11,12 +11,17 @@
 //!   and, while it keeps running, its thread counts as stuck. When every thread is stuck the
 //!   module is `failed` with the reason; the rest of the server is untouched. In the process
 //!   level an overdue call instead gets the child killed and restarted (`interrupt`).
-//! - **Hooks** are offered by the hook bus on the emitter's thread and queued here (full: dropped
-//!   and counted); they run on the same call threads, one at a time and in emit order.
+//! - **Hooks** are offered by the hook bus on the emitter's thread and queued here; they run on
+//!   the same call threads, one call at a time and in emit order, up to [`MAX_HOOK_BATCH`] events
+//!   per call. What a full queue means depends on the module's delivery
+//!   ([`super::OutboxDelivery`]): at-least-once, the events are read back from the hook outbox
+//!   once the queue drains (and at start, and to fill a hole in the cursor); failed events are
+//!   retried one per call; best-effort, they are dropped and counted.
 //! - **Services** are queued by the host-wide [`super::ModuleClock`] when due, one run at a time
 //!   per service (ticks missed while a run goes on are skipped).
 
 use super::call_job::{CallJob, CallKind, RouteReply, RunningCall};
+use super::outbox_delivery::{DeliveryStatus, OutboxDelivery, RetryItem, GAP_CHECK_AFTER};
 use super::executor_settings::ExecutorSettings;
 use super::executor_stats::ExecutorStats;
 use crate::module_calls::describe_module_error;
@@ -26,7 +31,7 @@ use module_sdk::abi::{ErrorKind, ModuleError, RouteRequest, RouteResponse, Servi
 use paperclip_core::hooks::{HookEvent, SelfDeliveringSubscriber, SubscriberStats};
 use paperclip_core::isolation_level::IsolationLevel;
 use parking_lot::{Condvar, Mutex};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -46,6 +51,9 @@ const INLINE_SLOTS: usize = 32;
 
 /// An inline slot whose overrun was already counted.
 const OVERRUN_COUNTED: u64 = u64::MAX;
+
+/// How long reading the outbox waits after a failed read.
+const OUTBOX_READ_RETRY: Duration = Duration::from_secs(1);
 
 /// How long a client is told to wait after a 503 for a full queue.
 pub const QUEUE_FULL_RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -78,6 +86,22 @@ struct Queue {
     hook_running: bool,
     /// When the running hook call was taken.
     hook_started: Option<Instant>,
+    /// Failed events due for another attempt (one per call, taken like hooks).
+    retries: VecDeque<RetryItem>,
+    /// At-least-once: events offered are left to the outbox, read back when `hooks` drains.
+    from_outbox: bool,
+    /// The newest event left to the outbox.
+    left_newest: i64,
+    /// The newest outbox row read.
+    read_through: i64,
+    /// Read the outbox once, to fill a hole in the cursor (or pick up what was left).
+    fill_wanted: bool,
+    /// When the outbox was last read to fill a hole.
+    last_fill: Option<Instant>,
+    /// No outbox read before this (one failed).
+    outbox_paused_until: Option<Instant>,
+    /// Save the delivery cursor.
+    save_wanted: bool,
     /// Call threads alive.
     threads: usize,
     /// Jobs taken by a call thread and not finished.
@@ -91,26 +115,67 @@ struct Queue {
 }
 
 impl Queue {
-    /// The next job a call thread may take: a hook when none is running, else a route, else a
-    /// service run.
+    /// The next job a call thread may take: when no hook call runs, a retry, else queued hook
+    /// events, else an outbox read; then a route, a service run, a cursor save.
     fn take(&mut self) -> Option<CallJob> {
-        if !self.hook_running && !self.hooks.is_empty() {
-            self.hook_running = true;
-            self.hook_started = Some(Instant::now());
-            let count = self.hooks.len().min(MAX_HOOK_BATCH);
-            return Some(CallJob::Hooks(self.hooks.drain(..count).collect()));
+        if !self.hook_running {
+            let job = if let Some(item) = self.retries.pop_front() {
+                Some(CallJob::Retry(item))
+            } else if self.fill_wanted && self.outbox_readable() {
+                // A hole to fill goes first: under steady load the queue may never drain.
+                self.fill_wanted = false;
+                Some(CallJob::ReadOutbox)
+            } else if !self.hooks.is_empty() {
+                let count = self.hooks.len().min(MAX_HOOK_BATCH);
+                Some(CallJob::Hooks(self.hooks.drain(..count).collect()))
+            } else if self.outbox_readable() {
+                self.fill_wanted = false;
+                Some(CallJob::ReadOutbox)
+            } else {
+                None
+            };
+            if job.is_some() {
+                self.hook_running = true;
+                self.hook_started = Some(Instant::now());
+                return job;
+            }
         }
         if let Some(job) = self.routes.pop_front() {
             return Some(job);
         }
-        self.services.pop_front().map(CallJob::Service)
+        if let Some(name) = self.services.pop_front() {
+            return Some(CallJob::Service(name));
+        }
+        if self.save_wanted {
+            self.save_wanted = false;
+            return Some(CallJob::SaveCursor);
+        }
+        None
     }
 
-    /// Jobs a call thread could take now (a queued hook only when no hook call runs).
+    /// Whether the outbox should be read now.
+    fn outbox_readable(&self) -> bool {
+        (self.from_outbox || self.fill_wanted)
+            && match self.outbox_paused_until {
+                None => true,
+                Some(until) => Instant::now() >= until,
+            }
+    }
+
+    /// Jobs a call thread could take now (hook work only when no hook call runs).
     fn pending(&self) -> usize {
-        self.routes.len()
-            + self.services.len()
-            + usize::from(!self.hooks.is_empty() && !self.hook_running)
+        let hook_work = !self.hook_running
+            && (!self.hooks.is_empty() || !self.retries.is_empty() || self.outbox_readable());
+        self.routes.len() + self.services.len() + usize::from(hook_work) + usize::from(self.save_wanted)
+    }
+
+    /// Leaves the queued hook events to the outbox (at-least-once): they are read back once
+    /// the queue drains.
+    fn leave_to_outbox(&mut self, newest: Option<i64>) {
+        self.from_outbox = true;
+        if let Some(newest) = newest {
+            self.left_newest = self.left_newest.max(newest);
+        }
     }
 }
 
@@ -168,6 +233,9 @@ pub struct ModuleExecutor {
     failure: Mutex<Option<String>>,
     /// Why the module is `degraded` (an inline call overran).
     degradation: Mutex<Option<String>>,
+    /// Its hook delivery as an outbox reader (`None`: events only from memory, dropped when
+    /// the queue is full).
+    delivery: Option<Arc<OutboxDelivery>>,
     /// Start times of inline calls in progress (nanoseconds after `epoch`, plus one; 0 = free),
     /// so the clock sees an inline call overrun while it still runs.
     inline_slots: [AtomicU64; INLINE_SLOTS],
@@ -192,7 +260,7 @@ fn level_code(level: IsolationLevel) -> u8 {
 
 impl ModuleExecutor {
     /// An executor for the module `module_id` calling `entry` at `level`; no thread starts
-    /// until work arrives.
+    /// until work arrives. Its hook events come from memory only (full queue: dropped).
     pub fn new(
         module_id: &str,
         entry: Arc<dyn ModuleEntry>,
@@ -200,19 +268,40 @@ impl ModuleExecutor {
         settings: ExecutorSettings,
         counters: Arc<ModuleCounters>,
     ) -> Arc<ModuleExecutor> {
+        ModuleExecutor::with_delivery(module_id, entry, level, settings, counters, None)
+    }
+
+    /// [`ModuleExecutor::new`], its hook delivery reading the outbox through `delivery`
+    /// (at-least-once: from the delivery's cursor at once).
+    pub fn with_delivery(
+        module_id: &str,
+        entry: Arc<dyn ModuleEntry>,
+        level: IsolationLevel,
+        settings: ExecutorSettings,
+        counters: Arc<ModuleCounters>,
+        delivery: Option<Arc<OutboxDelivery>>,
+    ) -> Arc<ModuleExecutor> {
         let settings = ExecutorSettings {
             max_concurrency: settings.max_concurrency.max(1),
             queue_capacity: settings.queue_capacity,
             hook_queue_capacity: settings.hook_queue_capacity.max(1),
             ..settings
         };
-        Arc::new(ModuleExecutor {
+        let mut queue = Queue::default();
+        if let Some(delivery) = delivery.as_ref().filter(|d| d.at_least_once()) {
+            // Whatever was committed after its cursor comes from the outbox first; a failed
+            // event loaded from before is retried at once.
+            queue.leave_to_outbox(None);
+            queue.read_through = delivery.position();
+            queue.retries.extend(delivery.take_due_retries(Instant::now()));
+        }
+        let executor = Arc::new(ModuleExecutor {
             module_id: module_id.to_string(),
             entry,
             settings,
             counters,
             level: AtomicU8::new(level_code(level)),
-            queue: Mutex::new(Queue::default()),
+            queue: Mutex::new(queue),
             takeable: AtomicUsize::new(0),
             work: Condvar::new(),
             running: Mutex::new(HashMap::new()),
@@ -223,9 +312,27 @@ impl ModuleExecutor {
             calls: CallCounters::default(),
             failure: Mutex::new(None),
             degradation: Mutex::new(None),
+            delivery,
             inline_slots: std::array::from_fn(|_| AtomicU64::new(0)),
             epoch: Instant::now(),
-        })
+        });
+        {
+            let mut queue = executor.queue.lock();
+            if queue.pending() > 0 {
+                executor.wake_or_start_thread(&mut queue);
+            }
+        }
+        executor
+    }
+
+    /// Its hook delivery as an outbox reader, if it has one.
+    pub fn delivery(&self) -> Option<&Arc<OutboxDelivery>> {
+        self.delivery.as_ref()
+    }
+
+    /// Its delivery now, for the admin API.
+    pub fn delivery_status(&self) -> Option<DeliveryStatus> {
+        self.delivery.as_ref().map(|delivery| delivery.status())
     }
 
     /// The module's id.
@@ -414,14 +521,58 @@ impl ModuleExecutor {
         Ok(())
     }
 
-    /// Queues a hook event without blocking. Dropped (and counted) when the queue is full, the
-    /// module failed or is closing, or a hook call has overrun its limit: a hung handler holds
-    /// one thread, never a growing backlog; once it returns, delivery resumes.
+    /// Queues a hook event without blocking. When the queue is full, the module failed or is
+    /// closing, or a hook call has overrun its limit (a hung handler holds one thread, never a
+    /// growing backlog), an at-least-once module leaves it to the outbox (read back later, or
+    /// after a restart); otherwise it is dropped and counted. An event of a hook the module
+    /// did not register only moves its cursor.
     pub fn offer_hook(self: &Arc<Self>, event: HookEvent) {
         let mut queue = self.queue.lock();
         let hook_overdue = queue
             .hook_started
             .is_some_and(|started| started.elapsed() > self.settings.hook_timeout);
+        if let Some(delivery) = &self.delivery {
+            if !delivery.wants(event.hook) {
+                // At-least-once modules are offered every event, to keep their cursor moving.
+                if let Some(seq) = event.seq.filter(|_| delivery.at_least_once()) {
+                    if queue.from_outbox {
+                        queue.left_newest = queue.left_newest.max(seq);
+                    } else if !queue.closed {
+                        delivery.mark_handled([seq]);
+                    }
+                }
+                return;
+            }
+        }
+        if let (Some(delivery), Some(seq)) = (&self.delivery, event.seq) {
+            if !delivery.at_least_once() {
+                delivery.note_seen(seq);
+            } else {
+                if queue.closed || self.failure.lock().is_some() {
+                    // The outbox keeps it for the next start (or catch-up).
+                    return;
+                }
+                if queue.from_outbox {
+                    queue.left_newest = queue.left_newest.max(seq);
+                    return;
+                }
+                if seq <= queue.read_through
+                    && (delivery.is_handled(seq) || queue.hooks.iter().any(|q| q.seq == Some(seq)))
+                {
+                    // Read from the outbox already.
+                    return;
+                }
+                if hook_overdue || queue.hooks.len() >= self.settings.hook_queue_capacity {
+                    queue.leave_to_outbox(Some(seq));
+                    return;
+                }
+                queue.hooks.push_back(event);
+                if !queue.hook_running {
+                    self.wake_or_start_thread(&mut queue);
+                }
+                return;
+            }
+        }
         if queue.closed
             || hook_overdue
             || queue.hooks.len() >= self.settings.hook_queue_capacity
@@ -506,9 +657,40 @@ impl ModuleExecutor {
                 }
             }
         }
+        self.tick_delivery(now);
         self.check_overdue(now);
         self.check_inline_overruns(now);
         self.services.lock().iter().map(|s| s.next_due).min()
+    }
+
+    /// Queues what the delivery wants done: retries now due, a read of the outbox to fill a
+    /// hole in the cursor, a save of the cursor.
+    fn tick_delivery(self: &Arc<Self>, now: Instant) {
+        let Some(delivery) = &self.delivery else {
+            return;
+        };
+        let due = delivery.take_due_retries(now);
+        let hole = delivery.at_least_once() && delivery.hole_to_fill(now);
+        let save = delivery.save_due(now);
+        if due.is_empty() && !hole && !save {
+            return;
+        }
+        let mut queue = self.queue.lock();
+        if queue.closed {
+            // Retries stay recorded as `retrying`: loaded again when the module next comes up.
+            return;
+        }
+        queue.retries.extend(due);
+        let filled_lately = queue
+            .last_fill
+            .is_some_and(|at| now.saturating_duration_since(at) < GAP_CHECK_AFTER);
+        if hole && !queue.from_outbox && !filled_lately {
+            queue.fill_wanted = true;
+        }
+        queue.save_wanted |= save;
+        if queue.pending() > 0 {
+            self.wake_or_start_thread(&mut queue);
+        }
     }
 
     /// Counts the calls running past their limit as stuck; in the process level gets the child
@@ -544,9 +726,14 @@ impl ModuleExecutor {
             });
             if hook_overdue && !queue.hooks.is_empty() {
                 let dropped = queue.hooks.len() as u64;
+                let newest = queue.hooks.iter().filter_map(|event| event.seq).max();
                 queue.hooks.clear();
+                if self.delivery.as_ref().is_some_and(|d| d.at_least_once()) {
+                    queue.leave_to_outbox(newest);
+                } else {
+                    self.hooks.dropped.fetch_add(dropped, Ordering::Relaxed);
+                }
                 self.publish(&queue);
-                self.hooks.dropped.fetch_add(dropped, Ordering::Relaxed);
             }
         }
         if self.level() == IsolationLevel::Process {
@@ -676,14 +863,30 @@ impl ModuleExecutor {
                 let _ = reply.send(flatten(outcome));
             }
             CallJob::Hooks(events) => {
-                self.run_hooks(&events);
-                let mut queue = self.queue.lock();
-                queue.hook_running = false;
-                queue.hook_started = None;
-                self.publish(&queue);
-                if !queue.hooks.is_empty() && queue.idle > 0 {
-                    // This thread takes it next unless an idle one does first.
-                    self.work.notify_one();
+                let failures = self.run_hooks(&events);
+                if let Some(delivery) = &self.delivery {
+                    delivery.after_batch(&events, &failures);
+                    if delivery.save_due(Instant::now()) {
+                        delivery.save();
+                    }
+                }
+                self.hook_call_done();
+            }
+            CallJob::Retry(item) => {
+                let failures = self.run_hooks(std::slice::from_ref(&item.event));
+                if let Some(delivery) = &self.delivery {
+                    let error = failures.into_iter().next().map(|(_, error)| error);
+                    delivery.after_retry(item, error);
+                }
+                self.hook_call_done();
+            }
+            CallJob::ReadOutbox => {
+                self.read_outbox();
+                self.hook_call_done();
+            }
+            CallJob::SaveCursor => {
+                if let Some(delivery) = &self.delivery {
+                    delivery.save();
                 }
             }
             CallJob::Service(name) => {
@@ -693,9 +896,66 @@ impl ModuleExecutor {
         }
     }
 
-    /// Delivers queued hook events in one call (one per event for modules of ABI < 1.2) and
-    /// counts each event's outcome.
-    fn run_hooks(&self, events: &[HookEvent]) {
+    /// A hook call (events, a retry, an outbox read) ended: the next may start.
+    fn hook_call_done(&self) {
+        let mut queue = self.queue.lock();
+        queue.hook_running = false;
+        queue.hook_started = None;
+        self.publish(&queue);
+        if queue.pending() > 0 && queue.idle > 0 {
+            // This thread takes it next unless an idle one does first.
+            self.work.notify_one();
+        }
+    }
+
+    /// Reads the next events not handled yet from the outbox into the hook queue (they go
+    /// before anything offered meanwhile, which is newer); ends reading from the outbox once
+    /// it holds nothing more.
+    fn read_outbox(&self) {
+        let Some(delivery) = &self.delivery else {
+            self.queue.lock().from_outbox = false;
+            return;
+        };
+        let read = delivery.read_unhandled(self.settings.hook_queue_capacity);
+        let mut queue = self.queue.lock();
+        queue.last_fill = Some(Instant::now());
+        match read {
+            Ok((events, caught_up)) => {
+                queue.outbox_paused_until = None;
+                let queued: HashSet<i64> = queue.hooks.iter().filter_map(|e| e.seq).collect();
+                let mut read = Vec::with_capacity(events.len());
+                for event in events {
+                    if let Some(seq) = event.seq {
+                        queue.read_through = queue.read_through.max(seq);
+                        if queued.contains(&seq) {
+                            continue;
+                        }
+                    }
+                    read.push(event);
+                }
+                for event in read.into_iter().rev() {
+                    queue.hooks.push_front(event);
+                }
+                if caught_up {
+                    queue.read_through = queue.read_through.max(delivery.position());
+                    if queue.from_outbox {
+                        queue.from_outbox = false;
+                        // Left while this read ran: committed before they were offered, so
+                        // one more read finds them.
+                        queue.fill_wanted = queue.left_newest > queue.read_through;
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::warn!(module = %self.module_id, %error, "hook delivery: the outbox could not be read; trying again shortly");
+                queue.outbox_paused_until = Some(Instant::now() + OUTBOX_READ_RETRY);
+            }
+        }
+    }
+
+    /// Delivers hook events in one call (one per event for modules of ABI < 1.2), counts each
+    /// event's outcome and returns the failed ones (index, error).
+    fn run_hooks(&self, events: &[HookEvent]) -> Vec<(usize, String)> {
         let label = match events {
             [one] => format!("hook {}", one.hook.as_str()),
             [first, ..] => format!(
@@ -703,7 +963,7 @@ impl ModuleExecutor {
                 first.hook.as_str(),
                 events.len() - 1
             ),
-            [] => return,
+            [] => return Vec::new(),
         };
         let items: Vec<(&str, &str)> = events
             .iter()
@@ -744,6 +1004,7 @@ impl ModuleExecutor {
             tracing::warn!(module = %self.module_id, %hook, failed = failures.len(), error = %message, "module hook failed");
             self.counters.record_error(message);
         }
+        failures
     }
 
     fn run_service(&self, name: &str) {
@@ -819,6 +1080,10 @@ impl ModuleExecutor {
             queue.closed = true;
             queue.routes.clear();
             queue.hooks.clear();
+            queue.retries.clear();
+            queue.from_outbox = false;
+            queue.fill_wanted = false;
+            queue.save_wanted = false;
             queue.services.clear();
             self.publish(&queue);
             self.work.notify_all();

@@ -8,12 +8,15 @@
 //! | `POST /api/admin/modules/{id}/disable` | disable (saved): services, hooks, routes stop; data kept |
 //! | `PUT /api/admin/modules/{id}/config` | validate and save a config override (`null` removes it); applies on next enable |
 //! | `POST /api/admin/modules/rescan` | pick up bundles dropped into the modules folder |
+//! | `GET /api/admin/modules/{id}/dead-letters` | hook events the module's handler failed on: `dead` (attempts ran out) and `retrying` |
+//! | `POST /api/admin/modules/{id}/dead-letters/{eventId}/replay` | deliver a dead letter again (attempts start over); 409 while it is still retrying |
 //!
 //! Lifecycle operations block on module code and the database, so they run on a blocking
 //! thread; they are serialized by the host.
 
 use super::api_error::ApiError;
 use super::json_body::JsonBytes;
+use crate::module_host::module_lifecycle::dead_letter_json;
 use crate::module_host::{ModuleHost, ModuleOpError};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -34,7 +37,42 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/modules/{id}/config",
             web::put().to(put_module_config),
+        )
+        .route(
+            "/admin/modules/{id}/dead-letters",
+            web::get().to(list_dead_letters),
+        )
+        .route(
+            "/admin/modules/{id}/dead-letters/{event_id}/replay",
+            web::post().to(replay_dead_letter),
         );
+}
+
+async fn list_dead_letters(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AdminError> {
+    run_op(&state, move |host| {
+        let letters = host.dead_letters(&id)?;
+        Ok(json!({
+            "module": id.as_str(),
+            "items": letters.iter().map(dead_letter_json).collect::<Vec<_>>(),
+        }))
+    })
+    .await
+}
+
+async fn replay_dead_letter(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    _body: JsonBytes,
+) -> Result<HttpResponse, AdminError> {
+    let (id, event_id) = path.into_inner();
+    run_op(&state, move |host| {
+        host.replay_dead_letter(&id, &event_id)
+            .map(|letter| dead_letter_json(&letter))
+    })
+    .await
 }
 
 async fn list_modules(state: web::Data<AppState>) -> Result<HttpResponse, AdminError> {
@@ -151,6 +189,8 @@ impl actix_web::ResponseError for AdminError {
             AdminError::Op(ModuleOpError::InvalidConfig(_)) => StatusCode::BAD_REQUEST,
             AdminError::Op(ModuleOpError::Database(_)) => StatusCode::INTERNAL_SERVER_ERROR,
             AdminError::Op(ModuleOpError::ShutDown) => StatusCode::SERVICE_UNAVAILABLE,
+            AdminError::Op(ModuleOpError::NoSuchDeadLetter { .. }) => StatusCode::NOT_FOUND,
+            AdminError::Op(ModuleOpError::StillRetrying { .. }) => StatusCode::CONFLICT,
         }
     }
 

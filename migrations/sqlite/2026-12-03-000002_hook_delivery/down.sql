@@ -1,0 +1,2 @@
+DROP TABLE hook_dead_letters;
+DROP TABLE hook_readers;
