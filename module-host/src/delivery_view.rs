@@ -19,7 +19,7 @@ pub struct DeliveryView {
     pub catch_up: bool,
     /// `active`, `paused` (disabled) or `new` (never ran).
     pub state: String,
-    /// Every outbox event up to this `seq` is handled (best-effort: the newest seen).
+    /// Every outbox event up to this `seq` is handled (best-effort: the newest handled).
     pub cursor: i64,
     /// The cursor as saved in the database.
     pub saved_cursor: i64,

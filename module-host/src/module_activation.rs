@@ -144,8 +144,16 @@ pub fn activate(
             Arc::clone(counters),
             delivery,
         );
-        attach(ctx, manifest, &executor, &registration, &hooks, counters, &db)
-            .map(|(subscription, route_prefix)| (executor, subscription, route_prefix))
+        attach(
+            ctx,
+            manifest,
+            &executor,
+            &registration,
+            &hooks,
+            counters,
+            &db,
+        )
+        .map(|(subscription, route_prefix)| (executor, subscription, route_prefix))
     });
     match attached {
         Ok((executor, subscription, route_prefix)) => Ok(ModuleRuntime {

@@ -167,7 +167,10 @@ pub struct ReaderLag {
 pub fn lag(conn: &mut DbConnection, delivered_seq: i64) -> QueryResult<ReaderLag> {
     let (events, oldest_seq): (i64, Option<i64>) = hook_outbox::table
         .filter(hook_outbox::seq.gt(delivered_seq))
-        .select((diesel::dsl::count_star(), diesel::dsl::min(hook_outbox::seq)))
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::min(hook_outbox::seq),
+        ))
         .get_result(conn)?;
     let oldest_at = match oldest_seq {
         Some(seq) => hook_outbox::table

@@ -12,16 +12,16 @@ mod module_executor;
 mod outbox_delivery;
 
 pub use call_job::{CallJob, CallKind, RouteReply, RunningCall};
+pub use delivery_cursor::DeliveryCursor;
 pub use executor_settings::ExecutorSettings;
 pub use executor_stats::ExecutorStats;
 pub use module_clock::{ModuleClock, OVERDUE_CHECK_INTERVAL};
+pub use module_executor::{
+    CallRefusal, ExecutorHooks, ModuleExecutor, MAX_HOOK_BATCH, QUEUE_FULL_RETRY_AFTER,
+};
 pub use outbox_delivery::{
     DeliverySettings, DeliveryStatus, OutboxDelivery, RetryItem, ABSENT_AFTER, GAP_CHECK_AFTER,
     SAVE_EVERY,
-};
-pub use delivery_cursor::DeliveryCursor;
-pub use module_executor::{
-    CallRefusal, ExecutorHooks, ModuleExecutor, MAX_HOOK_BATCH, QUEUE_FULL_RETRY_AFTER,
 };
 
 #[cfg(test)]

@@ -21,9 +21,9 @@
 //!   per service (ticks missed while a run goes on are skipped).
 
 use super::call_job::{CallJob, CallKind, RouteReply, RunningCall};
-use super::outbox_delivery::{DeliveryStatus, OutboxDelivery, RetryItem, GAP_CHECK_AFTER};
 use super::executor_settings::ExecutorSettings;
 use super::executor_stats::ExecutorStats;
+use super::outbox_delivery::{DeliveryStatus, OutboxDelivery, RetryItem, GAP_CHECK_AFTER};
 use crate::module_calls::describe_module_error;
 use crate::module_counters::ModuleCounters;
 use crate::module_entry::{EntryHealth, ModuleEntry};
@@ -166,7 +166,10 @@ impl Queue {
     fn pending(&self) -> usize {
         let hook_work = !self.hook_running
             && (!self.hooks.is_empty() || !self.retries.is_empty() || self.outbox_readable());
-        self.routes.len() + self.services.len() + usize::from(hook_work) + usize::from(self.save_wanted)
+        self.routes.len()
+            + self.services.len()
+            + usize::from(hook_work)
+            + usize::from(self.save_wanted)
     }
 
     /// Leaves the queued hook events to the outbox (at-least-once): they are read back once
@@ -293,7 +296,9 @@ impl ModuleExecutor {
             // event loaded from before is retried at once.
             queue.leave_to_outbox(None);
             queue.read_through = delivery.position();
-            queue.retries.extend(delivery.take_due_retries(Instant::now()));
+            queue
+                .retries
+                .extend(delivery.take_due_retries(Instant::now()));
         }
         let executor = Arc::new(ModuleExecutor {
             module_id: module_id.to_string(),
@@ -545,9 +550,7 @@ impl ModuleExecutor {
             }
         }
         if let (Some(delivery), Some(seq)) = (&self.delivery, event.seq) {
-            if !delivery.at_least_once() {
-                delivery.note_seen(seq);
-            } else {
+            if delivery.at_least_once() {
                 if queue.closed || self.failure.lock().is_some() {
                     // The outbox keeps it for the next start (or catch-up).
                     return;

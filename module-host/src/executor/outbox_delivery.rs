@@ -7,8 +7,9 @@
 //!   to fill a hole in the cursor, they are read back from the outbox. The executor's queue
 //!   holds the "read from the outbox" state; this type holds the cursor and the database side.
 //!   The outbox keeps the events past the cursor (`retains_events`).
-//! - **best-effort**: a full queue drops events (counted); the cursor is the newest event seen,
-//!   and what was committed while the server was down is counted as missed at the next start.
+//! - **best-effort**: a full queue drops events (counted); the cursor is the newest event
+//!   handled, and what was committed after it when the server stopped (still queued, or
+//!   committed while it was down) is counted as missed at the next start.
 //!
 //! A disabled module's reader is `paused`; enabled again, it resumes from its cursor when its
 //! manifest says `catchUp`, else from the newest event.
@@ -92,7 +93,7 @@ pub struct DeliveryStatus {
     pub mode: DeliveryMode,
     /// The manifest's `catchUp`.
     pub catch_up: bool,
-    /// Every event up to this `seq` is handled (best-effort: the newest event seen).
+    /// Every event up to this `seq` is handled (best-effort: the newest event handled).
     pub cursor: i64,
     /// The cursor as last saved.
     pub saved_cursor: i64,
@@ -119,7 +120,7 @@ pub struct OutboxDelivery {
     settings: DeliverySettings,
     hooks: HashSet<Hook>,
     cursor: Mutex<DeliveryCursor>,
-    /// Best-effort: the newest `seq` offered.
+    /// Best-effort: the newest `seq` handled.
     newest_seen: AtomicI64,
     saved: AtomicI64,
     last_save: Mutex<Instant>,
@@ -146,7 +147,9 @@ impl OutboxDelivery {
         let at_least_once = settings.mode == DeliveryMode::AtLeastOnce;
         let start = match &saved {
             None => newest,
-            Some(row) if row.state == ReaderState::Paused && !(at_least_once && settings.catch_up) => {
+            Some(row)
+                if row.state == ReaderState::Paused && !(at_least_once && settings.catch_up) =>
+            {
                 newest
             }
             Some(row) if at_least_once => row.delivered_seq.min(newest),
@@ -225,12 +228,12 @@ impl OutboxDelivery {
         }
     }
 
-    /// Best-effort: notes the newest event offered.
+    /// Best-effort: notes the newest event handled.
     pub fn note_seen(&self, seq: i64) {
         self.newest_seen.fetch_max(seq, Ordering::Relaxed);
     }
 
-    /// The cursor now: the low-water mark (best-effort: the newest event seen).
+    /// The cursor now: the low-water mark (best-effort: the newest event handled).
     pub fn position(&self) -> i64 {
         if self.at_least_once() {
             self.cursor.lock().position()
@@ -308,8 +311,8 @@ impl OutboxDelivery {
         let limit_rows = i64::try_from(limit.max(1)).unwrap_or(i64::MAX);
         // A few windows at most: past events handled already, to the next one to deliver.
         for _ in 0..8 {
-            let rows = hook_outbox::read_after(&mut conn, from, limit_rows)
-                .map_err(|e| e.to_string())?;
+            let rows =
+                hook_outbox::read_after(&mut conn, from, limit_rows).map_err(|e| e.to_string())?;
             let full = rows.len() as i64 >= limit_rows;
             let events = self.take_rows(&rows, from);
             self.counters
@@ -550,11 +553,7 @@ fn outbox_event(event: &HookEvent) -> Option<OutboxEvent> {
 }
 
 /// Events of `hooks` committed after `after` that are still in the outbox.
-fn count_missed(
-    conn: &mut DbConnection,
-    after: i64,
-    hooks: &[Hook],
-) -> diesel::QueryResult<u64> {
+fn count_missed(conn: &mut DbConnection, after: i64, hooks: &[Hook]) -> diesel::QueryResult<u64> {
     let names: Vec<&str> = hooks.iter().map(|hook| hook.as_str()).collect();
     hook_outbox::count_after(conn, after, &names).map(|n| u64::try_from(n).unwrap_or(0))
 }

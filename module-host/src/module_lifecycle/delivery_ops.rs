@@ -52,7 +52,11 @@ impl ModuleHost {
 
     /// Replays a dead letter of the module: its attempts start again (at once when the module
     /// runs, else when it is next enabled). Refused for an event still being retried.
-    pub fn replay_dead_letter(&self, id: &str, event_id: &str) -> Result<DeadLetter, ModuleOpError> {
+    pub fn replay_dead_letter(
+        &self,
+        id: &str,
+        event_id: &str,
+    ) -> Result<DeadLetter, ModuleOpError> {
         let _op = self.ops.lock();
         self.folder_for_op(id)?;
         let missing = || ModuleOpError::NoSuchDeadLetter {
