@@ -13,6 +13,7 @@
 //! | `issues.get`     | `{id}`                                                                            |
 //! | `issues.list`    | `{companyId?, status?, priority?, assigneeAgentId?, projectId?, goalId?, limit?, offset?}` |
 //! | `activity.list`  | `{companyId?, entityType?, entityId?, action?, limit?, offset?}`                  |
+//! | `hooks.delivery` | `{}`: the hook outbox's size and each module's delivery ([`delivery_status`])     |
 //!
 //! Each entity is the same JSON object the REST API returns for it. A `get` answers `null` when
 //! nothing has that id; a `list` answers an array (the REST page's `items`) in the REST API's
@@ -21,7 +22,8 @@
 //! Unknown arguments and bad filter values are errors naming them.
 //!
 //! There are no write methods: modules extend the core through their own tables and hooks,
-//! they never change core data.
+//! they never change core data. `hooks.delivery` is the one method about the server rather
+//! than the domain (the outbox and each module's delivery lag, for monitoring modules).
 
 use paperclip_core::core::paging::{Page, PageRequest, MAX_LIMIT};
 use paperclip_core::core::{activity, agent, company, goal, issue, project, Core, CoreError};
@@ -43,6 +45,7 @@ pub const CORE_METHODS: &[&str] = &[
     "issues.get",
     "issues.list",
     "activity.list",
+    "hooks.delivery",
 ];
 
 /// Why a core call gave no result.
@@ -109,6 +112,10 @@ impl Call<'_> {
             "issues.get" => self.get(conn, issue::get),
             "issues.list" => self.list(conn, issue::list),
             "activity.list" => self.list(conn, activity_list),
+            "hooks.delivery" => {
+                self.no_more_arguments(&[])?;
+                delivery_status(conn).map_err(|e| self.core_error(e.into()))
+            }
             other => Err(CoreCallError::UnknownMethod {
                 method: other.to_string(),
             }),
@@ -331,3 +338,6 @@ fn parse_arguments(method: &str, args_json: &str) -> Result<Map<String, Value>, 
 
 #[cfg(test)]
 mod tests;
+
+mod delivery_status;
+pub use delivery_status::delivery_status;
