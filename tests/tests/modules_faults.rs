@@ -181,13 +181,18 @@ fn a_hook_that_never_returns_times_out_without_slowing_the_core() {
             });
             assert_eq!(ok["ok"], true);
         } else {
-            // While the first call hangs, later events are not queued behind it for ever. (The
-            // first three may have gone into the hung call as one batch: a fourth is offered
-            // while the call is overdue.)
+            // While the first call hangs, later events are not queued behind it in memory: the
+            // module is at-least-once (the default), so they stay in the hook outbox, counted
+            // as its lag, for when the handler returns (or the next start). (The first three
+            // may have gone into the hung call as one batch: a fourth is offered while the
+            // call is overdue.)
             server.create_agent(&company, json!({ "name": "Fourth" }));
-            wait_for("the later events to be dropped", || {
-                (counter(&server, "fault-hook-hang", "hookDrops") >= 1).then_some(())
+            let delivery = wait_for("the later events to wait in the outbox", || {
+                let delivery = module(&server, "fault-hook-hang")["delivery"].clone();
+                (delivery["lagEvents"].as_i64() >= Some(1)).then_some(delivery)
             });
+            assert_eq!(delivery["mode"], "at-least-once", "{delivery}");
+            assert_eq!(counter(&server, "fault-hook-hang", "hookDrops"), 0);
             let ok = server.get_ok("/api/modules/fault-hook-hang/ok");
             assert_eq!(ok["entered"], 1, "only one call is stuck: {ok}");
             assert_status(&server, "fault-hook-hang", "degraded", &[]);

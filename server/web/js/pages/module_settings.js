@@ -1,6 +1,6 @@
 // Settings → Modules: every discovered module with its status, reason, version, slot and
 // counters; its isolation level, executor (capacity budget) and, at the process level, its child
-// process; enable/disable; a configuration form generated from its configSchema, saved to the
+// process; its hook delivery (lag, failed events, replay: module_delivery.js); enable/disable; a configuration form generated from its configSchema, saved to the
 // server and applied on the module's next enable (or the next server start).
 
 import { api } from "../api.js";
@@ -8,6 +8,7 @@ import { badge, pageHead } from "../components.js";
 import { errorBox, h, replace } from "../dom.js";
 import { count, label } from "../format.js";
 import { configForm } from "../config_form.js";
+import { deliverySection } from "./module_delivery.js";
 import { allModules, onRefresh, refreshModules } from "../module_registry.js";
 
 export const APPLY_NOTE = "Saved configuration applies the next time the module is enabled (disable it, then enable it) or when the server restarts; a running module keeps the configuration it started with until then.";
@@ -55,6 +56,7 @@ function moduleCard(initial) {
   const live = h("div", { class: "module-live" });
   const isolationBox = h("span", { class: "module-isolation" });
   const execution = h("section", { class: "module-execution", hidden: true });
+  const delivery = deliverySection(id);
   const message = h("div", { class: "module-message" });
   const formBox = h("div");
   const element = h(
@@ -64,6 +66,7 @@ function moduleCard(initial) {
     initial.description ? h("p", { class: "muted", style: { margin: 0 } }, initial.description) : null,
     live,
     execution,
+    delivery.element,
     message,
     formBox,
   );
@@ -163,6 +166,7 @@ function moduleCard(initial) {
       execution.hidden = !module.isolation;
       replace(execution, module.isolation ? executionSection(module) : null);
     }
+    delivery.update(module);
     const key = JSON.stringify([module.configSchema, module.config]);
     if (key !== formKey && !formBox.contains(document.activeElement)) {
       formKey = key;
