@@ -211,20 +211,26 @@ pub fn newest_seq(conn: &mut DbConnection) -> QueryResult<Option<i64>> {
 
 /// Deletes every event that all readers are past (`seq < below_seq`, e.g. the slowest delivery
 /// cursor + 1) and every event beyond the retention (`created_at < older_than`), whichever
-/// applies; returns how many were deleted. To prune by one rule only, pass `0` as `below_seq`
-/// or a time before any event (e.g. `NaiveDateTime::default()`, the Unix epoch; PostgreSQL
-/// refuses `NaiveDateTime::MIN`) as `older_than`.
+/// applies — except the newest event, which always stays so that `seq` keeps growing (on SQLite
+/// a new row takes the largest `seq` + 1). Returns how many were deleted. To prune by one rule
+/// only, pass `0` as `below_seq` or a time before any event (e.g. `NaiveDateTime::default()`, the
+/// Unix epoch; PostgreSQL refuses `NaiveDateTime::MIN`) as `older_than`.
 pub fn prune(
     conn: &mut DbConnection,
     below_seq: i64,
     older_than: NaiveDateTime,
 ) -> QueryResult<usize> {
+    let Some(newest) = newest_seq(conn)? else {
+        return Ok(0);
+    };
     diesel::delete(
-        hook_outbox::table.filter(
-            hook_outbox::seq
-                .lt(below_seq)
-                .or(hook_outbox::created_at.lt(older_than)),
-        ),
+        hook_outbox::table
+            .filter(hook_outbox::seq.lt(newest))
+            .filter(
+                hook_outbox::seq
+                    .lt(below_seq)
+                    .or(hook_outbox::created_at.lt(older_than)),
+            ),
     )
     .execute(conn)
 }

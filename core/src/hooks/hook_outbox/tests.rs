@@ -196,17 +196,20 @@ fn read_after_pages_and_prune_deletes_below_the_cursor_or_beyond_the_retention()
         );
         assert_eq!(size(&mut conn).unwrap(), 3);
         assert_eq!(read_after(&mut conn, 0, 100).unwrap()[0].seq, seqs[2]);
-        // Nothing is young enough to survive a retention ending in the future.
+        // A retention ending in the future takes everything but the newest event, which stays
+        // so that numbers keep growing.
         let future = crate::db::now() + ChronoDuration::hours(1);
-        assert_eq!(prune(&mut conn, 0, future).unwrap(), 3);
-        assert_eq!(size(&mut conn).unwrap(), 0);
-        assert_eq!(newest_seq(&mut conn).unwrap(), None);
+        assert_eq!(prune(&mut conn, 0, future).unwrap(), 2);
+        assert_eq!(size(&mut conn).unwrap(), 1);
+        assert_eq!(newest_seq(&mut conn).unwrap(), Some(seqs[4]));
+        assert_eq!(prune(&mut conn, i64::MAX, future).unwrap(), 0);
 
         // Numbers are never reused after pruning.
         write_agents(&core, &["F"]).unwrap();
         let after = read_after(&mut conn, 0, 10).unwrap();
-        assert_eq!(after.len(), 1);
-        assert!(after[0].seq > seqs[4], "{} after {}", after[0].seq, seqs[4]);
+        assert_eq!(after.len(), 2);
+        assert_eq!(after[0].seq, seqs[4]);
+        assert!(after[1].seq > seqs[4], "{} after {}", after[1].seq, seqs[4]);
     });
 }
 
