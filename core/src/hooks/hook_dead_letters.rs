@@ -49,45 +49,35 @@ pub struct DeadLetter {
     pub last_failed_at: NaiveDateTime,
 }
 
-type DeadLetterRow = (
-    String,
-    String,
-    i64,
-    String,
-    String,
-    String,
-    i32,
-    String,
-    NaiveDateTime,
-    NaiveDateTime,
-);
-
-const COLUMNS: (
-    hook_dead_letters::reader,
-    hook_dead_letters::event_id,
-    hook_dead_letters::seq,
-    hook_dead_letters::hook,
-    hook_dead_letters::payload,
-    hook_dead_letters::state,
-    hook_dead_letters::attempts,
-    hook_dead_letters::last_error,
-    hook_dead_letters::first_failed_at,
-    hook_dead_letters::last_failed_at,
-) = (
-    hook_dead_letters::reader,
-    hook_dead_letters::event_id,
-    hook_dead_letters::seq,
-    hook_dead_letters::hook,
-    hook_dead_letters::payload,
-    hook_dead_letters::state,
-    hook_dead_letters::attempts,
-    hook_dead_letters::last_error,
-    hook_dead_letters::first_failed_at,
-    hook_dead_letters::last_failed_at,
-);
+/// A row of `hook_dead_letters` as stored.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = hook_dead_letters)]
+struct DeadLetterRow {
+    reader: String,
+    event_id: String,
+    seq: i64,
+    hook: String,
+    payload: String,
+    state: String,
+    attempts: i32,
+    last_error: String,
+    first_failed_at: NaiveDateTime,
+    last_failed_at: NaiveDateTime,
+}
 
 fn from_row(row: DeadLetterRow) -> QueryResult<DeadLetter> {
-    let (reader, event_id, seq, hook, payload, state, attempts, last_error, first, last) = row;
+    let DeadLetterRow {
+        reader,
+        event_id,
+        seq,
+        hook,
+        payload,
+        state,
+        attempts,
+        last_error,
+        first_failed_at: first,
+        last_failed_at: last,
+    } = row;
     let hook = hook.parse::<Hook>().map_err(|_| {
         DieselError::DeserializationError(
             format!("hook_dead_letters row {event_id} names an unknown hook {hook:?}").into(),
@@ -176,7 +166,7 @@ pub fn list(
     let mut query = hook_dead_letters::table
         .filter(hook_dead_letters::reader.eq(reader))
         .order(hook_dead_letters::seq.asc())
-        .select(COLUMNS)
+        .select(DeadLetterRow::as_select())
         .into_boxed();
     if let Some(state) = state {
         query = query.filter(hook_dead_letters::state.eq(state.as_str()));
@@ -194,7 +184,7 @@ pub fn get(
     let row: Option<DeadLetterRow> = hook_dead_letters::table
         .filter(hook_dead_letters::reader.eq(reader))
         .filter(hook_dead_letters::event_id.eq(event_id))
-        .select(COLUMNS)
+        .select(DeadLetterRow::as_select())
         .first(conn)
         .optional()?;
     row.map(from_row).transpose()
@@ -236,4 +226,56 @@ pub fn counts(conn: &mut DbConnection, reader: &str) -> QueryResult<(i64, i64)> 
         count(DeadLetterState::Retrying),
         count(DeadLetterState::Dead),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hooks::test_backends::each_backend;
+
+    fn event(seq: i64, id: &str) -> OutboxEvent {
+        OutboxEvent {
+            seq,
+            event_id: id.to_string(),
+            hook: Hook::IssueCreated,
+            payload: format!(r#"{{"eventId":"{id}"}}"#),
+            created_at: now(),
+        }
+    }
+
+    #[test]
+    fn failures_are_recorded_counted_rearmed_and_removed() {
+        each_backend(|db| {
+            let mut conn = db.conn().unwrap();
+            let (one, two) = (event(1, "e-1"), event(2, "e-2"));
+            record_failure(&mut conn, "m", &two, DeadLetterState::Retrying, 1, "boom").unwrap();
+            record_failure(&mut conn, "m", &one, DeadLetterState::Retrying, 1, "boom").unwrap();
+            record_failure(&mut conn, "m", &one, DeadLetterState::Dead, 3, "still boom").unwrap();
+            record_failure(&mut conn, "other", &one, DeadLetterState::Dead, 1, "x").unwrap();
+            assert_eq!(counts(&mut conn, "m").unwrap(), (1, 1));
+            let all = list(&mut conn, "m", None).unwrap();
+            assert_eq!(
+                all.iter()
+                    .map(|l| l.event.event_id.as_str())
+                    .collect::<Vec<_>>(),
+                ["e-1", "e-2"],
+                "oldest event first"
+            );
+            let dead = list(&mut conn, "m", Some(DeadLetterState::Dead)).unwrap();
+            assert_eq!((dead.len(), dead[0].attempts), (1, 3));
+            assert_eq!(dead[0].last_error, "still boom");
+            assert_eq!(dead[0].event.payload, one.payload);
+
+            let rearmed = rearm(&mut conn, "m", "e-1").unwrap().unwrap();
+            assert_eq!(
+                (rearmed.state, rearmed.attempts),
+                (DeadLetterState::Retrying, 0)
+            );
+            assert_eq!(rearm(&mut conn, "m", "nope").unwrap(), None);
+            assert!(remove(&mut conn, "m", "e-1").unwrap());
+            assert!(!remove(&mut conn, "m", "e-1").unwrap());
+            assert_eq!(counts(&mut conn, "m").unwrap(), (1, 0));
+            assert_eq!(counts(&mut conn, "other").unwrap(), (0, 1));
+        });
+    }
 }

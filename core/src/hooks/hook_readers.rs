@@ -54,38 +54,33 @@ pub struct ReaderCursor {
     pub updated_at: NaiveDateTime,
 }
 
-type CursorRow = (String, i64, String, bool, NaiveDateTime);
-
-fn from_row((reader, delivered_seq, state, retains_events, updated_at): CursorRow) -> ReaderCursor {
-    ReaderCursor {
-        reader,
-        delivered_seq,
-        state: ReaderState::parse(&state),
-        retains_events,
-        updated_at,
-    }
+/// A row of `hook_readers` as stored.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = hook_readers)]
+struct CursorRow {
+    reader: String,
+    delivered_seq: i64,
+    state: String,
+    retains_events: bool,
+    updated_at: NaiveDateTime,
 }
 
-const COLUMNS: (
-    hook_readers::reader,
-    hook_readers::delivered_seq,
-    hook_readers::state,
-    hook_readers::retains_events,
-    hook_readers::updated_at,
-) = (
-    hook_readers::reader,
-    hook_readers::delivered_seq,
-    hook_readers::state,
-    hook_readers::retains_events,
-    hook_readers::updated_at,
-);
+fn from_row(row: CursorRow) -> ReaderCursor {
+    ReaderCursor {
+        reader: row.reader,
+        delivered_seq: row.delivered_seq,
+        state: ReaderState::parse(&row.state),
+        retains_events: row.retains_events,
+        updated_at: row.updated_at,
+    }
+}
 
 /// The reader's row, if it has one.
 pub fn get(conn: &mut DbConnection, reader: &str) -> QueryResult<Option<ReaderCursor>> {
     hook_readers::table
         .filter(hook_readers::reader.eq(reader))
-        .select(COLUMNS)
-        .first::<CursorRow>(conn)
+        .select(CursorRow::as_select())
+        .first(conn)
         .optional()
         .map(|row| row.map(from_row))
 }
@@ -94,7 +89,7 @@ pub fn get(conn: &mut DbConnection, reader: &str) -> QueryResult<Option<ReaderCu
 pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<ReaderCursor>> {
     let rows: Vec<CursorRow> = hook_readers::table
         .order(hook_readers::reader.asc())
-        .select(COLUMNS)
+        .select(CursorRow::as_select())
         .load(conn)?;
     Ok(rows.into_iter().map(from_row).collect())
 }
@@ -181,4 +176,56 @@ pub fn lag(conn: &mut DbConnection, delivered_seq: i64) -> QueryResult<ReaderLag
         None => None,
     };
     Ok(ReaderLag { events, oldest_at })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hooks::hook_outbox::record;
+    use crate::hooks::test_backends::each_backend;
+    use crate::hooks::Hook;
+    use serde_json::json;
+
+    #[test]
+    fn cursors_are_saved_only_move_forward_and_bound_the_retained_events() {
+        each_backend(|db| {
+            let mut conn = db.conn().unwrap();
+            assert_eq!(get(&mut conn, "a").unwrap(), None);
+            assert_eq!(slowest_retaining(&mut conn).unwrap(), None);
+            save(&mut conn, "a", 5, ReaderState::Active, true).unwrap();
+            save(&mut conn, "b", 2, ReaderState::Paused, false).unwrap();
+            advance(&mut conn, "a", 9).unwrap();
+            advance(&mut conn, "a", 7).unwrap();
+            let a = get(&mut conn, "a").unwrap().unwrap();
+            assert_eq!(
+                (a.delivered_seq, a.state, a.retains_events),
+                (9, ReaderState::Active, true)
+            );
+            // `b` retains nothing, so the slowest retaining reader is `a`.
+            assert_eq!(slowest_retaining(&mut conn).unwrap(), Some(9));
+            save(&mut conn, "b", 3, ReaderState::Paused, true).unwrap();
+            assert_eq!(slowest_retaining(&mut conn).unwrap(), Some(3));
+            assert_eq!(
+                list(&mut conn)
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.reader.as_str())
+                    .collect::<Vec<_>>(),
+                ["a", "b"]
+            );
+
+            // Lag: the events after a cursor, and the age of the oldest.
+            let events = (0..4)
+                .map(|n| (Hook::AgentCreated, json!({ "n": n })))
+                .collect();
+            let recorded = record(&mut conn, events).unwrap();
+            let lag = lag(&mut conn, recorded[1].seq).unwrap();
+            assert_eq!(lag.events, 2);
+            assert!(lag.oldest_at.is_some());
+            assert_eq!(
+                super::lag(&mut conn, recorded[3].seq).unwrap(),
+                ReaderLag::default()
+            );
+        });
+    }
 }

@@ -11,6 +11,8 @@ pub mod outbox_retention;
 mod pending_hooks;
 pub mod self_delivering;
 mod subscriber_worker;
+#[cfg(test)]
+mod test_backends;
 
 pub use hook::Hook;
 pub use hook_bus::{

@@ -25,4 +25,6 @@ pub use outbox_delivery::{
 };
 
 #[cfg(test)]
+mod delivery_tests;
+#[cfg(test)]
 mod tests;
