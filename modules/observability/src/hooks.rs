@@ -21,6 +21,7 @@ use module_sdk::{
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 /// The model recorded when a heartbeat names none.
 pub const UNKNOWN_MODEL: &str = "unknown";
@@ -40,12 +41,15 @@ pub const USAGE_HOOKS: [Hook; 3] = [
 /// - a threshold crossing (80, 90, 100 % of a budget) is kept so the burn rate can show it.
 ///
 /// Events of agents deleted before delivery are skipped. All rows are written in one
-/// transaction.
+/// transaction; then the call waits out the rest of [`crate::ingest::MIN_WRITE_INTERVAL`], so
+/// that under load the next batch is larger (see [`crate::ingest::pace`]).
 pub fn on_usage_events(
     m: &Observability,
     ctx: &ModuleContext,
     events: Vec<(Hook, Value)>,
 ) -> Result<()> {
+    let started = Instant::now();
+    let count = events.len();
     let mut batch = Batch::default();
     let handled_at = clock::now_ms();
     for (hook, payload) in events {
@@ -86,7 +90,9 @@ pub fn on_usage_events(
             other => return Err(Error::bad_request(format!("`{other}` is not a usage hook"))),
         }
     }
-    ingest::write(ctx, &batch)
+    ingest::write(ctx, &batch)?;
+    ingest::pace(started, count);
+    Ok(())
 }
 
 /// The metrics row of a heartbeat, `None` when it reports no usage or its agent is gone.

@@ -27,9 +27,40 @@ use crate::clock;
 use module_sdk::{params, Db, Error, ModuleContext, Result};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
+use std::time::{Duration, Instant};
+
+/// The conflict clause of row inserts: a row whose id (the event's `eventId`) is there already
+/// was written by an earlier delivery of the same event.
+const NEW_ROWS_ONLY: &str = "ON CONFLICT (id) DO NOTHING";
 
 /// Rows per `INSERT` statement (9 parameters each stays far below both backends' limits).
 const ROWS_PER_STATEMENT: usize = 200;
+
+/// Least time from the start of one batch write to the next (see [`pace`]).
+pub const MIN_WRITE_INTERVAL: Duration = Duration::from_millis(20);
+
+/// The most events the host hands a module in one call: a batch this large means events are
+/// waiting, so the next one is not held back.
+const HOST_MAX_BATCH: usize = 256;
+
+/// Holds the hook call that wrote a batch of `events`, started at `started`, until
+/// [`MIN_WRITE_INTERVAL`] is over, so batch writes are at least that far apart. Under load the
+/// host hands the module whatever queued up while its previous call ran, so a call that returns
+/// at once after a few rows gets a batch of a few events next time: one transaction per
+/// heartbeat, each taking SQLite's only write lock away from the core. Holding the call lets the
+/// next batch gather the events of the whole interval (one transaction for dozens of heartbeats
+/// at thousands per second). A row still shows up at most about one interval (plus a write)
+/// after its hook, and the first event after a quiet spell is written at once. A batch as large
+/// as the host makes them means a backlog: no wait then.
+pub fn pace(started: Instant, events: usize) {
+    if events >= HOST_MAX_BATCH {
+        return;
+    }
+    let elapsed = started.elapsed();
+    if elapsed < MIN_WRITE_INTERVAL {
+        std::thread::sleep(MIN_WRITE_INTERVAL - elapsed);
+    }
+}
 
 /// One heartbeat's usage, as stored in `mod_observability_token_metrics`.
 #[derive(Debug, Clone, PartialEq)]
@@ -200,10 +231,14 @@ fn settle_row_error(ctx: &ModuleContext, agent_id: Option<&str>, error: Error) -
     }
 }
 
-/// `INSERT INTO table (columns) VALUES (…), (…) ON CONFLICT (id) DO NOTHING` for `rows`,
-/// `ROWS_PER_STATEMENT` at a time. Only the `$n` placeholders are generated; every value is a
-/// parameter.
-fn insert_rows(db: &Db<'_>, table_and_columns: &str, rows: Vec<Vec<Value>>) -> Result<()> {
+/// `INSERT INTO table (columns) VALUES (…), (…) <on_conflict>` for `rows`, `ROWS_PER_STATEMENT`
+/// at a time. Only the `$n` placeholders are generated; every value is a parameter.
+fn insert_rows(
+    db: &Db<'_>,
+    table_and_columns: &str,
+    rows: Vec<Vec<Value>>,
+    on_conflict: &str,
+) -> Result<()> {
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let mut params = Vec::new();
         let tuples: Vec<String> = chunk
@@ -221,7 +256,7 @@ fn insert_rows(db: &Db<'_>, table_and_columns: &str, rows: Vec<Vec<Value>>) -> R
             .collect();
         db.execute(
             &format!(
-                "INSERT INTO {table_and_columns} VALUES {} ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO {table_and_columns} VALUES {} {on_conflict}",
                 tuples.join(", ")
             ),
             &params,
@@ -286,6 +321,7 @@ fn insert_metrics(
                 ]
             })
             .collect(),
+        NEW_ROWS_ONLY,
     )?;
     add_to_totals(db, &new)
 }
@@ -307,6 +343,7 @@ fn insert_spends(db: &Db<'_>, rows: &[SpendRow]) -> Result<()> {
                 ]
             })
             .collect(),
+        NEW_ROWS_ONLY,
     )
 }
 
@@ -328,6 +365,7 @@ fn insert_crossings(db: &Db<'_>, rows: &[CrossingRow]) -> Result<()> {
                 ]
             })
             .collect(),
+        NEW_ROWS_ONLY,
     )
 }
 
@@ -341,8 +379,8 @@ struct Totals {
     latency_count: i64,
 }
 
-/// Adds new metric rows to the running totals behind the Prometheus counters: one upsert per
-/// agent and model, so the counters move exactly with the rows written in the same transaction.
+/// Adds new metric rows to the running totals behind the Prometheus counters (a row per agent
+/// and model), so the counters move exactly with the rows written in the same transaction.
 fn add_to_totals(db: &Db<'_>, rows: &[&MetricRow]) -> Result<()> {
     let mut totals: BTreeMap<(&str, &str), Totals> = BTreeMap::new();
     for row in rows {
@@ -355,29 +393,32 @@ fn add_to_totals(db: &Db<'_>, rows: &[&MetricRow]) -> Result<()> {
             t.latency_count += 1;
         }
     }
-    for ((agent_id, model), t) in totals {
-        // `ON CONFLICT … DO UPDATE` (an upsert) reads the same on SQLite and PostgreSQL;
-        // `excluded` is the row that was about to be inserted.
-        db.execute(
-            "INSERT INTO mod_observability_usage_totals \
-             (agent_id, model, tokens_total, cost_cents_total, heartbeats_total, latency_ms_sum, latency_count) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (agent_id, model) DO UPDATE SET \
-             tokens_total = mod_observability_usage_totals.tokens_total + excluded.tokens_total, \
-             cost_cents_total = mod_observability_usage_totals.cost_cents_total + excluded.cost_cents_total, \
-             heartbeats_total = mod_observability_usage_totals.heartbeats_total + excluded.heartbeats_total, \
-             latency_ms_sum = mod_observability_usage_totals.latency_ms_sum + excluded.latency_ms_sum, \
-             latency_count = mod_observability_usage_totals.latency_count + excluded.latency_count",
-            &params![
-                agent_id,
-                model,
-                t.tokens,
-                t.cost_cents,
-                t.heartbeats,
-                t.latency_sum,
-                t.latency_count
-            ],
-        )?;
-    }
-    Ok(())
+    // One multi-row upsert (`ON CONFLICT … DO UPDATE` reads the same on SQLite and PostgreSQL;
+    // `excluded` is the row that was about to be inserted). Each key occurs once, as PostgreSQL
+    // requires of one statement.
+    insert_rows(
+        db,
+        "mod_observability_usage_totals (agent_id, model, tokens_total, cost_cents_total, \
+         heartbeats_total, latency_ms_sum, latency_count)",
+        totals
+            .into_iter()
+            .map(|((agent_id, model), t)| {
+                params![
+                    agent_id,
+                    model,
+                    t.tokens,
+                    t.cost_cents,
+                    t.heartbeats,
+                    t.latency_sum,
+                    t.latency_count
+                ]
+            })
+            .collect(),
+        "ON CONFLICT (agent_id, model) DO UPDATE SET \
+         tokens_total = mod_observability_usage_totals.tokens_total + excluded.tokens_total, \
+         cost_cents_total = mod_observability_usage_totals.cost_cents_total + excluded.cost_cents_total, \
+         heartbeats_total = mod_observability_usage_totals.heartbeats_total + excluded.heartbeats_total, \
+         latency_ms_sum = mod_observability_usage_totals.latency_ms_sum + excluded.latency_ms_sum, \
+         latency_count = mod_observability_usage_totals.latency_count + excluded.latency_count",
+    )
 }
