@@ -15,6 +15,8 @@ use std::time::Duration;
 pub(crate) type HookHandler<M> = Box<dyn Fn(&M, &ModuleContext, &str) -> Result<()> + Send + Sync>;
 pub(crate) type BatchHandler<M> =
     Box<dyn Fn(&M, &ModuleContext, &[&str]) -> Result<()> + Send + Sync>;
+pub(crate) type MixedBatchHandler<M> =
+    Box<dyn Fn(&M, &ModuleContext, &[(Hook, &str)]) -> Result<()> + Send + Sync>;
 pub(crate) type ServiceHandler<M> = Box<dyn Fn(&M, &ModuleContext) -> Result<()> + Send + Sync>;
 
 /// Collects a module's subscriptions during `register`, and gives access to its context.
@@ -22,6 +24,7 @@ pub struct Registrar<M> {
     ctx: ModuleContext,
     pub(crate) hooks: Vec<(Hook, HookHandler<M>)>,
     pub(crate) batch_hooks: Vec<(Hook, BatchHandler<M>)>,
+    pub(crate) mixed_batch_hooks: Vec<(Vec<Hook>, MixedBatchHandler<M>)>,
     pub(crate) router: Router<M>,
     pub(crate) services: Vec<(String, Duration, ServiceHandler<M>)>,
     pub(crate) problems: Vec<String>,
@@ -34,6 +37,7 @@ impl<M: 'static> Registrar<M> {
             ctx,
             hooks: Vec::new(),
             batch_hooks: Vec::new(),
+            mixed_batch_hooks: Vec::new(),
             router: Router::new(),
             services: Vec::new(),
             problems: Vec::new(),
@@ -129,6 +133,46 @@ impl<M: 'static> Registrar<M> {
             handler(m, ctx, parsed)
         });
         self.batch_hooks.push((P::HOOK, handler));
+        self
+    }
+
+    /// Subscribes one batch handler to several hooks, with untyped JSON payloads: it gets the
+    /// events of any of `hooks` in emit order as `(hook, payload)`, e.g. the `agent:heartbeat`
+    /// and `budget:spend_recorded` that the core emits in turn for each heartbeat, so that they
+    /// share one transaction (with `on_batch` each hook's handler gets only the consecutive
+    /// events of its own hook: one event each when two hooks alternate). The host's batch is cut
+    /// where an event of another hook comes between them, so handlers still see events in emit
+    /// order across the module; a hook that also has other handlers (`on`, `on_batch`, another
+    /// `on_batch_raw`) gets its events in runs of its own hook only. An error fails every event of
+    /// the batch; a payload that is not JSON fails the batch as `BadRequest`. The hooks must be
+    /// listed in the manifest.
+    pub fn on_batch_raw<F>(&mut self, hooks: &[Hook], handler: F) -> &mut Self
+    where
+        F: Fn(&M, &ModuleContext, Vec<(Hook, Value)>) -> Result<()> + Send + Sync + 'static,
+    {
+        let mut unique: Vec<Hook> = Vec::new();
+        for hook in hooks {
+            if !unique.contains(hook) {
+                unique.push(*hook);
+            }
+        }
+        if unique.is_empty() {
+            self.problems
+                .push("on_batch_raw needs at least one hook".into());
+            return self;
+        }
+        let handler: MixedBatchHandler<M> = Box::new(move |m, ctx, events| {
+            let parsed = events
+                .iter()
+                .map(|(hook, json)| {
+                    serde_json::from_str::<Value>(json)
+                        .map(|payload| (*hook, payload))
+                        .map_err(|e| Error::bad_request(format!("invalid `{hook}` payload: {e}")))
+                })
+                .collect::<Result<Vec<(Hook, Value)>>>()?;
+            handler(m, ctx, parsed)
+        });
+        self.mixed_batch_hooks.push((unique, handler));
         self
     }
 

@@ -13,7 +13,7 @@ use crate::context::ModuleContext;
 use crate::error::{Error, Result};
 use crate::hook::Hook;
 use crate::module::Module;
-use crate::registrar::{BatchHandler, HookHandler, Registrar, ServiceHandler};
+use crate::registrar::{BatchHandler, HookHandler, MixedBatchHandler, Registrar, ServiceHandler};
 use crate::router::{Request, Router};
 use abi_stable::{
     prefix_type::PrefixTypeTrait,
@@ -49,6 +49,8 @@ struct Loaded<M> {
     ctx: ModuleContext,
     hooks: HashMap<Hook, Vec<HookHandler<M>>>,
     batch_hooks: HashMap<Hook, Vec<BatchHandler<M>>>,
+    /// `on_batch_raw` handlers, each with its hooks.
+    mixed_batch_hooks: Vec<(Vec<Hook>, MixedBatchHandler<M>)>,
     router: Router<M>,
     services: HashMap<String, ServiceHandler<M>>,
 }
@@ -67,19 +69,60 @@ fn catch_handler(f: impl FnOnce() -> Result<()>) -> Result<()> {
         .unwrap_or_else(|payload| Err(Error::with_kind(ErrorKind::Panic, panic_message(&*payload))))
 }
 
+/// Which events of a host batch go into one run (one call of each handler): consecutive events
+/// with the same key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RunKey<'a> {
+    /// Events of this one hook (or of this unknown name).
+    Hook(&'a str),
+    /// Events of any hook that only this `on_batch_raw` handler (by index) handles.
+    Mixed(usize),
+}
+
 impl<M: Module> Loaded<M> {
     /// The subscribed hook named `hook`, or why not.
     fn subscribed(&self, hook: &str) -> Result<Hook> {
         let hook: Hook = hook
             .parse()
             .map_err(|e| Error::with_kind(ErrorKind::NotFound, e))?;
-        if self.hooks.contains_key(&hook) || self.batch_hooks.contains_key(&hook) {
+        if self.hooks.contains_key(&hook)
+            || self.batch_hooks.contains_key(&hook)
+            || self.mixed_handlers_of(hook).next().is_some()
+        {
             Ok(hook)
         } else {
             Err(Error::with_kind(
                 ErrorKind::NotFound,
                 format!("the module did not subscribe to `{hook}`"),
             ))
+        }
+    }
+
+    /// The `on_batch_raw` handlers subscribed to `hook`, with their index.
+    fn mixed_handlers_of(
+        &self,
+        hook: Hook,
+    ) -> impl Iterator<Item = (usize, &MixedBatchHandler<M>)> {
+        self.mixed_batch_hooks
+            .iter()
+            .enumerate()
+            .filter(move |(_, (hooks, _))| hooks.contains(&hook))
+            .map(|(index, (_, handler))| (index, handler))
+    }
+
+    /// The run key of an event of hook `name`: events of a hook that exactly one `on_batch_raw`
+    /// handler (and nothing else) handles run together with that handler's other hooks.
+    fn run_key<'a>(&self, name: &'a str) -> RunKey<'a> {
+        let Ok(hook) = name.parse::<Hook>() else {
+            return RunKey::Hook(name);
+        };
+        if self.hooks.contains_key(&hook) || self.batch_hooks.contains_key(&hook) {
+            return RunKey::Hook(name);
+        }
+        let mut mixed = self.mixed_handlers_of(hook);
+        match (mixed.next(), mixed.next()) {
+            (Some((index, _)), None) => RunKey::Mixed(index),
+            _ => RunKey::Hook(name),
         }
     }
 }
@@ -100,6 +143,11 @@ impl<M: Module> ActiveModule for Loaded<M> {
                 first_error.get_or_insert(e);
             }
         }
+        for (_, handler) in self.mixed_handlers_of(hook) {
+            if let Err(e) = handler(&self.module, &self.ctx, &[(hook, payload_json)]) {
+                first_error.get_or_insert(e);
+            }
+        }
         first_error.map_or(Ok(()), Err)
     }
 
@@ -107,13 +155,28 @@ impl<M: Module> ActiveModule for Loaded<M> {
         let mut failed: Vec<Option<Error>> = events.iter().map(|_| None).collect();
         let mut start = 0;
         while start < events.len() {
-            // A run of consecutive events of one hook.
+            // A run of consecutive events of one hook, or of the hooks of one `on_batch_raw`.
             let name = events[start].0;
+            let key = self.run_key(name);
             let end = start
                 + events[start..]
                     .iter()
-                    .take_while(|(hook, _)| *hook == name)
+                    .take_while(|(hook, _)| self.run_key(hook) == key)
                     .count();
+            if let RunKey::Mixed(index) = key {
+                let run: Vec<(Hook, &str)> = events[start..end]
+                    .iter()
+                    .filter_map(|(hook, payload)| Some((hook.parse().ok()?, *payload)))
+                    .collect();
+                let handler = &self.mixed_batch_hooks[index].1;
+                if let Err(e) = catch_handler(|| handler(&self.module, &self.ctx, &run)) {
+                    for slot in &mut failed[start..end] {
+                        slot.get_or_insert_with(|| Error::with_kind(e.kind(), e.message()));
+                    }
+                }
+                start = end;
+                continue;
+            }
             match self.subscribed(name) {
                 Err(e) => {
                     for slot in &mut failed[start..end] {
@@ -135,6 +198,14 @@ impl<M: Module> ActiveModule for Loaded<M> {
                         if let Err(e) =
                             catch_handler(|| handler(&self.module, &self.ctx, &payloads))
                         {
+                            for slot in &mut failed[start..end] {
+                                slot.get_or_insert_with(|| Error::with_kind(e.kind(), e.message()));
+                            }
+                        }
+                    }
+                    let run: Vec<(Hook, &str)> = payloads.iter().map(|p| (hook, *p)).collect();
+                    for (_, handler) in self.mixed_handlers_of(hook) {
+                        if let Err(e) = catch_handler(|| handler(&self.module, &self.ctx, &run)) {
                             for slot in &mut failed[start..end] {
                                 slot.get_or_insert_with(|| Error::with_kind(e.kind(), e.message()));
                             }
@@ -192,6 +263,14 @@ pub(crate) fn finish<M: Module>(
         }
         batch_hooks.entry(hook).or_default().push(handler);
     }
+    for (hooks, _) in &registrar.mixed_batch_hooks {
+        for hook in hooks {
+            if !hook_names.contains(hook) {
+                hook_names.push(*hook);
+            }
+        }
+    }
+    let mixed_batch_hooks = registrar.mixed_batch_hooks;
     let mut specs = RVec::new();
     let mut services = HashMap::new();
     for (name, interval, handler) in registrar.services {
@@ -214,6 +293,7 @@ pub(crate) fn finish<M: Module>(
         ctx,
         hooks,
         batch_hooks,
+        mixed_batch_hooks,
         router: registrar.router,
         services,
     };
@@ -571,6 +651,83 @@ mod tests {
         assert_eq!(
             err.message(),
             "service `a` is registered twice; service `b` needs an interval of at least 1 ms; a service name must not be empty"
+        );
+    }
+
+    #[test]
+    fn a_raw_batch_handler_gets_the_runs_of_all_its_hooks_in_emit_order() {
+        use std::sync::Mutex;
+        let host = TestHost::default();
+        let mut r: Registrar<Probe> =
+            Registrar::new(ModuleContext::new(host.handle(), serde_json::json!({})));
+        let calls: Arc<Mutex<Vec<String>>> = Arc::default();
+        let seen = calls.clone();
+        r.on_batch_raw(
+            &[Hook::AgentHeartbeat, Hook::BudgetSpendRecorded],
+            move |_m: &Probe, _ctx: &ModuleContext, events: Vec<(Hook, serde_json::Value)>| {
+                let run: Vec<String> = events
+                    .iter()
+                    .map(|(hook, payload)| format!("{hook}#{}", payload["n"]))
+                    .collect();
+                seen.lock().unwrap().push(run.join(" "));
+                if events.iter().any(|(_, p)| p["fail"] == true) {
+                    return Err(Error::msg("refused"));
+                }
+                Ok(())
+            },
+        );
+        let seen = calls.clone();
+        r.on_raw(Hook::ServerStarted, move |_m, _ctx, payload| {
+            seen.lock()
+                .unwrap()
+                .push(format!("server:started#{}", payload["n"]));
+            Ok(())
+        });
+        let probe = Probe {
+            port: AtomicU32::new(0),
+            label: String::new(),
+        };
+        let Ok((loaded, registration)) = finish(r, probe) else {
+            panic!("the module registers")
+        };
+        let hooks: Vec<&str> = registration.hooks.iter().map(|h| h.as_str()).collect();
+        assert_eq!(
+            hooks,
+            ["server:started", "agent:heartbeat", "budget:spend_recorded"]
+        );
+        let failed = loaded.on_hook_batch(&[
+            ("agent:heartbeat", r#"{"n":1}"#),
+            ("budget:spend_recorded", r#"{"n":2}"#),
+            ("agent:heartbeat", r#"{"n":3}"#),
+            ("server:started", r#"{"n":4}"#),
+            ("budget:spend_recorded", r#"{"n":5,"fail":true}"#),
+            ("agent:heartbeat", r#"{"n":6}"#),
+            ("goal:created", r#"{"n":7}"#),
+        ]);
+        assert_eq!(
+            *calls.lock().unwrap(),
+            [
+                "agent:heartbeat#1 budget:spend_recorded#2 agent:heartbeat#3",
+                "server:started#4",
+                "budget:spend_recorded#5 agent:heartbeat#6",
+            ]
+        );
+        let failed: Vec<(usize, ErrorKind)> = failed.iter().map(|(i, e)| (*i, e.kind())).collect();
+        assert_eq!(
+            failed,
+            [
+                (4, ErrorKind::Failed),
+                (5, ErrorKind::Failed),
+                (6, ErrorKind::NotFound)
+            ]
+        );
+        // One event alone (ABI 1.1 hosts) is a batch of one.
+        loaded
+            .on_hook("budget:spend_recorded", r#"{"n":8}"#)
+            .expect("handled");
+        assert_eq!(
+            calls.lock().unwrap().last().map(String::as_str),
+            Some("budget:spend_recorded#8")
         );
     }
 }

@@ -8,10 +8,13 @@
 //! waits until the module has written a row for every heartbeat of the "on" phase, so its
 //! backlog never runs in an "off" phase.
 //!
-//! - Throughput ratio = heartbeats/s with the module ÷ heartbeats/s without (goal ≥ 0.95).
+//! - Throughput ratio = heartbeats/s with the module ÷ heartbeats/s without (goal ≥ 0.97).
 //! - Hook-to-row latency = `ingested_at − recorded_at` of every metric row: from the core's
 //!   heartbeat timestamp (taken in the transaction that emits the hook) to the module's batch
-//!   insert (rows are written every 100 ms, see `modules/observability/src/ingest_buffer.rs`).
+//!   insert. The host delivers the events from its outbox in batches (up to 256 per call) and
+//!   the module writes each batch in one transaction as it arrives (no buffer of its own, see
+//!   `modules/observability/src/ingest.rs`), so this is the host's delivery delay plus one
+//!   write (goal p99 < 50 ms).
 //! - The same phases with `tiny` — a test module subscribed to every hook with handlers that do
 //!   nothing — give the baseline: what the host's hook delivery costs before a module does any
 //!   work. (The counters of `tiny` also count `agent:created` and `server:started`, so its drain
@@ -117,7 +120,7 @@ fn bench_backend(backend: TestBackend, phase: Duration) {
         off.errors,
         millis(off.latency.percentile(99.0))
     );
-    println!("  throughput ratio: {:.3} (goal ≥ 0.95)", measured.ratio());
+    println!("  throughput ratio: {:.3} (goal ≥ 0.97)", measured.ratio());
     println!(
         "  no-op baseline  : ratio {:.3} ({:.0} vs {:.0} heartbeats/s with `tiny`, every hook a no-op)",
         baseline.ratio(),
@@ -125,7 +128,7 @@ fn bench_backend(backend: TestBackend, phase: Duration) {
         baseline.off.rate()
     );
     println!(
-        "  hook-to-row     : p50 {}  p99 {}  max {}  ({} rows)",
+        "  hook-to-row     : p50 {}  p99 {}  max {}  ({} rows; goal p99 < 50 ms)",
         millis(lag.percentile(50.0)),
         millis(lag.percentile(99.0)),
         millis(lag.max()),

@@ -307,6 +307,14 @@ fn check_prometheus(server: &TestServer, f: &Fixture) {
             PrometheusType::Counter,
         ),
         ("paperclip_alerts_firing", PrometheusType::Gauge),
+        ("paperclip_hook_outbox_events", PrometheusType::Gauge),
+        ("paperclip_module_hook_lag_events", PrometheusType::Gauge),
+        (
+            "paperclip_module_hook_oldest_undelivered_seconds",
+            PrometheusType::Gauge,
+        ),
+        ("paperclip_module_hook_dead_letters", PrometheusType::Gauge),
+        ("paperclip_module_hook_retrying", PrometheusType::Gauge),
     ] {
         let family = expo
             .families
@@ -385,6 +393,24 @@ fn check_prometheus(server: &TestServer, f: &Fixture) {
         Some(1.0)
     );
     assert_eq!(sample(&expo, "paperclip_alerts_firing", &[]), Some(0.0));
+    // Hook delivery (the core call `hooks.delivery`): the outbox holds at least the events above,
+    // and the module reports its own delivery under its id, with nothing failed.
+    let outbox = sample(&expo, "paperclip_hook_outbox_events", &[]).expect("outbox size");
+    assert!(outbox >= 6.0, "outbox {outbox}:\n{text}");
+    let own = [("module", "observability")];
+    for family in [
+        "paperclip_module_hook_lag_events",
+        "paperclip_module_hook_oldest_undelivered_seconds",
+    ] {
+        let value = sample(&expo, family, &own).unwrap_or_else(|| panic!("no {family}:\n{text}"));
+        assert!(value >= 0.0, "{family} {value}");
+    }
+    for family in [
+        "paperclip_module_hook_dead_letters",
+        "paperclip_module_hook_retrying",
+    ] {
+        assert_eq!(sample(&expo, family, &own), Some(0.0), "{family}:\n{text}");
+    }
     // The awkward model name survives escaping: the parser read it, and it reads back unchanged.
     assert_eq!(
         sample(

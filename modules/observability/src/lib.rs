@@ -8,8 +8,8 @@
 //! |------|------------|
 //! | `lib.rs` | the module type and `register`: config, hooks, routes, services, listener |
 //! | `config.rs` | `modules.config.observability`, as the manifest's `configSchema` describes it |
-//! | `hooks.rs` | hook handlers: heartbeat → metric row, budget events, issue transitions |
-//! | `ingest_buffer.rs` | frequent rows queued in memory and written in batches |
+//! | `hooks.rs` | batch hook handlers: heartbeat → metric row, budget events, issue transitions |
+//! | `ingest.rs` | a batch's rows written in one transaction, idempotent by `eventId` |
 //! | `agent_directory.rs` | agent → company, cached (filled by `agent:created`) |
 //! | `routes.rs` | the route table under `/api/modules/observability` |
 //! | `summary.rs`, `series.rs`, `burn_rate.rs` | the usage reports |
@@ -31,7 +31,7 @@ mod burn_rate;
 mod clock;
 mod config;
 mod hooks;
-mod ingest_buffer;
+mod ingest;
 mod prometheus;
 mod prometheus_listener;
 mod query_params;
@@ -44,7 +44,6 @@ mod usage_filter;
 
 use agent_directory::AgentDirectory;
 use config::ObservabilityConfig;
-use ingest_buffer::{IngestBuffer, FLUSH_INTERVAL};
 use module_sdk::{Module, ModuleContext, Registrar, Result};
 use prometheus_listener::PrometheusListener;
 use std::sync::{Mutex, PoisonError};
@@ -56,8 +55,6 @@ pub struct Observability {
     config: ObservabilityConfig,
     /// Agent → company, for rows that store both.
     agents: AgentDirectory,
-    /// Metric rows and spend events waiting for the next batch write.
-    buffer: IngestBuffer,
     /// The Prometheus listener, when `enablePrometheus` is set; taken and stopped in `shutdown`.
     prometheus: Mutex<Option<PrometheusListener>>,
 }
@@ -67,20 +64,15 @@ impl Module for Observability {
         // The host already checked the config against `configSchema` and applied its defaults.
         let config: ObservabilityConfig = r.config_as()?;
 
-        // Hooks: the payload type of each handler picks the hook; all are in the manifest.
-        r.on(hooks::on_heartbeat)
-            .on(hooks::on_spend_recorded)
-            .on(hooks::on_threshold_crossed)
-            .on(hooks::on_agent_created)
-            .on(hooks::on_issue_status_changed);
+        // Hooks, all listed in the manifest, delivered in batches. The usage hooks share one
+        // handler (the core emits heartbeat and spend in turn, and each batch is one
+        // transaction); for the others the payload type of the handler picks the hook.
+        r.on_batch_raw(&hooks::USAGE_HOOKS, hooks::on_usage_events)
+            .on_batch(hooks::on_agents_created)
+            .on_batch(hooks::on_issue_status_changes);
 
         r.routes(routes::router());
 
-        // Writes the rows the hooks queued, one transaction per interval.
-        r.service("flush", FLUSH_INTERVAL, |m: &Self, ctx: &ModuleContext| {
-            m.buffer.flush(ctx);
-            Ok(())
-        });
         r.service(
             "retention",
             config.retention_interval(),
@@ -106,14 +98,12 @@ impl Module for Observability {
         Ok(Observability {
             config,
             agents: AgentDirectory::default(),
-            buffer: IngestBuffer::default(),
             prometheus: Mutex::new(prometheus),
         })
     }
 
     fn shutdown(&self, ctx: &ModuleContext) {
-        // The services have stopped; write what the last hooks queued, so a disable loses nothing.
-        self.buffer.flush(ctx);
+        // No rows to write here: each hook batch is written before its handler returns.
         let listener = self
             .prometheus
             .lock()

@@ -2,12 +2,16 @@
 //!
 //! Counters come from the running totals (`mod_observability_usage_totals`,
 //! `mod_observability_issue_status_counts`), which retention never prunes, so they only go up;
-//! gauges come from the core's `agents` table and the alert rules. The same text is served on
+//! gauges come from the core's `agents` table, the alert rules and the host's hook delivery
+//! (the core call `hooks.delivery`: outbox size, and per module its lag, the age of its oldest
+//! undelivered event, events being retried and dead letters). The same text is served on
 //! the module's own listener when `enablePrometheus` is set (see [`crate::prometheus_listener`]).
 
 use crate::alerts::fired_alerts;
 use crate::Observability;
 use module_sdk::{ModuleContext, Request, Response, Result};
+use serde::Deserialize;
+use serde_json::json;
 use std::fmt::{Display, Write};
 
 /// The content type Prometheus expects for the text format.
@@ -42,6 +46,7 @@ pub fn render(ctx: &ModuleContext) -> Result<String> {
         &[],
     )?;
     let firing = fired_alerts(ctx, None)?.len();
+    let delivery: HookDelivery = ctx.core().call_as("hooks.delivery", &json!({}))?;
 
     let mut out = Exposition::default();
     let usage_counters = [
@@ -142,7 +147,74 @@ pub fn render(ctx: &ModuleContext) -> Result<String> {
         "Alerts firing now (rule and agent pairs), see GET /api/modules/observability/alerts.",
     );
     out.sample("paperclip_alerts_firing", &[], firing);
+
+    render_delivery(&mut out, &delivery);
     Ok(out.text)
+}
+
+/// The answer of the core call `hooks.delivery` (the fields the exposition uses).
+#[derive(Debug, Deserialize)]
+struct HookDelivery {
+    outbox: Outbox,
+    modules: Vec<ModuleDelivery>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Outbox {
+    size: i64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ModuleDelivery {
+    module_id: String,
+    lag_events: i64,
+    /// `null` when nothing is waiting.
+    oldest_undelivered_age_seconds: Option<f64>,
+    retrying: i64,
+    dead_letters: i64,
+}
+
+/// How a per-module gauge reads its value.
+type ModuleGauge = fn(&ModuleDelivery) -> f64;
+
+/// The hook delivery gauges: the outbox, then each module's delivery (by module id).
+fn render_delivery(out: &mut Exposition, delivery: &HookDelivery) {
+    out.family(
+        "paperclip_hook_outbox_events",
+        "gauge",
+        "Hook events kept in the core's outbox.",
+    );
+    out.sample("paperclip_hook_outbox_events", &[], delivery.outbox.size);
+
+    let per_module: [(&str, &str, ModuleGauge); 4] = [
+        (
+            "paperclip_module_hook_lag_events",
+            "Hook events committed but not yet delivered to the module.",
+            |d| d.lag_events as f64,
+        ),
+        (
+            "paperclip_module_hook_oldest_undelivered_seconds",
+            "Age of the oldest hook event not yet delivered to the module, in seconds (0 when none).",
+            |d| d.oldest_undelivered_age_seconds.unwrap_or(0.0),
+        ),
+        (
+            "paperclip_module_hook_dead_letters",
+            "Hook events the module failed too often, kept as dead letters.",
+            |d| d.dead_letters as f64,
+        ),
+        (
+            "paperclip_module_hook_retrying",
+            "Hook events that failed in the module and wait for another attempt.",
+            |d| d.retrying as f64,
+        ),
+    ];
+    for (family, help, value) in per_module {
+        out.family(family, "gauge", help);
+        for module in &delivery.modules {
+            out.sample(family, &[("module", &module.module_id)], value(module));
+        }
+    }
 }
 
 /// Builds exposition text line by line.
@@ -201,6 +273,38 @@ mod tests {
     fn label_values_escape_backslash_quote_and_newline() {
         assert_eq!(escape_label_value("a\\b \"c\"\nd"), "a\\\\b \\\"c\\\"\\nd");
         assert_eq!(escape_help("x\\y\nz \"q\""), "x\\\\y\\nz \"q\"");
+    }
+
+    #[test]
+    fn hook_delivery_gauges_have_one_sample_per_module() {
+        let delivery: HookDelivery = serde_json::from_value(serde_json::json!({
+            "outbox": {"size": 12, "newestSeq": 40},
+            "modules": [
+                {"moduleId": "a", "state": "active", "retainsEvents": true, "cursor": 38,
+                 "lagEvents": 2, "oldestUndeliveredAgeSeconds": 1.5, "retrying": 1, "deadLetters": 3},
+                {"moduleId": "b", "state": "paused", "retainsEvents": false, "cursor": 40,
+                 "lagEvents": 0, "oldestUndeliveredAgeSeconds": null, "retrying": 0, "deadLetters": 0}
+            ]
+        }))
+        .unwrap();
+        let mut out = Exposition::default();
+        render_delivery(&mut out, &delivery);
+        for line in [
+            "# TYPE paperclip_hook_outbox_events gauge",
+            "paperclip_hook_outbox_events 12",
+            "paperclip_module_hook_lag_events{module=\"a\"} 2",
+            "paperclip_module_hook_oldest_undelivered_seconds{module=\"a\"} 1.5",
+            "paperclip_module_hook_oldest_undelivered_seconds{module=\"b\"} 0",
+            "paperclip_module_hook_dead_letters{module=\"a\"} 3",
+            "paperclip_module_hook_retrying{module=\"a\"} 1",
+            "# TYPE paperclip_module_hook_retrying gauge",
+        ] {
+            assert!(
+                out.text.lines().any(|l| l == line),
+                "{line} in\n{}",
+                out.text
+            );
+        }
     }
 
     #[test]
