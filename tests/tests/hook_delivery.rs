@@ -1,4 +1,5 @@
-//! Hook delivery that loses nothing, through the real server on SQLite and PostgreSQL, with the
+//! Hook delivery that loses nothing, through the real server on SQLite and PostgreSQL and at
+//! every isolation level (`inline`, `threaded`, `process`), with the
 //! `delivery-probe` test module (it records each event id it receives, once, counting
 //! deliveries):
 //!
@@ -15,8 +16,8 @@ mod modules_support;
 
 use modules_support::{module, wait_for, wait_for_status, ModulesDir};
 use paperclip_e2e::{
-    each_backend, json, ApiClient, DirectDb, Method, ServerOptions, StatusCode, TestBackend,
-    TestServer, Value,
+    each_backend_and_level, json, ApiClient, DirectDb, Method, ServerOptions, StatusCode,
+    TestBackend, TestServer, Value,
 };
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -75,7 +76,7 @@ fn delivery(server: &TestServer, id: &str) -> Value {
 
 #[test]
 fn a_crash_during_a_burst_loses_no_committed_event() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let dir = ModulesDir::new();
         dir.add(PROBE);
         dir.add_as(PROBE, "probe-best-effort", |m| {
@@ -173,7 +174,7 @@ fn a_crash_during_a_burst_loses_no_committed_event() {
 
 #[test]
 fn a_failing_event_is_retried_dead_lettered_and_replayed_without_blocking_the_rest() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let dir = ModulesDir::new();
         dir.add(PROBE);
         let server = start(
@@ -257,7 +258,7 @@ fn a_failing_event_is_retried_dead_lettered_and_replayed_without_blocking_the_re
 
 #[test]
 fn catch_up_decides_what_a_re_enabled_module_gets() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let dir = ModulesDir::new();
         dir.add_as(PROBE, "probe-catch-up", |m| m["catchUp"] = json!(true));
         dir.add_as(PROBE, "probe-from-now", |_| {});
@@ -318,7 +319,7 @@ fn catch_up_decides_what_a_re_enabled_module_gets() {
 
 #[test]
 fn the_outbox_stays_bounded_with_a_module_disabled() {
-    each_backend(|backend| {
+    each_backend_and_level(|backend, _level| {
         let dir = ModulesDir::new();
         dir.add(PROBE);
         dir.add_as(PROBE, "probe-disabled", |_| {});
