@@ -9,8 +9,10 @@
 //! as JSON objects (column name → value, see `sqlite_value_to_json` and `pg_value_to_json`).
 //!
 //! Transaction id 0 means autocommit: the statement takes a pooled connection for that one
-//! call. [`ModuleDb::begin`] opens a transaction (SQLite `BEGIN IMMEDIATE`, so it holds the
-//! write lock from the start, as core writes do; PostgreSQL `BEGIN`) on a connection the host
+//! call. [`ModuleDb::begin`] opens a transaction (SQLite: deferred `BEGIN`, so a module's
+//! transaction takes the write lock only at its first write and an idle or read-only one never
+//! holds up core writes; a write after another writer committed past its first read is a
+//! [`ModuleDbError::WriteConflict`], to be run again; PostgreSQL `BEGIN`) on a connection the host
 //! keeps until [`ModuleDb::commit`] or [`ModuleDb::rollback`]. Only the module that opened a
 //! transaction may use it; one left open past its limit (30 s by default) is rolled back by the
 //! host, and [`ModuleDb::rollback_all`] ends a module's transactions when it is disabled.

@@ -158,6 +158,26 @@ impl<'a> Db<'a> {
             .into_result()?)
     }
 
+    /// [`Db::transaction`], run again (up to `attempts` times in all) while it fails with a
+    /// write conflict: on SQLite a transaction takes the write lock at its first write, so one
+    /// that reads, then writes, fails with `write conflict: …` if another writer committed in
+    /// between; running it again from the start (new reads) is the remedy. Other errors end it
+    /// at once. `f` must be safe to run more than once.
+    pub fn transaction_retrying<T>(
+        &self,
+        attempts: u32,
+        mut f: impl FnMut(&Db<'a>) -> Result<T>,
+    ) -> Result<T> {
+        let mut left = attempts.max(1);
+        loop {
+            left -= 1;
+            match self.transaction(&mut f) {
+                Err(e) if left > 0 && !self.in_transaction() && is_write_conflict(&e) => continue,
+                outcome => return outcome,
+            }
+        }
+    }
+
     /// Runs `f` in a transaction: commits when it returns `Ok`, rolls back when it returns `Err`
     /// or panics (the panic then continues). Called on a handle that is already in a
     /// transaction, `f` simply joins it.
@@ -188,6 +208,12 @@ impl<'a> Db<'a> {
             }
         }
     }
+}
+
+/// Whether `error` is the host's write conflict (`write conflict: …`, see
+/// [`Db::transaction_retrying`]).
+pub fn is_write_conflict(error: &Error) -> bool {
+    error.message().starts_with("write conflict:")
 }
 
 #[cfg(test)]
@@ -264,6 +290,44 @@ mod tests {
             .execute("DELETE FROM forbidden", &[])
             .unwrap_err();
         assert_eq!(err.message(), "table `agents` is read-only for modules");
+    }
+
+    #[test]
+    fn a_write_conflict_runs_the_transaction_again_and_other_errors_do_not() {
+        let host = TestHost::default();
+        host.refuse(
+            "UPDATE",
+            "write conflict: the transaction read … run the transaction again",
+        );
+        host.refuse("DELETE", "table `agents` is read-only for modules");
+        let handle = host.handle();
+        let db = Db::new(&handle);
+        let mut runs = 0;
+        let err = db
+            .transaction_retrying(3, |tx| {
+                runs += 1;
+                tx.query("SELECT n FROM mod_fake_t", &[])?;
+                tx.execute("UPDATE mod_fake_t SET n = n + 1", &[])
+            })
+            .unwrap_err();
+        assert!(is_write_conflict(&err), "{err}");
+        assert_eq!(runs, 3);
+        let begins = host
+            .calls()
+            .iter()
+            .filter(|c| c.starts_with("begin"))
+            .count();
+        assert_eq!(begins, 3, "{:?}", host.calls());
+
+        let mut runs = 0;
+        let err = db
+            .transaction_retrying(3, |tx| {
+                runs += 1;
+                tx.execute("DELETE FROM agents", &[])
+            })
+            .unwrap_err();
+        assert!(!is_write_conflict(&err));
+        assert_eq!(runs, 1);
     }
 
     #[test]

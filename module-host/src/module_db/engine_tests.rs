@@ -277,3 +277,46 @@ fn a_dropped_test_database_takes_its_module_roles_along() {
     drop(database);
     assert_eq!(roles_of(&name), 0, "the roles of {name} outlived it");
 }
+
+#[test]
+fn a_transaction_that_read_before_another_writer_committed_gets_a_named_write_conflict() {
+    each_backend(|database| {
+        let db = demo(database, ModuleDbLimits::default());
+        db.execute(
+            0,
+            "CREATE TABLE mod_demo_counts (id INTEGER PRIMARY KEY, n BIGINT NOT NULL)",
+            &[],
+        )
+        .unwrap();
+        db.execute(0, "INSERT INTO mod_demo_counts (id, n) VALUES (1, 0)", &[])
+            .unwrap();
+        let tx = db.begin().unwrap();
+        db.query(tx, "SELECT n FROM mod_demo_counts WHERE id = 1", &[])
+            .unwrap();
+        // Another writer commits after the transaction's first read.
+        db.execute(0, "UPDATE mod_demo_counts SET n = n + 1 WHERE id = 1", &[])
+            .unwrap();
+        let outcome = db.execute(
+            tx,
+            "UPDATE mod_demo_counts SET n = n + 10 WHERE id = 1",
+            &[],
+        );
+        match database.db.backend() {
+            // SQLite takes the write lock at the first write: the snapshot is stale.
+            Backend::Sqlite => {
+                let err = outcome.unwrap_err();
+                assert!(matches!(err, ModuleDbError::WriteConflict(_)), "{err}");
+                assert!(
+                    err.to_string().contains("run the transaction again"),
+                    "{err}"
+                );
+                db.rollback(tx).unwrap();
+            }
+            // PostgreSQL (read committed) sees the other write and adds to it.
+            Backend::Postgres => {
+                outcome.unwrap();
+                db.commit(tx).unwrap();
+            }
+        }
+    });
+}

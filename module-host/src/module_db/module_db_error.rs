@@ -97,6 +97,11 @@ pub enum ModuleDbError {
         /// Which limit was reached.
         reason: String,
     },
+    /// SQLite: the write lock could not be had — in a transaction that read before its first
+    /// write while another writer committed (its snapshot is stale: only running the whole
+    /// transaction again helps), or beyond the busy timeout.
+    #[error("write conflict: {0}")]
+    WriteConflict(String),
     /// The module was disabled: its host handle no longer reaches the database.
     #[error("module `{0}` is disabled; its host handle no longer works")]
     Disabled(String),

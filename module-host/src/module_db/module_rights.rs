@@ -152,7 +152,9 @@ impl ModuleRights {
     ) -> Result<T, ModuleDbError> {
         let value = match conn {
             DbConnection::Pg(_) => work(conn).map_err(|e| classify_pg(e, timeout))?,
-            DbConnection::Sqlite(_) => self.in_sqlite_scope(conn, Some(deadline), timeout, work)?,
+            DbConnection::Sqlite(_) => self
+                .in_sqlite_scope(conn, Some(deadline), timeout, work)
+                .map_err(name_sqlite_write_conflict)?,
         };
         self.audit(conn, schema)?;
         Ok(value)
@@ -258,6 +260,26 @@ fn classify_sqlite(
         }
     }
     error
+}
+
+/// SQLite's "database is locked" inside a module transaction, named with what to do: a
+/// transaction starts deferred (it takes the write lock at its first write), so one that read
+/// first cannot write once another writer has committed since.
+fn name_sqlite_write_conflict(error: ModuleDbError) -> ModuleDbError {
+    match &error {
+        ModuleDbError::Database(message) if message.contains("database is locked") => {
+            ModuleDbError::WriteConflict(
+                concat!(
+                    "the transaction read the database before its first write and another ",
+                    "writer committed since (SQLite takes a transaction's write lock at its ",
+                    "first write), or the lock stayed taken past the busy timeout; roll back ",
+                    "and run the transaction again, or write before reading"
+                )
+                .to_string(),
+            )
+        }
+        _ => error,
+    }
 }
 
 /// The PostgreSQL engine's refusals and time-outs, named.
