@@ -113,7 +113,7 @@ fn hook_calls(server: &TestServer) -> u64 {
 }
 
 #[test]
-fn a_crash_mid_burst_counts_every_heartbeat_once() {
+fn a_crash_mid_burst_counts_every_heartbeat_and_status_change_once() {
     each_backend(|backend| {
         let mut server = start(backend, json!({}));
         assert_active(&server);
@@ -146,6 +146,34 @@ fn a_crash_mid_burst_counts_every_heartbeat_once() {
                 })
             })
             .collect();
+        // A fifth client moves issues to `done` meanwhile (one `issue:status_changed` each).
+        let mover = {
+            let client = server.client().clone();
+            let company = company.clone();
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let created = client
+                        .request(Method::POST, &format!("/api/companies/{company}/issues"))
+                        .json(&json!({"title": "moved"}))
+                        .send();
+                    let Ok(created) = created else { break };
+                    let Ok(issue) = created.json::<serde_json::Value>() else {
+                        break;
+                    };
+                    let Some(id) = issue["id"].as_str() else {
+                        break;
+                    };
+                    let moved = client
+                        .request(Method::PATCH, &format!("/api/issues/{id}"))
+                        .json(&json!({"status": "done"}))
+                        .send();
+                    if moved.is_err() {
+                        break;
+                    }
+                }
+            })
+        };
         let deadline = Instant::now() + Duration::from_secs(120);
         while answered.load(Ordering::Relaxed) < 800 && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(5));
@@ -155,6 +183,7 @@ fn a_crash_mid_burst_counts_every_heartbeat_once() {
         for client in clients {
             let _ = client.join();
         }
+        let _ = mover.join();
         let mut db = TestDb::open(&server);
         let committed = db.count("heartbeats", "");
         assert!(committed >= 800, "only {committed} heartbeats committed");
@@ -187,6 +216,15 @@ fn a_crash_mid_burst_counts_every_heartbeat_once() {
         assert_eq!(totals, [(committed, 3 * committed)], "heartbeats, tokens");
         let summary = get(&server, "/summary");
         assert_eq!(summary["totals"]["heartbeats"], committed, "{summary}");
+        // Transitions to `done`, counted once each (by eventId) although some came again.
+        let done = db.count("issues", "status = 'done'");
+        assert!(done > 0, "no issue was moved before the kill");
+        let counted = db.pairs(
+            "SELECT CAST(COALESCE(SUM(transitions), 0) AS BIGINT) AS a, \
+             CAST(COUNT(*) AS BIGINT) AS b FROM mod_observability_issue_status_counts \
+             WHERE status = 'done'",
+        );
+        assert_eq!(counted[0].0, done, "transitions to done");
         // Events handled after the restart beyond the ones still missing: redelivered (their
         // number depends on where the kill fell; each was a no-op).
         let missing = (2 * committed - rows_before - spends_before) as u64;

@@ -154,22 +154,34 @@ pub fn on_agents_created(
 }
 
 /// `issue:status_changed`: counts transitions into each status per company (issues reaching
-/// `done` are the throughput the token spend buys), exported as a Prometheus counter. One
-/// upsert per company and status of the batch, in one transaction. A count has no row to key by
-/// `eventId`: an event delivered again after a crash between the write and the host saving its
-/// cursor is counted twice (a transition among thousands; the other rows are exact).
+/// `done` are the throughput the token spend buys), exported as a Prometheus counter. In one
+/// transaction: the batch's `eventId`s are inserted into `mod_observability_issue_status_events`
+/// first (a write first: on SQLite the transaction holds the write lock from its first statement),
+/// and only the events that were not there yet are added, one upsert per company and status — an
+/// event delivered again after a crash is not counted twice.
 pub fn on_issue_status_changes(
     _m: &Observability,
     ctx: &ModuleContext,
-    changes: Vec<IssueStatusChanged>,
+    events: Vec<(Hook, Value)>,
 ) -> Result<()> {
-    let mut counts: BTreeMap<(String, String), i64> = BTreeMap::new();
-    for changed in changes {
-        *counts
-            .entry((changed.issue.company_id, changed.to))
-            .or_default() += 1;
+    let mut changes = Vec::with_capacity(events.len());
+    for (_, payload) in events {
+        let (id, changed) = parse::<IssueStatusChanged>(payload)?;
+        changes.push((id, changed.issue.company_id, changed.to));
     }
+    let now = clock::now_ms();
     ctx.db().transaction(|tx| {
+        let mut counts: BTreeMap<(String, String), i64> = BTreeMap::new();
+        for (id, company_id, status) in changes {
+            let new = tx.execute(
+                "INSERT INTO mod_observability_issue_status_events (event_id, recorded_at) \
+                 VALUES ($1, $2) ON CONFLICT (event_id) DO NOTHING",
+                &params![id, now],
+            )?;
+            if new > 0 {
+                *counts.entry((company_id, status)).or_default() += 1;
+            }
+        }
         for ((company_id, status), transitions) in &counts {
             tx.execute(
                 "INSERT INTO mod_observability_issue_status_counts \

@@ -44,7 +44,7 @@ mod usage_filter;
 
 use agent_directory::AgentDirectory;
 use config::ObservabilityConfig;
-use module_sdk::{Module, ModuleContext, Registrar, Result};
+use module_sdk::{Hook, Module, ModuleContext, Registrar, Result};
 use prometheus_listener::PrometheusListener;
 use std::sync::{Mutex, PoisonError};
 
@@ -69,7 +69,7 @@ impl Module for Observability {
         // transaction); for the others the payload type of the handler picks the hook.
         r.on_batch_raw(&hooks::USAGE_HOOKS, hooks::on_usage_events)
             .on_batch(hooks::on_agents_created)
-            .on_batch(hooks::on_issue_status_changes);
+            .on_batch_raw(&[Hook::IssueStatusChanged], hooks::on_issue_status_changes);
 
         r.routes(routes::router());
 

@@ -9,10 +9,11 @@ use crate::Observability;
 use module_sdk::{params, ModuleContext, Result};
 
 /// The tables pruned by time, each with a `recorded_at` column in Unix milliseconds.
-pub const PRUNED_TABLES: [&str; 3] = [
+pub const PRUNED_TABLES: [&str; 4] = [
     "mod_observability_token_metrics",
     "mod_observability_spend_events",
     "mod_observability_threshold_crossings",
+    "mod_observability_issue_status_events",
 ];
 
 /// One run: deletes every row recorded before now − `retentionDays`.

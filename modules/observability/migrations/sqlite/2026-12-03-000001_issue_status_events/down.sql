@@ -1,0 +1,1 @@
+DROP TABLE mod_observability_issue_status_events;
