@@ -24,7 +24,7 @@ use super::load_plan::{plan_load, Bystander, ClaimRank, PlanCandidate};
 use super::manifest::Manifest;
 use super::module_activation::{activate, deactivate, ActivationContext, ModuleRuntime, RawConfig};
 use super::module_config::{displayed_config, effective_config, ConfigProblems, ConfigSource};
-use super::module_counters::ModuleCounters;
+use super::module_counters::{CounterSnapshot, ModuleCounters};
 use super::module_db::ModuleDbLimits;
 use super::module_entry::{LibraryEntry, ModuleEntry};
 use super::module_loader::{LibraryCache, LoadedLibrary};
@@ -441,6 +441,19 @@ impl ModuleHost {
                 .map(|r| (self.view(&state, r), delivery_source(r)))?
         };
         self.add_delivery(vec![view]).pop()
+    }
+
+    /// The call counters of module `id` now, without the rest of its view (no database read):
+    /// cheap enough to poll.
+    pub fn counters(&self, id: &str) -> Option<CounterSnapshot> {
+        let state = self.state.lock();
+        let record = state.owner(id)?;
+        let live = record
+            .runtime
+            .as_ref()
+            .and_then(|rt| rt.subscription)
+            .and_then(|s| self.core.hooks().stats(s));
+        Some(record.counters.snapshot(live.as_ref()))
     }
 
     /// Enables a module and brings it up: the steps from configuration on run again (applied

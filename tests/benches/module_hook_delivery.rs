@@ -78,7 +78,8 @@ fn main() {
     );
 
     // 1. Through the host's own subscription.
-    let hook_calls = || host.get("tiny").expect("tiny").counters.hook_calls;
+    // The counters alone: `get` also reads the module's delivery from the database.
+    let hook_calls = || host.counters("tiny").expect("tiny").hook_calls;
     let emit = || bus.emit(Hook::AgentHeartbeat, &payload);
     run_windowed(events / 10, &emit, &hook_calls); // warm-up
                                                    // Three runs: on a shared 2-core machine one burst of outside work can halve a run.
