@@ -4,7 +4,7 @@
 
 use super::executor::DeliveryStatus;
 use super::manifest::DeliveryMode;
-use paperclip_core::db::{now, DbConnection};
+use paperclip_core::db::DbConnection;
 use paperclip_core::hooks::hook_dead_letters;
 use paperclip_core::hooks::hook_readers::{self, ReaderState};
 use serde::{Deserialize, Serialize};
@@ -69,10 +69,6 @@ pub fn delivery_view(
         hook_readers::ReaderLag::default()
     };
     let (retrying, dead_letters) = hook_dead_letters::counts(conn, id)?;
-    let age = lag.oldest_at.map(|at| {
-        let millis = (now() - at).num_milliseconds().max(0);
-        millis as f64 / 1000.0
-    });
     let count = |pick: fn(&DeliveryStatus) -> u64| live.map_or(0, pick);
     Ok(DeliveryView {
         mode: mode.as_str().to_string(),
@@ -81,7 +77,7 @@ pub fn delivery_view(
         cursor,
         saved_cursor,
         lag_events: lag.events,
-        oldest_undelivered_age_seconds: age,
+        oldest_undelivered_age_seconds: lag.oldest_age_seconds(),
         retrying,
         dead_letters,
         read_from_outbox: count(|s| s.read_from_outbox),

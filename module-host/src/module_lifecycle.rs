@@ -447,13 +447,17 @@ impl ModuleHost {
     /// cheap enough to poll.
     pub fn counters(&self, id: &str) -> Option<CounterSnapshot> {
         let state = self.state.lock();
-        let record = state.owner(id)?;
+        state.owner(id).map(|record| self.counter_snapshot(record))
+    }
+
+    /// A record's counters, with its live hook subscription's.
+    fn counter_snapshot(&self, record: &ModuleRecord) -> CounterSnapshot {
         let live = record
             .runtime
             .as_ref()
             .and_then(|rt| rt.subscription)
             .and_then(|s| self.core.hooks().stats(s));
-        Some(record.counters.snapshot(live.as_ref()))
+        record.counters.snapshot(live.as_ref())
     }
 
     /// Enables a module and brings it up: the steps from configuration on run again (applied
@@ -1151,12 +1155,7 @@ impl ModuleHost {
     /// The view of one record, with `degraded` worked out from counters and dependencies.
     fn view(&self, state: &HostState, record: &ModuleRecord) -> ModuleView {
         let manifest = record.manifest();
-        let live = record
-            .runtime
-            .as_ref()
-            .and_then(|rt| rt.subscription)
-            .and_then(|s| self.core.hooks().stats(s));
-        let counters = record.counters.snapshot(live.as_ref());
+        let counters = self.counter_snapshot(record);
         let raw = match state
             .saved
             .get(record.id())

@@ -129,6 +129,9 @@ const FOREIGN_TABLES: &[(&str, &str)] = &[
     ("mod_migrations", "checksum"),
     ("module_state", "config_override"),
     ("__diesel_schema_migrations", "version"),
+    ("hook_outbox", "payload"),
+    ("hook_readers", "delivered_seq"),
+    ("hook_dead_letters", "state"),
 ];
 
 /// The tables a module may not even read.
@@ -137,6 +140,9 @@ const UNREADABLE: &[&str] = &[
     "mod_migrations",
     "module_state",
     "__diesel_schema_migrations",
+    "hook_outbox",
+    "hook_readers",
+    "hook_dead_letters",
 ];
 
 /// The battery of statements for one backend. `tok` makes the attack file names unique;

@@ -158,23 +158,24 @@ pub struct ReaderLag {
     pub oldest_at: Option<NaiveDateTime>,
 }
 
-/// The lag of a reader whose cursor is `delivered_seq`.
+impl ReaderLag {
+    /// How long ago the oldest event after the cursor was committed, in seconds (`None` when
+    /// there is none).
+    pub fn oldest_age_seconds(&self) -> Option<f64> {
+        self.oldest_at
+            .map(|at| (now() - at).num_milliseconds().max(0) as f64 / 1000.0)
+    }
+}
+
+/// The lag of a reader whose cursor is `delivered_seq` (one query).
 pub fn lag(conn: &mut DbConnection, delivered_seq: i64) -> QueryResult<ReaderLag> {
-    let (events, oldest_seq): (i64, Option<i64>) = hook_outbox::table
+    let (events, oldest_at) = hook_outbox::table
         .filter(hook_outbox::seq.gt(delivered_seq))
         .select((
             diesel::dsl::count_star(),
-            diesel::dsl::min(hook_outbox::seq),
+            diesel::dsl::min(hook_outbox::created_at),
         ))
         .get_result(conn)?;
-    let oldest_at = match oldest_seq {
-        Some(seq) => hook_outbox::table
-            .filter(hook_outbox::seq.eq(seq))
-            .select(hook_outbox::created_at)
-            .first(conn)
-            .optional()?,
-        None => None,
-    };
     Ok(ReaderLag { events, oldest_at })
 }
 

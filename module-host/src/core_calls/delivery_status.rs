@@ -1,7 +1,7 @@
 //! `hooks.delivery`: the hook outbox and every module's delivery as saved, for modules that
 //! report on the server (the observability module's Prometheus output).
 
-use paperclip_core::db::{now, DbConnection};
+use paperclip_core::db::DbConnection;
 use paperclip_core::hooks::hook_readers::{self, ReaderState};
 use paperclip_core::hooks::{hook_dead_letters, hook_outbox};
 use serde_json::{json, Value};
@@ -16,9 +16,6 @@ pub fn delivery_status(conn: &mut DbConnection) -> diesel::QueryResult<Value> {
     for reader in hook_readers::list(conn)? {
         let lag = hook_readers::lag(conn, reader.delivered_seq)?;
         let (retrying, dead) = hook_dead_letters::counts(conn, &reader.reader)?;
-        let age = lag
-            .oldest_at
-            .map(|at| (now() - at).num_milliseconds().max(0) as f64 / 1000.0);
         modules.push(json!({
             "moduleId": reader.reader,
             "state": match reader.state {
@@ -28,7 +25,7 @@ pub fn delivery_status(conn: &mut DbConnection) -> diesel::QueryResult<Value> {
             "retainsEvents": reader.retains_events,
             "cursor": reader.delivered_seq,
             "lagEvents": lag.events,
-            "oldestUndeliveredAgeSeconds": age,
+            "oldestUndeliveredAgeSeconds": lag.oldest_age_seconds(),
             "retrying": retrying,
             "deadLetters": dead,
         }));

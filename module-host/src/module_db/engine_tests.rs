@@ -158,6 +158,10 @@ fn the_engine_refuses_what_the_module_may_not_touch() {
              VALUES ('x', '1', 'y', 'z')",
             "SELECT * FROM module_state",
             "DROP TABLE agents",
+            // The hook outbox (every event's payload) and the delivery bookkeeping.
+            "SELECT payload FROM hook_outbox",
+            "UPDATE hook_readers SET delivered_seq = 0",
+            "DELETE FROM hook_dead_letters",
         ];
         match db.backend() {
             // On SQLite the authorizer also checks names: only the module's own objects.

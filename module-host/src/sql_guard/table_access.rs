@@ -24,6 +24,9 @@ const HOST_BOOKKEEPING: &[&str] = &[
     "module_state",
     "mod_migrations",
     "__diesel_schema_migrations",
+    "hook_outbox",
+    "hook_readers",
+    "hook_dead_letters",
 ];
 
 /// What a table name refers to.
