@@ -6,12 +6,13 @@
 //! schema cannot express (semver ranges parse, `configSchema` is itself a valid JSON Schema, a
 //! module does not require itself). Every violation is reported, each with its JSON path.
 
+use module_sdk::Capability;
 use paperclip_core::hooks::Hook;
 use paperclip_core::isolation_level::IsolationLevel;
 use semver::{Version, VersionReq};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -52,6 +53,9 @@ pub struct Manifest {
     /// Whether, enabled again after a disable, it gets the events it missed (at-least-once).
     #[serde(default)]
     pub catch_up: bool,
+    /// Core writes the module asks to make, each with why (granted by the operator).
+    #[serde(default)]
+    pub capabilities: Vec<CapabilityRequest>,
     /// Hooks the module may subscribe to (wire names, all among the 13).
     #[serde(default)]
     pub hooks: Vec<String>,
@@ -92,6 +96,55 @@ impl DeliveryMode {
     }
 }
 
+/// One entry of a manifest's `capabilities`: a name, or `{name, reason}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "CapabilityEntry")]
+pub struct CapabilityRequest {
+    /// The capability (the core method it unlocks).
+    #[serde(with = "capability_name")]
+    pub name: Capability,
+    /// Why the module needs it, shown to the operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// How a capability may be written in a manifest.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum CapabilityEntry {
+    Name(#[serde(with = "capability_name")] Capability),
+    Described {
+        #[serde(with = "capability_name")]
+        name: Capability,
+        #[serde(default)]
+        reason: Option<String>,
+    },
+}
+
+impl From<CapabilityEntry> for CapabilityRequest {
+    fn from(entry: CapabilityEntry) -> Self {
+        match entry {
+            CapabilityEntry::Name(name) => CapabilityRequest { name, reason: None },
+            CapabilityEntry::Described { name, reason } => CapabilityRequest { name, reason },
+        }
+    }
+}
+
+/// A [`Capability`] as its name in JSON.
+mod capability_name {
+    use module_sdk::Capability;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(c: &Capability, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(c.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Capability, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// `routes` of a manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoutesSpec {
@@ -116,6 +169,11 @@ impl Manifest {
         self.routes
             .as_ref()
             .map(|r| r.prefix.trim_start_matches('/'))
+    }
+
+    /// The capabilities the module asks for.
+    pub fn requested_capabilities(&self) -> BTreeSet<Capability> {
+        self.capabilities.iter().map(|c| c.name).collect()
     }
 
     /// The declared hooks as [`Hook`]s (validation guarantees every name is known).

@@ -1,4 +1,5 @@
-//! Typed read access to core services over the host's `core_call`.
+//! Typed access to core services over the host's `core_call` (reads here; writes and the
+//! company scope in `core_writes.rs`).
 //!
 //! Methods and arguments (JSON): `agents.get {id}`, `agents.list {companyId?}`,
 //! `issues.get {id}`, `issues.list {companyId?}`, `projects.get {id}`, `projects.list {companyId?}`,

@@ -99,8 +99,10 @@
 
 #[allow(unsafe_code)]
 pub mod abi;
+mod capability;
 mod context;
 mod core_api;
+mod core_writes;
 pub mod db;
 #[allow(unsafe_code)]
 mod declare_module;
@@ -116,8 +118,10 @@ mod router;
 mod runtime;
 pub mod testing;
 
+pub use capability::Capability;
 pub use context::ModuleContext;
 pub use core_api::Core;
+pub use core_writes::{CompanyScope, IssuePatch, NewIssue};
 pub use db::{Db, Row};
 pub use entities::{Activity, Agent, Goal, Issue, Project};
 pub use error::{Error, Result};
