@@ -101,7 +101,7 @@ struct PolicyCounters {
 }
 
 /// [`PolicyCounters`] at one moment, as the admin API shows them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PolicyCounts {
     /// Core writes made.
