@@ -3,7 +3,13 @@
 #   modules/<crate>/        → plugins-dist/<id>/              (first-party modules; <id> from the manifest)
 #   tests/modules/<crate>/  → target/test-bundles/<crate>/    (test modules for the end-to-end tests)
 # A module crate is a folder with a Cargo.toml declaring a `cdylib`; its bundle gets
-# paperclip.module.json, the library (named after the manifest's "library"), migrations/ and ui/.
+# paperclip.module.json, the library (named after the manifest's "library"), migrations/ and ui/,
+# and is signed with the development key (the manifest lists every file's SHA-256, and
+# paperclip.module.sig holds the signature): a key pair generated on the first run into
+# <target dir>/dev-signing-key/paperclip-dev.{key,pub}, never committed. The signer,
+# paperclip-bundle-sign, is built by the same cargo invocation as the modules. A server trusts
+# the key only when its config lists it in modules.trustedKeys (printed at the end); with the
+# default modules.signatures ("auto": warn on loopback) the bundles load either way.
 # Idempotent: each bundle is assembled beside its destination and swapped in whole, so a running
 # server never sees a half-copied bundle (a replaced library is picked up after a restart).
 #
@@ -78,8 +84,14 @@ package_flags=()
 for package in "${packages[@]}"; do
     package_flags+=(-p "$package")
 done
-echo "building ${#packages[@]} module crates ($profile)…"
-cargo build "${cargo_flags[@]}" "${package_flags[@]}"
+echo "building ${#packages[@]} module crates and the bundle signer ($profile)…"
+# --lib builds each module's cdylib; --bin adds the signer, in the same invocation.
+cargo build "${cargo_flags[@]}" "${package_flags[@]}" -p paperclip-bundle-signing --lib --bin paperclip-bundle-sign
+
+signer="$target_dir/$profile/paperclip-bundle-sign"
+key_dir="$target_dir/dev-signing-key"
+key_file="$key_dir/paperclip-dev.key"
+key_id="$("$signer" keygen --out "$key_dir" --name paperclip-dev --if-missing | cut -d' ' -f1)"
 
 laid_out=0
 for i in "${!crates[@]}"; do
@@ -129,9 +141,11 @@ for i in "${!crates[@]}"; do
         cp -R "$dir/ui" "$staging/"
         contents="$contents, ui/"
     fi
+    "$signer" sign --key "$key_file" "$staging" >/dev/null
     rm -rf "$dest"
     mv "$staging" "$dest"
     echo "  $dest/ ← $dir ($contents)"
     laid_out=$((laid_out + 1))
 done
-echo "laid out $laid_out module bundles"
+echo "laid out $laid_out module bundles, signed with the development key $key_id ($key_file)"
+echo "to trust it, add to \"modules\" in paperclip.config.json: \"trustedKeys\": { \"$key_id\": \"$(cat "$key_dir/paperclip-dev.pub")\" }"

@@ -10,7 +10,9 @@
 //!     "config": { "observability": { "retentionDays": 90 } },
 //!     "hookTimeoutMs": 5000, "routeTimeoutMs": 10000,
 //!     "isolation": { "observability": "inline", "untrusted": "process" },
-//!     "maxConcurrency": 4, "queueCapacity": 64
+//!     "maxConcurrency": 4, "queueCapacity": 64,
+//!     "trustedKeys": { "<key id>": "ed25519:<64 hex>" },
+//!     "signatures": "auto"                           // auto | required | warn | off
 //!   },
 //!   "store": { "index": "store/index.json" },
 //!   "server": { "allowedHosts": ["paperclip.internal"], "allowedOrigins": [] }
@@ -18,7 +20,9 @@
 //! ```
 
 use crate::isolation_level::IsolationLevel;
+use crate::signature_policy::SignaturePolicy;
 use module_sdk::Capability;
+use paperclip_bundle_signing::TrustedKeys;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -134,6 +138,16 @@ pub struct ModulesConfig {
     /// this many module writes deep already is refused.
     #[serde(default = "default_max_causation_depth")]
     pub max_causation_depth: u32,
+    /// Public keys trusted to sign module bundles, key id → `"ed25519:<64 hex digits>"` (as
+    /// `paperclipai module keygen` prints them). Each key is checked when the config is read:
+    /// its spelling, and that the id is the key's own.
+    #[serde(default, deserialize_with = "trusted_keys")]
+    pub trusted_keys: TrustedKeys,
+    /// What happens to bundles not signed by a trusted key, or changed after signing:
+    /// `required` (refused at install and load), `warn` (loaded and reported), `off`, or `auto`
+    /// (the default: `warn` when the server binds loopback, `required` beyond it).
+    #[serde(default)]
+    pub signatures: SignaturePolicy,
 }
 
 impl ModulesConfig {
@@ -200,6 +214,8 @@ impl Default for ModulesConfig {
             retry_backoff_ms: default_retry_backoff_ms(),
             grants: BTreeMap::new(),
             max_causation_depth: default_max_causation_depth(),
+            trusted_keys: TrustedKeys::default(),
+            signatures: SignaturePolicy::default(),
         }
     }
 }
@@ -419,6 +435,14 @@ fn capability_grants<'de, D: serde::Deserializer<'de>>(
         .collect()
 }
 
+/// `modules.trustedKeys`: key id → public key, each checked (the entry that cannot be used is
+/// named with what is wrong).
+fn trusted_keys<'de, D: serde::Deserializer<'de>>(d: D) -> Result<TrustedKeys, D::Error> {
+    let raw = BTreeMap::<String, String>::deserialize(d)?;
+    TrustedKeys::parse(&raw)
+        .map_err(|(id, e)| serde::de::Error::custom(format!("modules.trustedKeys.{id}: {e}")))
+}
+
 fn default_max_attempts() -> u32 {
     ModulesConfig::DEFAULT_MAX_ATTEMPTS
 }
@@ -458,6 +482,40 @@ mod tests {
             err.to_string(),
             "modules.config.m.k: environment variable PAPERCLIP_SURELY_UNSET_VAR is not set"
         );
+    }
+
+    #[test]
+    fn trusted_keys_and_the_signature_policy_are_read_and_checked() {
+        let config: Config = serde_json::from_str(r#"{"modules": {}}"#).unwrap();
+        assert_eq!(config.modules.signatures, SignaturePolicy::Auto);
+        assert!(config.modules.trusted_keys.is_empty());
+
+        let key = paperclip_bundle_signing::SecretKey::generate()
+            .unwrap()
+            .public_key();
+        let text = json!({"modules": {"signatures": "required", "trustedKeys": {key.key_id(): key.to_string()}}});
+        let config: Config = serde_json::from_value(text).unwrap();
+        assert_eq!(config.modules.signatures, SignaturePolicy::Required);
+        assert_eq!(config.modules.trusted_keys.get(&key.key_id()), Some(&key));
+
+        let wrong_id = json!({"modules": {"trustedKeys": {"0123456789abcdef": key.to_string()}}});
+        let err = serde_json::from_value::<Config>(wrong_id)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("modules.trustedKeys.0123456789abcdef: key id")
+                && err.contains("does not match its key"),
+            "{err}"
+        );
+        let malformed = json!({"modules": {"trustedKeys": {key.key_id(): "ssh-ed25519 AAAA"}}});
+        let err = serde_json::from_value::<Config>(malformed)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("is not a public key"), "{err}");
+        let err = serde_json::from_str::<Config>(r#"{"modules": {"signatures": "strict"}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("strict"), "{err}");
     }
 
     #[test]

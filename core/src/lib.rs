@@ -1,5 +1,6 @@
 //! Paperclip's core: the domain ([`core`]), the database of both backends ([`db`]), the hook bus
-//! ([`hooks`]), the configuration file ([`config`]) and the modules' [`isolation_level`]s.
+//! ([`hooks`]), the configuration file ([`config`]), the modules' [`isolation_level`]s and
+//! [`signature_policy`].
 //!
 //! Architecture invariant: this crate never depends on the module host or on HTTP; modules
 //! depend on the core, never the reverse (the crate graph enforces it, and
@@ -12,6 +13,7 @@ pub mod core;
 pub mod db;
 pub mod hooks;
 pub mod isolation_level;
+pub mod signature_policy;
 
 /// Version of the core, checked against modules' `requires.core`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

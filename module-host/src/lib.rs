@@ -5,7 +5,7 @@
 //! a reason. [`ModuleHost`] is the entry point; the admin API and the CLI drive it.
 //!
 //! Files, in the order a module goes through them: [`manifest`] → [`discovery`] →
-//! [`module_loader`] → [`load_plan`] → [`module_config`] → [`module_migrations`] (checked by
+//! [`bundle_signature`] → [`module_loader`] → [`load_plan`] → [`module_config`] → [`module_migrations`] (checked by
 //! [`sql_guard`]) → [`module_activation`] (`register` through [`module_calls`] with a
 //! [`host_handle`], then the module's [`executor`], which runs its hooks, routes (see
 //! [`route_table`]) and services) →
@@ -28,6 +28,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod bundle_signature;
 pub mod config_merge;
 pub mod core_calls;
 pub mod delivery_view;

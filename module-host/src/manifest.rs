@@ -71,6 +71,11 @@ pub struct Manifest {
     /// Core version and other modules the module needs.
     #[serde(default)]
     pub requires: Requires,
+    /// The SHA-256 of every other file of the bundle (relative path → 64 hex digits), written
+    /// by `paperclipai module pack --sign` and covered by the bundle's signature
+    /// (`paperclip.module.sig`); checked by [`crate::bundle_signature`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<BTreeMap<String, String>>,
 }
 
 /// `delivery` of a manifest: what the module is promised about its hook events.
@@ -490,6 +495,17 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("agent:exploded"), "{text}");
+    }
+
+    #[test]
+    fn files_of_a_signed_manifest_are_digests() {
+        let mut doc = spec_example();
+        doc["files"] = json!({ "libobservability.so": "ab".repeat(32), "migrations/sqlite/1_x/up.sql": "00".repeat(32) });
+        let manifest = validate_manifest(&doc).unwrap();
+        assert_eq!(manifest.files.as_ref().map(BTreeMap::len), Some(2));
+        doc["files"] = json!({ "libobservability.so": "not a digest" });
+        assert_eq!(paths(doc), vec!["files.libobservability.so".to_string()]);
+        assert_eq!(MANIFEST_FILE, paperclip_bundle_signing::MANIFEST_FILE);
     }
 
     #[test]

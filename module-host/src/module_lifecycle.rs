@@ -2,7 +2,8 @@
 //! disable, configuration, rescan, shutdown — plus what the admin API shows of them.
 //!
 //! Start-up runs the spec's steps for every bundle, each failing for that module only:
-//! manifest schema → `requires.core` → enabled? → library + ABI check → slot and prefix
+//! manifest schema → `requires.core` → bundle signature ([`SignatureCheck`], every load) →
+//! enabled? → library + ABI check → slot and prefix
 //! conflicts → `requires.modules` order → configuration → migrations → `register` → hooks,
 //! routes, services. The steps up to the library are per module ([`ModuleHost::precheck`]),
 //! conflicts and dependencies are planned across modules ([`plan_load`]), the rest runs per
@@ -21,6 +22,7 @@ pub use policy_ops::{CapabilityView, GrantsView};
 pub use delivery_ops::dead_letter_json;
 use delivery_ops::DeliverySource;
 
+use super::bundle_signature::SignatureCheck;
 use super::config_merge::keep_masked_values;
 use super::discovery::{discover, library_file_name, Bundle};
 use super::executor::{DeliverySettings, ExecutorSettings, ModuleClock};
@@ -42,9 +44,11 @@ use super::module_view::ModuleView;
 use super::process_entry::{ProcessEntry, ProcessSettings};
 use super::route_table::RouteTable;
 use module_sdk::Capability;
+use paperclip_bundle_signing::TrustedKeys;
 use paperclip_core::config::ModulesConfig;
 use paperclip_core::core::Core;
 use paperclip_core::isolation_level::IsolationLevel;
+use paperclip_core::signature_policy::SignatureEnforcement;
 use parking_lot::Mutex;
 use serde::Serialize;
 use serde_json::Value;
@@ -93,6 +97,11 @@ pub struct HostSettings {
     pub grants: BTreeMap<String, BTreeSet<Capability>>,
     /// `modules.maxCausationDepth`: the longest chain of module writes.
     pub max_causation_depth: u32,
+    /// `modules.signatures` in force (`auto` resolved: the server sets it from its bind
+    /// address; without a listener `auto` is `warn`).
+    pub signatures: SignatureEnforcement,
+    /// `modules.trustedKeys`: the keys whose bundle signatures are trusted.
+    pub trusted_keys: TrustedKeys,
 }
 
 impl HostSettings {
@@ -171,6 +180,8 @@ impl From<&ModulesConfig> for HostSettings {
             retry_backoff: Duration::from_millis(config.retry_backoff_ms),
             grants: config.grants.clone(),
             max_causation_depth: config.max_causation_depth,
+            signatures: config.signatures.without_listener(),
+            trusted_keys: config.trusted_keys.clone(),
         }
     }
 }
@@ -259,6 +270,8 @@ struct ModuleRecord {
     activation_seq: u64,
     counters: Arc<ModuleCounters>,
     restart_required: bool,
+    /// The bundle's signature as last checked (at its last load, or rescan).
+    signature: Option<SignatureCheck>,
 }
 
 impl ModuleRecord {
@@ -275,6 +288,7 @@ impl ModuleRecord {
             activation_seq: 0,
             counters: Arc::default(),
             restart_required: false,
+            signature: None,
         }
     }
 
@@ -706,6 +720,7 @@ impl ModuleHost {
                         });
                         let changed = library_changed
                             || record.bundle.manifest_digest != bundle.manifest_digest;
+
                         if changed && !record.restart_required {
                             report.restart_required.push(record.id().to_string());
                         }
@@ -757,6 +772,7 @@ impl ModuleHost {
                 .sort_by(|a, b| a.bundle.folder.cmp(&b.bundle.folder));
             state.mark_duplicates();
         }
+        self.recheck_running_signatures();
         self.bring_up(&retry);
         report.modules = self.list();
         tracing::info!(added = ?report.added, removed = ?report.removed, restart_required = ?report.restart_required, "modules rescanned");
@@ -926,8 +942,8 @@ impl ModuleHost {
         }
     }
 
-    /// The steps that need no other module: manifest, `requires.core`, enabled, library and
-    /// ABI. Records the outcome on the record; returns the library when the module may load
+    /// The steps that need no other module: manifest, `requires.core`, bundle signature,
+    /// enabled, library and ABI. Records the outcome on the record; returns the library when the module may load
     /// (`None` at the `process` level: its library is opened and checked by its own process,
     /// never in this one). With `force_enabled` the saved/config enabled state is not consulted
     /// (an explicit enable).
@@ -960,6 +976,7 @@ impl ModuleHost {
                 granted,
             )
         };
+        let mut signature = None;
         let outcome = (|| {
             let manifest = bundle
                 .manifest
@@ -979,8 +996,16 @@ impl ModuleHost {
                     format!("requires Paperclip core {range}, but this server is {core}"),
                 ));
             }
+            // Every load reads the bundle again: a file changed since the last load is found
+            // before any of the module's code or SQL is used.
+            let check = self.check_signature(&manifest.id, &bundle.dir);
+            let refusal = check.refusal();
+            signature = Some(check);
             if !enabled {
                 return Err(StatusReason::new(ModuleStatus::Disabled, disabled_why));
+            }
+            if let Some(refusal) = refusal {
+                return Err(refusal);
             }
             awaiting_approval(manifest, &granted)?;
             let (level, _) = self.settings.isolation_of(&manifest.id, Some(manifest));
@@ -1011,6 +1036,9 @@ impl ModuleHost {
             .and_then(|library| library.as_ref().and_then(LoadedLibrary::build_info));
         let mut state = self.state.lock();
         if let Some(record) = state.by_folder(folder) {
+            if signature.is_some() {
+                record.signature = signature;
+            }
             match &outcome {
                 Ok(Some(library)) => {
                     record.build = build;
@@ -1026,6 +1054,45 @@ impl ModuleHost {
             }
         }
         outcome
+    }
+
+    /// Checks the bundles of running modules again (outside the state lock: hashing takes a
+    /// while). Their code was checked when it loaded; the view then says what is on disk now,
+    /// which is what the next load gets (and, under `required`, refuses).
+    fn recheck_running_signatures(&self) {
+        let running: Vec<(String, String, PathBuf)> = {
+            let state = self.state.lock();
+            state
+                .records
+                .iter()
+                .filter(|r| r.runtime.is_some())
+                .map(|r| {
+                    (
+                        r.bundle.folder.clone(),
+                        r.id().to_string(),
+                        r.bundle.dir.clone(),
+                    )
+                })
+                .collect()
+        };
+        for (folder, id, dir) in running {
+            let check = self.check_signature(&id, &dir);
+            if let Some(record) = self.state.lock().by_folder(&folder) {
+                record.signature = Some(check);
+            }
+        }
+    }
+
+    /// Checks the signature of module `id`'s bundle in `dir` under `modules.signatures`, and
+    /// logs what is wrong with it.
+    fn check_signature(&self, id: &str, dir: &std::path::Path) -> SignatureCheck {
+        let check = SignatureCheck::run(dir, self.settings.signatures, &self.settings.trusted_keys);
+        let view = check.view();
+        tracing::debug!(module = %id, state = %view.state, took_us = check.took.as_micros() as u64, "bundle signature checked");
+        if let Some(problem) = &view.problem {
+            tracing::warn!(module = %id, state = %view.state, policy = %check.enforcement, %problem, "module bundle not verified");
+        }
+        check
     }
 
     /// Configuration → migrations → register → hooks, routes, services for one record.
@@ -1298,6 +1365,7 @@ impl ModuleHost {
             delivery: None,
             grants: self.grants_view(state, record),
             companies: self.company_scope(state, record.id()),
+            signature: record.signature.as_ref().map(SignatureCheck::view),
         }
     }
 

@@ -14,6 +14,10 @@ pub enum ModuleStatus {
     /// built against an incompatible ABI or is not a module, or a required module's version
     /// does not match.
     Incompatible,
+    /// Its bundle is not verified while `modules.signatures` is `required`: unsigned, signed by
+    /// a key not in `modules.trustedKeys`, or a file changed, missing or added after signing
+    /// (the reason names it). Nothing of it runs.
+    Unverified,
     /// Its slot or route prefix is held by another module (named in the reason), or another
     /// bundle already provides its id.
     Conflict,
@@ -39,6 +43,7 @@ impl ModuleStatus {
         match self {
             ModuleStatus::Invalid => "invalid",
             ModuleStatus::Incompatible => "incompatible",
+            ModuleStatus::Unverified => "unverified",
             ModuleStatus::Conflict => "conflict",
             ModuleStatus::Failed => "failed",
             ModuleStatus::Disabled => "disabled",

@@ -1,5 +1,6 @@
 //! How a module is shown by the admin API (`GET /api/admin/modules`) and the CLI.
 
+use super::bundle_signature::SignatureView;
 use super::delivery_view::DeliveryView;
 use super::executor::ExecutorStats;
 use super::module_counters::CounterSnapshot;
@@ -76,4 +77,9 @@ pub struct ModuleView {
     pub grants: GrantsView,
     /// The companies it serves: `{"mode":"all"}` or `{"mode":"only","companyIds":[…]}`.
     pub companies: CompanyScope,
+    /// Its bundle's signature as last checked: `{state, keyId, problem, policy}` with state
+    /// `verified`, `unsigned`, `untrusted`, `invalid` or `unchecked` (`null` before a check:
+    /// e.g. an invalid manifest).
+    #[serde(default)]
+    pub signature: Option<SignatureView>,
 }

@@ -70,10 +70,11 @@ pub async fn run(options: RunOptions) -> anyhow::Result<()> {
     let db = tokio::task::spawn_blocking(move || open_database(&url)).await??;
     let hooks = Arc::new(HookBus::new());
     let core = Core::new(db.clone(), hooks.clone());
-    let modules = Arc::new(ModuleHost::new(
-        core.clone(),
-        HostSettings::from(&config.modules),
-    ));
+    let mut settings = HostSettings::from(&config.modules);
+    // `modules.signatures: auto` is `warn` on loopback and `required` beyond it.
+    settings.signatures = config.modules.signatures.for_bind(options.bind);
+    tracing::info!(policy = %settings.signatures, trusted_keys = settings.trusted_keys.len(), "module bundle signatures");
+    let modules = Arc::new(ModuleHost::new(core.clone(), settings));
     tokio::task::spawn_blocking({
         let modules = Arc::clone(&modules);
         move || modules.start()

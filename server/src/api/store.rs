@@ -20,7 +20,8 @@ use crate::module_host::{ModuleStatus, ModuleView, RescanReport};
 use crate::state::AppState;
 use crate::store::install_progress::in_progress;
 use crate::store::{
-    fetch_template, install_module, store_listing, Installed, LoadedIndex, StoreError,
+    fetch_template, install_module, store_listing, InstallSignatures, Installed, LoadedIndex,
+    StoreError,
 };
 use crate::templates::{import_template, validate_json, ImportOptions, Problem};
 use actix_web::http::StatusCode;
@@ -115,11 +116,16 @@ async fn install(
     let modules = Arc::clone(&state.modules);
     let answer = web::block(move || {
         let loaded = LoadedIndex::load(&source)?;
+        let signatures = InstallSignatures {
+            enforcement: modules.settings().signatures,
+            trusted_keys: modules.settings().trusted_keys.clone(),
+        };
         let installed = install_module(
             &loaded,
             &module_id,
             &modules.settings().dir,
             &|manifest| upgrade_approved(&modules, manifest),
+            &signatures,
             &mut |_| {},
         )?;
         let rescan = modules.rescan();
@@ -290,6 +296,7 @@ impl From<StoreError> for StoreApiError {
             StoreError::InvalidBundle(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_bundle"),
             StoreError::Incompatible { .. } => (StatusCode::CONFLICT, "incompatible"),
             StoreError::NotApproved(_) => (StatusCode::CONFLICT, "not_approved"),
+            StoreError::Unverified { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "unverified"),
             StoreError::Busy(_) => (StatusCode::CONFLICT, "busy"),
             StoreError::FolderTaken { .. } => (StatusCode::CONFLICT, "folder_taken"),
             StoreError::Io { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "io"),

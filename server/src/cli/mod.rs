@@ -3,6 +3,7 @@
 mod command_target;
 mod db_command;
 mod module_command;
+mod module_keygen_command;
 mod module_new_command;
 mod module_pack_command;
 mod run_command;
@@ -30,7 +31,7 @@ pub enum Command {
     #[command(subcommand)]
     Db(db_command::DbCommand),
     /// Native modules: list, enable, disable (through the running server, or the database);
-    /// pack a built module, create a new one.
+    /// pack (and sign) a built module, create a new one, make a signing key.
     #[command(subcommand)]
     Module(module_command::ModuleCommand),
     /// Company templates: validate, import, export.

@@ -32,8 +32,11 @@ pub enum ModuleCommand {
         #[command(flatten)]
         args: ModuleArgs,
     },
-    /// Pack a built module into <id>-<version>-<target>.tar.gz with its sha256.
+    /// Pack a built module into <id>-<version>-<target>.tar.gz with its sha256 (signed with
+    /// --sign <key file>).
     Pack(super::module_pack_command::PackArgs),
+    /// Make an ed25519 key pair to sign module bundles with, and print how to trust it.
+    Keygen(super::module_keygen_command::KeygenArgs),
     /// Create a new module crate that builds and loads as generated.
     New(super::module_new_command::NewArgs),
 }
@@ -70,6 +73,7 @@ pub fn run(command: ModuleCommand) -> anyhow::Result<()> {
         ModuleCommand::Enable { id, args } => (Action::Enable, Some(id), args),
         ModuleCommand::Disable { id, args } => (Action::Disable, Some(id), args),
         ModuleCommand::Pack(args) => return super::module_pack_command::run(args),
+        ModuleCommand::Keygen(args) => return super::module_keygen_command::run(args),
         ModuleCommand::New(args) => return super::module_new_command::run(args),
     };
     match ask_server(&args, action, id.as_deref())? {

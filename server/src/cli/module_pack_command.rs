@@ -1,6 +1,8 @@
 //! `paperclipai module pack <dir>`: a built module (bundle folder or module crate) →
-//! `<id>-<version>-<target>.tar.gz` and its `.sha256`, ready to be listed in a store index.
+//! `<id>-<version>-<target>.tar.gz` and its `.sha256`, ready to be listed in a store index;
+//! signed with `--sign <key file>` (made by `paperclipai module keygen`).
 
+use crate::store::bundle_pack::PackedSignature;
 use crate::store::{pack_module, PackOptions};
 use clap::Args;
 use std::path::PathBuf;
@@ -20,6 +22,11 @@ pub struct PackArgs {
     /// Target triple the library was built for [default: this machine's].
     #[arg(long)]
     pub target: Option<String>,
+    /// Sign the bundle with this secret key file (`<name>.key` from `paperclipai module
+    /// keygen`): the manifest lists the SHA-256 of every file, and paperclip.module.sig holds
+    /// the signature over it.
+    #[arg(long, value_name = "KEY_FILE")]
+    pub sign: Option<PathBuf>,
     /// Print the outcome as JSON.
     #[arg(long)]
     pub json: bool,
@@ -33,6 +40,7 @@ pub fn run(args: PackArgs) -> anyhow::Result<()> {
             out_dir: args.out,
             library: args.library,
             target: args.target,
+            sign: args.sign,
         },
     )?;
     if args.json {
@@ -45,6 +53,7 @@ pub fn run(args: PackArgs) -> anyhow::Result<()> {
             "sha256": packed.sha256,
             "bytes": packed.bytes,
             "library": packed.library,
+            "signature": packed.signature,
         });
         println!("{}", serde_json::to_string_pretty(&answer)?);
     } else {
@@ -62,6 +71,16 @@ pub fn run(args: PackArgs) -> anyhow::Result<()> {
             packed.sha256,
             packed.checksum_file.display()
         );
+        match &packed.signature {
+            PackedSignature::Signed { key_id } => println!("signed with key {key_id}"),
+            PackedSignature::Kept { key_id } => {
+                println!("signed with key {key_id} (the bundle folder's own signature)")
+            }
+            PackedSignature::Dropped { reason } => eprintln!(
+                "warning: the bundle folder's signature was left out, it no longer holds ({reason}); sign it again with --sign <key file>"
+            ),
+            PackedSignature::Unsigned => println!("not signed (sign with --sign <key file>)"),
+        }
     }
     Ok(())
 }

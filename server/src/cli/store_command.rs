@@ -18,8 +18,8 @@ use super::command_target::{http_client, CommandTarget, TargetArgs};
 use crate::config::Config;
 use crate::module_host::ModuleView;
 use crate::store::{
-    fetch_template, install_module, store_listing, InstallProgress, InstallStage, Installed,
-    LoadedIndex, StoreListing,
+    fetch_template, install_module, store_listing, InstallProgress, InstallSignatures,
+    InstallStage, Installed, LoadedIndex, StoreListing,
 };
 use crate::templates::{
     export_company, import_template, validate_json, CompanyTemplate, ImportOptions, Problem,
@@ -263,11 +263,18 @@ fn install(args: &InstallArgs) -> anyhow::Result<()> {
     let bar = progress_bar(&args.module_id);
     // Offline: the new files are placed; a version asking for capabilities not granted waits
     // for approval when the server next loads it.
+    // No listener here: `auto` is `warn`; the server checks again at every load under its
+    // own policy.
+    let signatures = InstallSignatures {
+        enforcement: config.modules.signatures.without_listener(),
+        trusted_keys: config.modules.trusted_keys.clone(),
+    };
     let installed = install_module(
         &loaded,
         &args.module_id,
         &modules_dir,
         &|_| Ok(()),
+        &signatures,
         &mut |p| show_progress(&bar, p),
     );
     bar.finish_and_clear();

@@ -9,7 +9,10 @@
 //!    the index promised, its `requires.core` accepts this core ([`crate::VERSION`]), and the
 //!    library for this platform is there;
 //! 4. it is unpacked into a hidden temporary folder inside the modules folder (same file
-//!    system, and skipped by discovery), checked again the way the host reads bundles, and
+//!    system, and skipped by discovery), checked again the way the host reads bundles — its
+//!    signature too, under `modules.signatures` ([`SignatureCheck`], the host's own check:
+//!    under `required` an unsigned, untrusted or changed bundle is refused here, and a bundle
+//!    not signed with the key the index names is refused unless the policy is `off`) — and
 //!    renamed to the module's folder. An installed version is first moved aside (hidden), then
 //!    removed once the new folder is in place; if the swap fails the old folder is put back.
 //!
@@ -23,8 +26,11 @@ use super::install_progress::{begin, InstallGuard, InstallProgress, InstallStage
 use super::store_error::StoreError;
 use super::store_index::{is_sha256, BundleRef, LoadedIndex};
 use super::store_location::{too_large, StoreLocation};
+use crate::module_host::bundle_signature::{SignatureCheck, SignatureView};
 use crate::module_host::discovery::{discover, Bundle};
 use crate::module_host::manifest::Manifest;
+use paperclip_bundle_signing::TrustedKeys;
+use paperclip_core::signature_policy::SignatureEnforcement;
 use semver::Version;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -50,6 +56,27 @@ pub struct Installed {
     pub sha256: String,
     /// Size of the bundle in bytes.
     pub bytes: u64,
+    /// Its signature as checked before it was placed.
+    pub signature: SignatureView,
+}
+
+/// How an install checks bundle signatures: `modules.signatures` in force and the trusted keys.
+#[derive(Debug, Clone)]
+pub struct InstallSignatures {
+    /// The policy in force.
+    pub enforcement: SignatureEnforcement,
+    /// `modules.trustedKeys`.
+    pub trusted_keys: TrustedKeys,
+}
+
+impl InstallSignatures {
+    /// No signature checks (`modules.signatures: off`).
+    pub fn off() -> InstallSignatures {
+        InstallSignatures {
+            enforcement: SignatureEnforcement::Off,
+            trusted_keys: TrustedKeys::default(),
+        }
+    }
 }
 
 /// This core's version, against which `requires.core` ranges are checked.
@@ -58,13 +85,15 @@ pub fn core_version() -> Version {
 }
 
 /// Installs module `module_id` of the index into `modules_dir`. `vet` may refuse the verified
-/// manifest before anything is placed (its message becomes [`StoreError::NotApproved`]).
+/// manifest before anything is placed (its message becomes [`StoreError::NotApproved`]);
+/// `signatures` says how the bundle's signature is checked before it is placed.
 /// `observer` sees the progress (download bytes, then the stages).
 pub fn install_module(
     loaded: &LoadedIndex,
     module_id: &str,
     modules_dir: &Path,
     vet: &dyn Fn(&Manifest) -> Result<(), String>,
+    signatures: &InstallSignatures,
     observer: &mut dyn FnMut(&InstallProgress),
 ) -> Result<Installed, StoreError> {
     let entry = loaded.module(module_id)?;
@@ -112,14 +141,21 @@ pub fn install_module(
     vet(manifest).map_err(StoreError::NotApproved)?;
 
     observer(&guard.update(|p| p.stage = InstallStage::Unpacking));
-    let (folder, previous) = place_bundle(download.file.path(), manifest, modules_dir)?;
+    let placed = place_bundle(
+        download.file.path(),
+        manifest,
+        modules_dir,
+        signatures,
+        bundle.key_id.as_deref(),
+    )?;
     Ok(Installed {
         module_id: manifest.id.clone(),
         version: manifest.version.to_string(),
-        previous_version: previous.map(|v| v.to_string()),
-        folder,
+        previous_version: placed.previous.map(|v| v.to_string()),
+        folder: placed.folder,
         sha256: download.sha256,
         bytes: download.bytes,
+        signature: placed.signature.view(),
     })
 }
 
@@ -233,13 +269,54 @@ fn download(
     })
 }
 
+/// Where [`place_bundle`] put a bundle.
+struct Placed {
+    folder: PathBuf,
+    previous: Option<Version>,
+    signature: SignatureCheck,
+}
+
+/// Refuses a bundle whose signature check fails under the policy, or that is not signed with
+/// the key the store index names (`index_key_id`; not checked under `off`).
+fn check_signature(
+    unpacked: &Path,
+    manifest: &Manifest,
+    signatures: &InstallSignatures,
+    index_key_id: Option<&str>,
+) -> Result<SignatureCheck, StoreError> {
+    let check = SignatureCheck::run(unpacked, signatures.enforcement, &signatures.trusted_keys);
+    let refused = |problem: String| StoreError::Unverified {
+        id: manifest.id.clone(),
+        version: manifest.version.to_string(),
+        problem,
+    };
+    if let Some(refusal) = check.refusal() {
+        return Err(refused(refusal.reason));
+    }
+    if let (Some(expected), Some(verification)) = (index_key_id, &check.verification) {
+        if verification.key_id.as_deref() != Some(expected) {
+            let actual = match &verification.key_id {
+                Some(actual) => format!("it is signed with key {actual}"),
+                None => "it is not signed".to_string(),
+            };
+            return Err(refused(format!(
+                "the store index says the bundle is signed with key {expected}, but {actual}"
+            )));
+        }
+    }
+    Ok(check)
+}
+
 /// Unpacks the (inspected) archive into the module's folder in `modules_dir`, replacing an
-/// installed version. Returns the folder and the replaced version.
+/// installed version, once its signature is checked. Returns the folder, the replaced version
+/// and the signature check.
 fn place_bundle(
     archive: &Path,
     manifest: &Manifest,
     modules_dir: &Path,
-) -> Result<(PathBuf, Option<Version>), StoreError> {
+    signatures: &InstallSignatures,
+    index_key_id: Option<&str>,
+) -> Result<Placed, StoreError> {
     let id = &manifest.id;
     std::fs::create_dir_all(modules_dir)
         .map_err(|e| StoreError::io("cannot create", modules_dir, e))?;
@@ -297,12 +374,20 @@ fn place_bundle(
             "the unpacked bundle differs from the inspected archive".to_string(),
         ));
     }
+    // The host's own check, on the files as they will be loaded; a refusal removes the
+    // staging folder with everything in it.
+    let signature = check_signature(staging.path(), manifest, signatures, index_key_id)?;
+    let placed = |folder: PathBuf| Placed {
+        folder,
+        previous: previous.clone(),
+        signature: signature.clone(),
+    };
 
     if !dest.exists() {
         std::fs::rename(staging.path(), &dest)
             .map_err(|e| StoreError::io("cannot move the bundle into", &dest, e))?;
         let _ = staging.keep();
-        return Ok((dest, previous));
+        return Ok(placed(dest));
     }
     let aside = modules_dir.join(format!(
         ".replaced-{folder}-{}",
@@ -321,7 +406,7 @@ fn place_bundle(
     if let Err(e) = std::fs::remove_dir_all(&aside) {
         tracing::warn!(folder = %aside.display(), error = %e, "cannot remove the replaced module version");
     }
-    Ok((dest, previous))
+    Ok(placed(dest))
 }
 
 #[cfg(test)]
@@ -406,6 +491,7 @@ mod tests {
             "m",
             modules.path(),
             &|_| Ok(()),
+            &InstallSignatures::off(),
             &mut |p| stages.push(p.stage),
         )
         .unwrap();
@@ -426,6 +512,7 @@ mod tests {
             "m",
             modules.path(),
             &|_| Ok(()),
+            &InstallSignatures::off(),
             &mut |_| {},
         )
         .unwrap();
@@ -447,6 +534,7 @@ mod tests {
             "m",
             modules.path(),
             &|manifest| Err(format!("{} {} not approved", manifest.id, manifest.version)),
+            &InstallSignatures::off(),
             &mut |_| {},
         )
         .unwrap_err();
@@ -501,7 +589,15 @@ mod tests {
             ),
         ];
         for (loaded, expected) in cases {
-            let err = install_module(&loaded, "m", &target, &|_| Ok(()), &mut |_| {}).unwrap_err();
+            let err = install_module(
+                &loaded,
+                "m",
+                &target,
+                &|_| Ok(()),
+                &InstallSignatures::off(),
+                &mut |_| {},
+            )
+            .unwrap_err();
             assert!(err.to_string().contains(expected), "{err}");
             assert!(
                 !target.exists(),
@@ -516,7 +612,15 @@ mod tests {
             )
             .unwrap(),
         };
-        let err = install_module(&early, "m", &target, &|_| Ok(()), &mut |_| {}).unwrap_err();
+        let err = install_module(
+            &early,
+            "m",
+            &target,
+            &|_| Ok(()),
+            &InstallSignatures::off(),
+            &mut |_| {},
+        )
+        .unwrap_err();
         assert!(matches!(err, StoreError::NoBundle { .. }), "{err}");
     }
 
@@ -540,6 +644,7 @@ mod tests {
             "m",
             modules.path(),
             &|_| Ok(()),
+            &InstallSignatures::off(),
             &mut |_| {},
         )
         .unwrap_err();

@@ -8,6 +8,13 @@
 //! under the manifest's `library` name, `migrations/` and `ui/` — the layout
 //! [`super::bundle_unpack`] expects. Entries are sorted and carry no time stamps or owners, so
 //! packing the same files twice gives the same bytes.
+//!
+//! With `--sign <key file>` the archive's manifest gets `files` (the SHA-256 of every other
+//! entry) and `paperclip.module.sig` (the ed25519 signature over the manifest's bytes) is
+//! packed beside it. Without it, a bundle folder that is signed already (as
+//! `scripts/build-modules.sh` lays them out) keeps its signature when the signature still
+//! holds for the files packed (checked with the public key it carries), and leaves it out,
+//! saying why, when it does not.
 
 use super::bundle_target::{host_target, is_valid_target, library_file_name_for};
 use super::bundle_unpack::inspect_bundle;
@@ -16,6 +23,12 @@ use crate::module_host::manifest::{parse_manifest, Manifest, MANIFEST_FILE};
 use anyhow::{bail, Context};
 use flate2::write::GzEncoder;
 use flate2::Compression;
+use paperclip_bundle_signing::file_digests::digest_file;
+use paperclip_bundle_signing::{
+    sign_manifest, verify_bundle, BundleEvidence, FileDigests, SecretKey, SignatureFile,
+    TrustedKeys, VerificationState, SIGNATURE_FILE,
+};
+use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -32,6 +45,33 @@ pub struct PackOptions {
     pub library: Option<PathBuf>,
     /// Target triple of the library (default: this machine's).
     pub target: Option<String>,
+    /// Secret key file to sign the bundle with (`paperclipai module keygen` makes one).
+    pub sign: Option<PathBuf>,
+}
+
+/// Whether and how a packed bundle is signed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum PackedSignature {
+    /// Signed now, with `--sign`.
+    #[serde(rename_all = "camelCase")]
+    Signed {
+        /// The signing key.
+        key_id: String,
+    },
+    /// The bundle folder's own signature, still valid for the files packed, was kept.
+    #[serde(rename_all = "camelCase")]
+    Kept {
+        /// The key that signed it.
+        key_id: String,
+    },
+    /// The bundle folder's signature no longer holds for its files and was left out.
+    Dropped {
+        /// Why.
+        reason: String,
+    },
+    /// Not signed.
+    Unsigned,
 }
 
 /// What [`pack_module`] wrote.
@@ -51,6 +91,20 @@ pub struct Packed {
     pub library: PathBuf,
     /// The target triple in the file name.
     pub target: String,
+    /// Whether the archive carries a signature.
+    pub signature: PackedSignature,
+}
+
+/// One entry of a bundle archive besides the manifest and the signature.
+enum Entry {
+    /// A folder (`name/`).
+    Dir(String),
+    /// A file packed from `source` as `name`.
+    File {
+        name: String,
+        source: PathBuf,
+        mode: u32,
+    },
 }
 
 /// The archive file name of a module version for a target.
@@ -60,6 +114,13 @@ pub fn bundle_file_name(id: &str, version: &semver::Version, target: &str) -> St
 
 /// Packs the module in `dir` (a bundle folder or a module crate).
 pub fn pack_module(dir: &Path, options: &PackOptions) -> anyhow::Result<Packed> {
+    // A key that cannot be used stops the pack before anything is read or written.
+    let key = options
+        .sign
+        .as_deref()
+        .map(SecretKey::read)
+        .transpose()
+        .context("cannot sign the bundle")?;
     let manifest_path = dir.join(MANIFEST_FILE);
     let text = std::fs::read_to_string(&manifest_path).with_context(|| {
         format!(
@@ -88,6 +149,23 @@ pub fn pack_module(dir: &Path, options: &PackOptions) -> anyhow::Result<Packed> 
         ),
     };
 
+    let entries = bundle_entries(&library, &library_name, dir)?;
+    let (manifest_bytes, signature_file, signature) = match &key {
+        Some(key) => {
+            let signed = sign_manifest(text.as_bytes(), &entry_digests(&entries)?, key)?;
+            // What was signed must still be a manifest the host accepts.
+            parse_manifest(&String::from_utf8_lossy(&signed.manifest))
+                .context("the signed manifest")?;
+            let key_id = key.key_id();
+            (
+                signed.manifest,
+                Some(signed.signature.to_bytes()),
+                PackedSignature::Signed { key_id },
+            )
+        }
+        None => keep_signature(dir, text.into_bytes(), &entries)?,
+    };
+
     std::fs::create_dir_all(&options.out_dir)
         .with_context(|| format!("cannot create {}", options.out_dir.display()))?;
     let file_name = bundle_file_name(&manifest.id, &manifest.version, &target);
@@ -99,10 +177,9 @@ pub fn pack_module(dir: &Path, options: &PackOptions) -> anyhow::Result<Packed> 
         .with_context(|| format!("cannot create a file in {}", options.out_dir.display()))?;
     write_archive(
         staging.as_file(),
-        &manifest_path,
-        &library,
-        &library_name,
-        dir,
+        &manifest_bytes,
+        signature_file.as_deref(),
+        &entries,
     )?;
     staging
         .persist(&archive)
@@ -138,24 +215,113 @@ pub fn pack_module(dir: &Path, options: &PackOptions) -> anyhow::Result<Packed> 
         manifest,
         library,
         target,
+        signature,
     })
 }
 
-/// Writes the bundle: manifest, library, then the bundle folders, in name order.
-fn write_archive(
-    file: &std::fs::File,
-    manifest: &Path,
-    library: &Path,
-    library_name: &str,
-    dir: &Path,
-) -> anyhow::Result<()> {
-    let mut builder = tar::Builder::new(GzEncoder::new(file, Compression::best()));
-    append_file(&mut builder, manifest, MANIFEST_FILE, 0o644)?;
-    append_file(&mut builder, library, library_name, 0o755)?;
+/// The archive's entries after the manifest: the library, then the bundle folders in name
+/// order.
+fn bundle_entries(library: &Path, library_name: &str, dir: &Path) -> anyhow::Result<Vec<Entry>> {
+    let mut entries = vec![Entry::File {
+        name: library_name.to_string(),
+        source: library.to_path_buf(),
+        mode: 0o755,
+    }];
     for folder in BUNDLE_FOLDERS {
         let source = dir.join(folder);
         if source.is_dir() {
-            append_tree(&mut builder, &source, folder)?;
+            tree_entries(&source, folder, &mut entries)?;
+        }
+    }
+    Ok(entries)
+}
+
+/// The SHA-256 of every file entry, by its name in the archive: the signed manifest's `files`.
+fn entry_digests(entries: &[Entry]) -> anyhow::Result<FileDigests> {
+    entries
+        .iter()
+        .filter_map(|entry| match entry {
+            Entry::File { name, source, .. } => Some((name, source)),
+            Entry::Dir(_) => None,
+        })
+        .map(|(name, source)| {
+            Ok((
+                name.clone(),
+                digest_file(source).map_err(anyhow::Error::msg)?,
+            ))
+        })
+        .collect()
+}
+
+/// Without `--sign`: the folder's signature file, when it still holds for the manifest and the
+/// files packed (checked with the public key it carries); else the manifest alone, and why the
+/// signature was left out.
+fn keep_signature(
+    dir: &Path,
+    manifest: Vec<u8>,
+    entries: &[Entry],
+) -> anyhow::Result<(Vec<u8>, Option<Vec<u8>>, PackedSignature)> {
+    let signature = match std::fs::read(dir.join(SIGNATURE_FILE)) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok((manifest, None, PackedSignature::Unsigned))
+        }
+        Err(e) => {
+            return Err(e)
+                .with_context(|| format!("cannot read {}", dir.join(SIGNATURE_FILE).display()))
+        }
+    };
+    let dropped =
+        |reason: String| Ok((manifest.clone(), None, PackedSignature::Dropped { reason }));
+    let carried = match SignatureFile::parse(&signature) {
+        Ok(file) => file.public_key,
+        Err(e) => return dropped(e.to_string()),
+    };
+    let Some(carried) = carried else {
+        return dropped(format!(
+            "{SIGNATURE_FILE} carries no public key to check it with"
+        ));
+    };
+    let files = entry_digests(entries)?;
+    let evidence = BundleEvidence {
+        manifest: &manifest,
+        signature: Some(&signature),
+        files: &files,
+    };
+    let outcome = verify_bundle(evidence, &TrustedKeys::from_keys([carried]));
+    if outcome.state != VerificationState::Verified {
+        return dropped(outcome.problem().unwrap_or_default());
+    }
+    let key_id = carried.key_id();
+    Ok((manifest, Some(signature), PackedSignature::Kept { key_id }))
+}
+
+/// Writes the bundle: manifest, signature (when signed), then the entries (library, bundle
+/// folders in name order).
+fn write_archive(
+    file: &std::fs::File,
+    manifest: &[u8],
+    signature: Option<&[u8]>,
+    entries: &[Entry],
+) -> anyhow::Result<()> {
+    let mut builder = tar::Builder::new(GzEncoder::new(file, Compression::best()));
+    append_bytes(&mut builder, manifest, MANIFEST_FILE, 0o644)?;
+    if let Some(signature) = signature {
+        append_bytes(&mut builder, signature, SIGNATURE_FILE, 0o644)?;
+    }
+    for entry in entries {
+        match entry {
+            Entry::Dir(name) => {
+                let mut dir_header = header(tar::EntryType::Directory, 0o755, 0);
+                builder
+                    .append_data(&mut dir_header, format!("{name}/"), std::io::empty())
+                    .with_context(|| format!("cannot add {name}/ to the archive"))?;
+            }
+            Entry::File { name, source, mode } => {
+                let bytes = std::fs::read(source)
+                    .with_context(|| format!("cannot read {}", source.display()))?;
+                append_bytes(&mut builder, &bytes, name, *mode)?;
+            }
         }
     }
     let mut gz = builder.into_inner().context("cannot finish the archive")?;
@@ -175,31 +341,22 @@ fn header(kind: tar::EntryType, mode: u32, size: u64) -> tar::Header {
     header
 }
 
-fn append_file<W: Write>(
+fn append_bytes<W: Write>(
     builder: &mut tar::Builder<W>,
-    source: &Path,
+    bytes: &[u8],
     name: &str,
     mode: u32,
 ) -> anyhow::Result<()> {
-    let bytes =
-        std::fs::read(source).with_context(|| format!("cannot read {}", source.display()))?;
     let mut header = header(tar::EntryType::Regular, mode, bytes.len() as u64);
     builder
-        .append_data(&mut header, name, bytes.as_slice())
+        .append_data(&mut header, name, bytes)
         .with_context(|| format!("cannot add {name} to the archive"))
 }
 
-/// Adds the folder `source` as `name/`, its content sorted by name; links are followed (their
+/// The folder `source` as `name/` and its content, sorted by name; links are followed (their
 /// content is packed), other special files are refused.
-fn append_tree<W: Write>(
-    builder: &mut tar::Builder<W>,
-    source: &Path,
-    name: &str,
-) -> anyhow::Result<()> {
-    let mut dir_header = header(tar::EntryType::Directory, 0o755, 0);
-    builder
-        .append_data(&mut dir_header, format!("{name}/"), std::io::empty())
-        .with_context(|| format!("cannot add {name}/ to the archive"))?;
+fn tree_entries(source: &Path, name: &str, entries: &mut Vec<Entry>) -> anyhow::Result<()> {
+    entries.push(Entry::Dir(name.to_string()));
     let mut children: Vec<(String, PathBuf)> = std::fs::read_dir(source)
         .with_context(|| format!("cannot read {}", source.display()))?
         .map(|entry| {
@@ -219,9 +376,13 @@ fn append_tree<W: Write>(
         let meta =
             std::fs::metadata(&path).with_context(|| format!("cannot read {}", path.display()))?;
         if meta.is_dir() {
-            append_tree(builder, &path, &inner)?;
+            tree_entries(&path, &inner, entries)?;
         } else if meta.is_file() {
-            append_file(builder, &path, &inner, 0o644)?;
+            entries.push(Entry::File {
+                name: inner,
+                source: path,
+                mode: 0o644,
+            });
         } else {
             bail!("{} is not a file or folder", path.display());
         }

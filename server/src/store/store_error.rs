@@ -65,13 +65,25 @@ pub enum StoreError {
         /// The digest of the bytes received.
         actual: String,
     },
-    /// The bundle is not a readable `.tar.gz` (truncated, corrupt, not gzip).
     /// The server refused the bundle before placing it (e.g. a new version asking for
     /// capabilities not granted while the old version is installed).
     #[error("{0}")]
     NotApproved(String),
+    /// The bundle is not a readable `.tar.gz` (truncated, corrupt, not gzip).
     #[error("the bundle archive is corrupt: {0}")]
     Archive(String),
+    /// The bundle's signature does not verify while `modules.signatures` is `required`
+    /// (unsigned, untrusted key, a file changed, missing or added after signing), or it is not
+    /// signed with the key the store index names.
+    #[error("module `{id}` {version} is refused: {problem}")]
+    Unverified {
+        /// The module.
+        id: String,
+        /// Its version.
+        version: String,
+        /// What is wrong, naming the file or key.
+        problem: String,
+    },
     /// An archive entry that could write outside the bundle folder, or that is not a plain
     /// file, folder or safe link.
     #[error("the bundle archive holds an unsafe entry {path:?}: {reason}")]

@@ -92,6 +92,11 @@ pub struct BundleRef {
     /// contain `{target}`. Used when `sha256` is absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256_url: Option<String>,
+    /// Id of the key the bundle is signed with (16 hex digits, as `paperclipai module keygen`
+    /// prints it): an install refuses a bundle signed otherwise (or unsigned), unless
+    /// `modules.signatures` is `off`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
 }
 
 /// One company template of the index.
@@ -240,6 +245,13 @@ fn index_problems(index: &StoreIndex) -> Vec<String> {
                 (None, None) => problems.push(format!(
                     "{at}.bundle: sha256 (or sha256Url) is required, so the download can be verified"
                 )),
+            }
+            if let Some(key_id) = &bundle.key_id {
+                if !paperclip_bundle_signing::public_key::is_key_id(key_id) {
+                    problems.push(format!(
+                        "{at}.bundle.keyId: {key_id:?} is not a key id (16 lowercase hex digits)"
+                    ));
+                }
             }
         }
     }
