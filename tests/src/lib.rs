@@ -41,7 +41,10 @@
 //! - Module tests: `ServerOptions::new().module("observability")` copies the bundle from
 //!   `target/test-bundles/<name>/` (test modules) or `plugins-dist/<name>/` (first-party
 //!   modules) into the server's own modules dir, and points `modules.dir` at it.
-//!   [`TestServer::add_module`] drops a bundle in while the server runs (for rescans);
+//!   [`TestServer::add_module`] drops a bundle in while the server runs (for rescans).
+//!   Bundles are signed with the development key of `scripts/build-modules.sh`, which a
+//!   loopback server loads with a warning (`modules.signatures: auto`);
+//!   [`ServerOptions::trust_dev_signing_key`] trusts it (needed beyond loopback);
 //!   [`TestServer::stderr_log`] returns the server's log so far (no colour codes), where
 //!   module log lines appear; [`TestServer::wait_for_log`] waits for a line.
 //! - [`TestServer::stop`] shuts the server down gracefully (SIGTERM), [`TestServer::restart`]
@@ -74,7 +77,7 @@ pub use direct_db::DirectDb;
 pub use isolation::{
     current_isolation, each_backend_and_level, test_levels, ISOLATION_LEVELS, TEST_ISOLATION_VAR,
 };
-pub use module_bundles::{copy_dir, find_bundle};
+pub use module_bundles::{copy_dir, dev_signing_key, find_bundle};
 pub use paperclip_test_support::TestDatabase;
 pub use server_log::strip_ansi;
 pub use server_options::ServerOptions;

@@ -25,6 +25,29 @@ pub fn find_bundle(name: &str) -> PathBuf {
         })
 }
 
+/// The development key `scripts/build-modules.sh` signs every bundle with: its key id and
+/// public key (`ed25519:<hex>`), read from `<target>/dev-signing-key/paperclip-dev.key`.
+///
+/// # Panics
+/// When the bundles were not built (no key yet).
+pub fn dev_signing_key() -> (String, String) {
+    let path = crate::target_dir().join("dev-signing-key/paperclip-dev.key");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read the development signing key {} ({e}) — build the bundles first: scripts/build-modules.sh",
+            path.display()
+        )
+    });
+    let key: serde_json::Value = serde_json::from_str(&text).expect("the key file is JSON");
+    let field = |name: &str| {
+        key[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("{} has no {name}", path.display()))
+            .to_string()
+    };
+    (field("keyId"), field("publicKey"))
+}
+
 /// Copies the folder `from` into `to` (created), recursively; symlinks are followed.
 ///
 /// # Panics

@@ -18,6 +18,8 @@ pub struct ServerOptions {
     pub modules: Vec<String>,
     /// API keys written to the config; the server's default client sends the first one.
     pub api_keys: Vec<String>,
+    /// Public keys added to `modules.trustedKeys` (key id, `ed25519:<hex>`).
+    pub trusted_keys: Vec<(String, String)>,
     /// `--bind` address (default `127.0.0.1`).
     pub bind: Option<String>,
     /// Extra environment variables of the server process (applied last, so they may
@@ -54,6 +56,23 @@ impl ServerOptions {
     pub fn api_key(mut self, key: impl Into<String>) -> ServerOptions {
         self.api_keys.push(key.into());
         self
+    }
+
+    /// Trusts a bundle signing key (`modules.trustedKeys.<id>`).
+    pub fn trust_key(
+        mut self,
+        key_id: impl Into<String>,
+        public_key: impl Into<String>,
+    ) -> ServerOptions {
+        self.trusted_keys.push((key_id.into(), public_key.into()));
+        self
+    }
+
+    /// Trusts the development key `scripts/build-modules.sh` signs every bundle with, as an
+    /// operator of a non-loopback server would (see [`crate::dev_signing_key`]).
+    pub fn trust_dev_signing_key(self) -> ServerOptions {
+        let (key_id, public_key) = crate::dev_signing_key();
+        self.trust_key(key_id, public_key)
     }
 
     /// Sets the bind address.

@@ -265,7 +265,8 @@ impl TestServer {
     }
 
     /// Writes the config file from the options: their `config`, `modules.dir` pointing at
-    /// this server's modules dir (unless set), and the API keys appended to `auth.apiKeys`.
+    /// this server's modules dir (unless set), the trusted keys added to
+    /// `modules.trustedKeys`, and the API keys appended to `auth.apiKeys`.
     fn write_config(&self) {
         let mut config = self.options.config.clone().unwrap_or_else(|| json!({}));
         if let Some(root) = config.as_object_mut() {
@@ -279,6 +280,14 @@ impl TestServer {
                     isolation
                         .entry("*")
                         .or_insert_with(|| Value::String(level.to_string()));
+                }
+            }
+            if !self.options.trusted_keys.is_empty() {
+                let trusted = modules.entry("trustedKeys").or_insert_with(|| json!({}));
+                if let Some(trusted) = trusted.as_object_mut() {
+                    for (id, key) in &self.options.trusted_keys {
+                        trusted.insert(id.clone(), Value::String(key.clone()));
+                    }
                 }
             }
             if !self.options.api_keys.is_empty() {

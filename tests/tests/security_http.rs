@@ -299,6 +299,8 @@ fn keyed_server(backend: paperclip_e2e::TestBackend) -> TestServer {
         ServerOptions::new()
             .api_key(KEY)
             .bind("0.0.0.0")
+            // Beyond loopback `modules.signatures: auto` requires a trusted signature.
+            .trust_dev_signing_key()
             .module(MODULE),
     )
 }

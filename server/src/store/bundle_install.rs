@@ -625,6 +625,103 @@ mod tests {
     }
 
     #[test]
+    fn signatures_are_checked_before_anything_is_placed() {
+        use paperclip_bundle_signing::SecretKey;
+        let key = SecretKey::generate().unwrap();
+        let keys = tempfile::tempdir().unwrap();
+        let (key_file, _) = key.write_pair(keys.path(), "k").unwrap();
+        let required = InstallSignatures {
+            enforcement: SignatureEnforcement::Required,
+            trusted_keys: TrustedKeys::from_keys([key.public_key()]),
+        };
+        let install = |loaded: &LoadedIndex, modules: &Path, signatures: &InstallSignatures| {
+            install_module(loaded, "m", modules, &|_| Ok(()), signatures, &mut |_| {})
+        };
+
+        // Unsigned, under `required`: refused, the modules folder untouched.
+        let modules = tempfile::tempdir().unwrap();
+        let unsigned = store("1.0.0", "*");
+        let bundle = format!(
+            r#"{{"url": "bundles/{}", "sha256": "{}"}}"#,
+            unsigned.file_name, unsigned.sha256
+        );
+        let err = install(
+            &index(&unsigned, "1.0.0", &bundle),
+            modules.path(),
+            &required,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("module `m` 1.0.0 is refused: the bundle is not signed"),
+            "{err}"
+        );
+        assert!(
+            listing(modules.path()).is_empty(),
+            "{:?}",
+            listing(modules.path())
+        );
+        // Under `warn` it installs, and says so.
+        let warn = InstallSignatures {
+            enforcement: SignatureEnforcement::Warn,
+            ..required.clone()
+        };
+        let installed =
+            install(&index(&unsigned, "1.0.0", &bundle), modules.path(), &warn).unwrap();
+        assert_eq!(installed.signature.state, "unsigned");
+
+        // Signed by the trusted key: installed and verified; the index's keyId must match.
+        let signed = tempfile::tempdir().unwrap();
+        let source = signed.path().join("src");
+        std::fs::create_dir_all(&source).unwrap();
+        std::fs::write(
+            source.join("paperclip.module.json"),
+            r#"{"id": "m", "name": "M", "version": "2.0.0", "library": "m"}"#,
+        )
+        .unwrap();
+        std::fs::write(source.join(library_file_name("m")), "2.0.0").unwrap();
+        let packed = pack_module(
+            &source,
+            &PackOptions {
+                out_dir: signed.path().join("bundles"),
+                sign: Some(key_file),
+                ..PackOptions::default()
+            },
+        )
+        .unwrap();
+        let file_name = packed
+            .archive
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let store_of = |key_id: &str| {
+            let text = format!(
+                r#"{{"modules": [{{"id": "m", "name": "M", "version": "2.0.0", "bundle": {{"url": "bundles/{file_name}", "sha256": "{}", "keyId": "{key_id}"}}}}]}}"#,
+                packed.sha256
+            );
+            LoadedIndex {
+                location: StoreLocation::Path(signed.path().join("index.json")),
+                index: parse_index(text.as_bytes(), "index.json").unwrap(),
+            }
+        };
+        let before = listing(modules.path());
+        let err = install(&store_of("0123456789abcdef"), modules.path(), &warn).unwrap_err();
+        assert!(
+            err.to_string().contains(&format!(
+                "the store index says the bundle is signed with key 0123456789abcdef, but it is signed with key {}",
+                key.key_id()
+            )),
+            "{err}"
+        );
+        assert_eq!(listing(modules.path()), before);
+        let installed = install(&store_of(&key.key_id()), modules.path(), &required).unwrap();
+        assert_eq!(installed.signature.state, "verified");
+        assert_eq!(installed.signature.key_id, Some(key.key_id()));
+        assert_eq!(installed.previous_version.as_deref(), Some("1.0.0"));
+    }
+
+    #[test]
     fn a_folder_holding_another_module_is_not_replaced() {
         let modules = tempfile::tempdir().unwrap();
         let other = modules.path().join("m");

@@ -559,6 +559,91 @@ mod tests {
     }
 
     #[test]
+    fn a_signed_pack_verifies_after_unpacking_and_a_bad_key_writes_nothing() {
+        use paperclip_bundle_signing::{verify_folder, VerificationState};
+        let dir = bundle_dir();
+        let keys = tempfile::tempdir().unwrap();
+        let key = SecretKey::generate().unwrap();
+        let (key_file, public_file) = key.write_pair(keys.path(), "k").unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let options = PackOptions {
+            out_dir: out.path().to_path_buf(),
+            sign: Some(key_file.clone()),
+            ..PackOptions::default()
+        };
+        let packed = pack_module(dir.path(), &options).unwrap();
+        assert_eq!(
+            packed.signature,
+            PackedSignature::Signed {
+                key_id: key.key_id()
+            }
+        );
+        let unpacked = tempfile::tempdir().unwrap();
+        unpack_bundle(&packed.archive, unpacked.path()).unwrap();
+        let trusted = TrustedKeys::from_keys([key.public_key()]);
+        let outcome = verify_folder(unpacked.path(), &trusted);
+        assert_eq!(outcome.state, VerificationState::Verified, "{outcome:?}");
+        assert_eq!(
+            outcome.files.keys().cloned().collect::<Vec<_>>(),
+            vec![
+                library_file_name("packed"),
+                "migrations/sqlite/2026-01-01-000000_init/up.sql".to_string(),
+                "ui/index.js".to_string()
+            ]
+        );
+        // The source folder is left as it was.
+        assert!(!dir.path().join(SIGNATURE_FILE).exists());
+
+        // The public key, or a missing file, is not a signing key: nothing is written.
+        for bad in [public_file, keys.path().join("absent.key")] {
+            let empty = tempfile::tempdir().unwrap();
+            let options = PackOptions {
+                out_dir: empty.path().to_path_buf(),
+                sign: Some(bad.clone()),
+                ..PackOptions::default()
+            };
+            let err = format!("{:#}", pack_module(dir.path(), &options).unwrap_err());
+            assert!(err.starts_with("cannot sign the bundle"), "{err}");
+            assert!(err.contains(&bad.display().to_string()), "{err}");
+            assert_eq!(std::fs::read_dir(empty.path()).unwrap().count(), 0);
+        }
+    }
+
+    #[test]
+    fn a_signed_folder_keeps_its_signature_only_while_it_holds() {
+        let dir = bundle_dir();
+        std::fs::remove_file(dir.path().join("notes.txt")).unwrap();
+        let key = SecretKey::generate().unwrap();
+        paperclip_bundle_signing::sign_folder(dir.path(), &key).unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let options = PackOptions {
+            out_dir: out.path().to_path_buf(),
+            ..PackOptions::default()
+        };
+        let packed = pack_module(dir.path(), &options).unwrap();
+        assert_eq!(
+            packed.signature,
+            PackedSignature::Kept {
+                key_id: key.key_id()
+            }
+        );
+        std::fs::write(dir.path().join("ui/index.js"), "export default 1;").unwrap();
+        let packed = pack_module(dir.path(), &options).unwrap();
+        match &packed.signature {
+            PackedSignature::Dropped { reason } => {
+                assert!(
+                    reason.contains("UI file ui/index.js changed after signing"),
+                    "{reason}"
+                )
+            }
+            other => panic!("expected the signature to be dropped, got {other:?}"),
+        }
+        let unpacked = tempfile::tempdir().unwrap();
+        unpack_bundle(&packed.archive, unpacked.path()).unwrap();
+        assert!(!unpacked.path().join(SIGNATURE_FILE).exists());
+    }
+
+    #[test]
     fn missing_pieces_are_named() {
         let dir = bundle_dir();
         std::fs::remove_file(dir.path().join(library_file_name("packed"))).unwrap();
