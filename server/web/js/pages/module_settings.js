@@ -130,7 +130,7 @@ function moduleCard(initial) {
   };
 
   const update = (module) => {
-    replace(element.querySelector(".module-status"), badge(module.status), module.configPending ? h("span", { class: "badge s-paused", title: APPLY_NOTE }, "config pending") : null, module.restartRequired ? h("span", { class: "badge s-paused" }, "restart required") : null);
+    replace(element.querySelector(".module-status"), badge(module.status), signatureBadge(module), module.configPending ? h("span", { class: "badge s-paused", title: APPLY_NOTE }, "config pending") : null, module.restartRequired ? h("span", { class: "badge s-paused" }, "restart required") : null);
     const c = module.counters || {};
     const running = module.status === "active" || module.status === "degraded";
     const canEnable = !module.enabled || !running;
@@ -141,6 +141,7 @@ function moduleCard(initial) {
         "dl",
         { class: "kv" },
         h("dt", null, "Version"), h("dd", { class: "module-version" }, module.version || "—"),
+        h("dt", null, "Signature"), h("dd", { class: "module-signature" }, signatureSummary(module)),
         h("dt", null, "Slot"), h("dd", null, module.slot || "—"),
         h("dt", null, "Routes"), h("dd", null, module.routePrefix ? h("code", null, `/api/modules${module.routePrefix}/`) : "—"),
         h("dt", null, "Enabled"), h("dd", null, module.enabled ? "yes" : "no"),
@@ -182,6 +183,35 @@ function moduleCard(initial) {
 
   update(initial);
   return { element, update };
+}
+
+/** What a signature state means, for the badge's title. */
+const SIGNATURE_MEANING = {
+  verified: "signed by a trusted key; every file is the one signed",
+  unsigned: "the bundle carries no signature",
+  untrusted: "signed by a key that is not in modules.trustedKeys",
+  invalid: "a file changed, is missing or was added after signing, or the signature does not hold",
+  unchecked: "signatures are not checked (modules.signatures is off)",
+};
+
+/** The small signature badge beside the status (none before the bundle was checked). */
+function signatureBadge(module) {
+  const s = module.signature;
+  if (!s) return null;
+  const title = `Bundle signature: ${SIGNATURE_MEANING[s.state] || s.state}${s.problem ? ` — ${s.problem}` : ""} (modules.signatures: ${s.policy})`;
+  return h("span", { class: `badge sig-${s.state}`, title, dataset: { signature: s.state } }, s.state === "verified" ? "signed" : s.state);
+}
+
+/** The signature row: state, key, and what is wrong (loaded anyway under `warn`). */
+function signatureSummary(module) {
+  const s = module.signature;
+  if (!s) return "—";
+  return h(
+    "span",
+    null,
+    `${s.state}${s.keyId ? ` (key ${s.keyId})` : ""}, policy ${s.policy}`,
+    s.problem ? h("div", { class: s.state === "verified" ? "muted small" : "error-box small", dataset: { signatureProblem: "" } }, s.problem) : null,
+  );
 }
 
 function uiSummary(ui) {
