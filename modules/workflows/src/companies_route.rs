@@ -1,19 +1,20 @@
 //! `GET /companies`: the companies the module is enabled for (id and name), for the UI's
-//! company picker — the web shell's `api` reaches only this module's routes.
+//! company picker — the web shell's `api` reaches only this module's routes. The host's
+//! `companies.list` already leaves out the companies the module does not serve.
 
 use crate::Workflows;
 use module_sdk::{ModuleContext, Request, Response, Result};
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// `GET /companies`: `{"items": [{"id", "name"}, …]}` by name.
 pub fn list(_m: &Workflows, ctx: &ModuleContext, _req: &Request) -> Result<Response> {
-    let scope = ctx.core().company_scope()?;
-    let items: Vec<_> = ctx
-        .db()
-        .query("SELECT id, name FROM companies ORDER BY name, id", &[])?
-        .into_iter()
-        .filter(|row| row["id"].as_str().is_some_and(|id| scope.includes(id)))
-        .map(|row| json!({ "id": row["id"], "name": row["name"] }))
+    let companies = ctx.core().call("companies.list", &json!({}))?;
+    let items: Vec<Value> = companies
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|c| json!({ "id": c["id"], "name": c["name"] }))
         .collect();
     Ok(Response::ok(&json!({ "items": items })))
 }
