@@ -8,7 +8,9 @@ mod workflows_support;
 
 use paperclip_e2e::{json, wait_until, TestBackend, TestServer};
 use ui_support::Browser;
-use workflows_support::{issues, options, set_issue_status, wait_for_status, ALL_GRANTS, BASE, WAIT};
+use workflows_support::{
+    issues, options, set_issue_status, wait_for_status, ALL_GRANTS, BASE, WAIT,
+};
 
 #[test]
 fn the_workflows_page_creates_tests_and_shows_the_runs_of_a_rule() {
@@ -35,7 +37,10 @@ fn the_workflows_page_creates_tests_and_shows_the_runs_of_a_rule() {
     // The default draft: a follow-up when an issue is done. Its dry run would fire.
     browser.click("#wf-cancel");
     browser.click("#wf-new-rule");
-    browser.fill("#wf-editor input[name='name']", "Follow up from the browser");
+    browser.fill(
+        "#wf-editor input[name='name']",
+        "Follow up from the browser",
+    );
     browser.click("#wf-test-draft");
     browser.wait_for_text("#wf-test-result .wf-verdict", "would fire");
     browser.wait_for_text("#wf-test-result", "issues.create");
@@ -44,7 +49,12 @@ fn the_workflows_page_creates_tests_and_shows_the_runs_of_a_rule() {
     let rules = server.items(&format!("{BASE}/rules?companyId={company}"));
     assert_eq!(rules.len(), 1, "{rules:?}");
     let rule_id = rules[0]["id"].as_str().unwrap().to_string();
-    assert!(server.items(&format!("/api/companies/{company}/issues")).len() == 1);
+    assert!(
+        server
+            .items(&format!("/api/companies/{company}/issues"))
+            .len()
+            == 1
+    );
 
     // The rule fires on a change made elsewhere; its run shows up on the page.
     set_issue_status(&server, &issue, "done");
@@ -67,6 +77,13 @@ fn the_workflows_page_creates_tests_and_shows_the_runs_of_a_rule() {
         "the checkbox to show the rule off",
         "const box = document.querySelector(\".wf-rule-row input[type='checkbox']\"); return box && !box.checked && !box.disabled;",
     );
+
+    // The stored rule opens in the editor as it was saved.
+    browser.click(".wf-rule-row button[data-action='edit']");
+    browser.wait_for_text("#wf-editor h3", "Edit “Follow up from the browser”");
+    let title = browser
+        .eval("return document.querySelector(\"#wf-editor .wf-action input[name='title']\").value");
+    assert_eq!(title, "Follow up on {{issue.identifier}}: {{issue.title}}");
 
     browser.assert_no_console_errors(&["the server responded with a status of 400"]);
 }

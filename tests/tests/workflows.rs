@@ -40,7 +40,8 @@ fn an_issue_moved_to_done_gets_a_follow_up_issue() {
         assert_eq!(rule["enabled"], true);
         assert_eq!(rule["trigger"]["hook"], "issue:status_changed");
         assert_eq!(server.get_ok(&format!("{BASE}/rules/{rule_id}")), rule);
-        assert_eq!(server.items(&format!("{BASE}/rules?companyId={company}")), [rule.clone()]);
+        let listed = server.items(&format!("{BASE}/rules?companyId={company}"));
+        assert_eq!(listed, std::slice::from_ref(&rule));
 
         // A dry run says what would happen and writes nothing.
         let (status, dry) = server.post(
@@ -67,7 +68,10 @@ fn an_issue_moved_to_done_gets_a_follow_up_issue() {
             let all = issues(&server, &company);
             (all.len() == 2).then(|| all.into_iter().find(|i| i["id"] != issue.as_str()).unwrap())
         });
-        assert_eq!(created["title"], format!("Follow up on {identifier}: Ship the release"));
+        assert_eq!(
+            created["title"],
+            format!("Follow up on {identifier}: Ship the release")
+        );
         assert_eq!(
             created["description"],
             format!("{identifier} moved from in_progress to done.")
@@ -95,12 +99,21 @@ fn an_issue_moved_to_done_gets_a_follow_up_issue() {
         assert_eq!(run["hook"], "issue:status_changed");
         assert_eq!(run["companyId"], company.as_str());
         assert_eq!(run["depth"], 0);
-        assert!(run["eventId"].as_str().is_some_and(|id| !id.is_empty()), "{run}");
+        assert!(
+            run["eventId"].as_str().is_some_and(|id| !id.is_empty()),
+            "{run}"
+        );
         assert!(run["firedAt"].as_str().is_some() && run["finishedAt"].as_str().is_some());
         assert_eq!(run["outcomes"][0]["status"], "ok");
         assert_eq!(run["outcomes"][0]["result"]["issueId"], follow_up);
-        assert_eq!(run["outcomes"][0]["result"]["identifier"], created["identifier"]);
-        assert_eq!(server.items(&format!("{BASE}/runs?companyId={company}")), runs);
+        assert_eq!(
+            run["outcomes"][0]["result"]["identifier"],
+            created["identifier"]
+        );
+        assert_eq!(
+            server.items(&format!("{BASE}/runs?companyId={company}")),
+            runs
+        );
 
         // Nothing else fires: the follow-up's own events do not match.
         std::thread::sleep(Duration::from_millis(500));
@@ -119,10 +132,16 @@ fn an_agent_at_90_percent_of_its_budget_is_paused() {
         let server = start(backend, &ALL_GRANTS);
         wait_for_status(&server, "active");
         let company = server.create_company("Acme");
-        let ada = server.create_agent(&company, json!({"name": "Ada", "budgetMonthlyCents": 10_000}));
+        let ada = server.create_agent(
+            &company,
+            json!({"name": "Ada", "budgetMonthlyCents": 10_000}),
+        );
         let rule = create_rule(&server, pause_at_90_rule(&company));
         let rule_id = rule["id"].as_str().unwrap().to_string();
-        assert_eq!(rule["actions"], json!([{"type": "pause_agent", "agentId": "{{agentId}}"}]));
+        assert_eq!(
+            rule["actions"],
+            json!([{"type": "pause_agent", "agentId": "{{agentId}}"}])
+        );
 
         // 85 %: the 80 % crossing does not match.
         spend(&server, &company, &ada, 5_000);
@@ -158,7 +177,10 @@ fn an_agent_at_90_percent_of_its_budget_is_paused() {
 fn a_capability_not_granted_does_nothing_and_the_run_says_why() {
     each_backend(|backend| {
         // Asking for a capability the operator has not granted: the module waits.
-        let server = start(backend, &["issues.create", "issues.update", "agents.resume"]);
+        let server = start(
+            backend,
+            &["issues.create", "issues.update", "agents.resume"],
+        );
         let view = wait_for_status(&server, "awaiting_approval");
         assert!(view.to_string().contains("agents.pause"), "{view}");
         let grants = server.get_ok("/api/admin/modules/workflows/grants");
@@ -169,7 +191,11 @@ fn a_capability_not_granted_does_nothing_and_the_run_says_why() {
             .iter()
             .all(|c| c["reason"].as_str().is_some_and(|r| !r.is_empty())));
         let (status, _) = server.get(&format!("{BASE}/rules"));
-        assert_ne!(status, StatusCode::OK, "a module waiting for approval serves no route");
+        assert_ne!(
+            status,
+            StatusCode::OK,
+            "a module waiting for approval serves no route"
+        );
 
         // Granted: it starts. Then the operator withdraws agents.pause from the running module.
         let (status, body) = server.put(
@@ -179,7 +205,10 @@ fn a_capability_not_granted_does_nothing_and_the_run_says_why() {
         assert_eq!(status, StatusCode::OK, "{body}");
         wait_for_status(&server, "active");
         let company = server.create_company("Acme");
-        let ada = server.create_agent(&company, json!({"name": "Ada", "budgetMonthlyCents": 1_000}));
+        let ada = server.create_agent(
+            &company,
+            json!({"name": "Ada", "budgetMonthlyCents": 1_000}),
+        );
         let rule = create_rule(&server, pause_at_90_rule(&company));
         let rule_id = rule["id"].as_str().unwrap().to_string();
         let (status, body) = server.put(
@@ -193,7 +222,10 @@ fn a_capability_not_granted_does_nothing_and_the_run_says_why() {
         let runs = wait_for_runs(&server, &rule_id, 1);
         assert_eq!(runs[0]["status"], "failed", "{runs:#?}");
         let error = runs[0]["error"].as_str().unwrap();
-        assert!(error.contains("agents.pause") && error.contains("not granted"), "{error}");
+        assert!(
+            error.contains("agents.pause") && error.contains("not granted"),
+            "{error}"
+        );
         assert_eq!(runs[0]["outcomes"][0]["status"], "failed");
         assert_eq!(runs[0]["outcomes"][0]["error"], error);
         assert_ne!(agent_status(&server, &ada), "paused");
@@ -246,12 +278,18 @@ fn rules_that_trigger_each_other_stop_at_the_causation_depth_limit() {
 
         // The chain stopped: five runs, depths 0 to 4, and nothing after.
         std::thread::sleep(Duration::from_millis(800));
-        let mut all: Vec<Value> = runs(&server, &back).into_iter().chain(runs(&server, &forth)).collect();
+        let mut all: Vec<Value> = runs(&server, &back)
+            .into_iter()
+            .chain(runs(&server, &forth))
+            .collect();
         all.sort_by_key(|r| r["depth"].as_i64());
         let depths: Vec<i64> = all.iter().map(|r| r["depth"].as_i64().unwrap()).collect();
         assert_eq!(depths, [0, 1, 2, 3, 4], "{all:#?}");
         let statuses: Vec<&str> = all.iter().map(|r| r["status"].as_str().unwrap()).collect();
-        assert_eq!(statuses, ["succeeded", "succeeded", "succeeded", "succeeded", "failed"]);
+        assert_eq!(
+            statuses,
+            ["succeeded", "succeeded", "succeeded", "succeeded", "failed"]
+        );
         let current = server.get_ok(&format!("/api/issues/{issue}"));
         assert_eq!(current["status"], "in_progress");
         let counts = &server.get_ok("/api/admin/modules/workflows/grants")["counts"];
@@ -291,7 +329,10 @@ fn a_company_the_module_is_not_enabled_for_gets_no_rules_and_fires_nothing() {
             "not enabled for company",
         );
         assert_refused(
-            server.patch(&format!("{BASE}/rules/{other_rule_id}"), &json!({"name": "Renamed"})),
+            server.patch(
+                &format!("{BASE}/rules/{other_rule_id}"),
+                &json!({"name": "Renamed"}),
+            ),
             "companyId",
             "not enabled for company",
         );
@@ -333,31 +374,53 @@ fn invalid_rules_are_refused_with_the_field_named_and_change_nothing() {
             let mut body = follow_up_rule(&company);
             let mut target = &mut body;
             for key in &path[..path.len() - 1] {
-                target = if let Ok(i) = key.parse::<usize>() { &mut target[i] } else { &mut target[*key] };
+                target = if let Ok(i) = key.parse::<usize>() {
+                    &mut target[i]
+                } else {
+                    &mut target[*key]
+                };
             }
             target[path[path.len() - 1]] = value;
             server.post(&format!("{BASE}/rules"), &body)
         };
-        assert_refused(with(&["trigger", "hook"], json!("issue:exploded")), "trigger.hook", "unknown hook");
+        assert_refused(
+            with(&["trigger", "hook"], json!("issue:exploded")),
+            "trigger.hook",
+            "unknown hook",
+        );
         assert_refused(
             with(&["trigger", "conditions", "0", "operator"], json!("like")),
             "trigger.conditions[0].operator",
             "unknown operator `like`",
         );
         assert_refused(
-            with(&["trigger", "conditions", "0", "field"], json!("issue.priorty")),
+            with(
+                &["trigger", "conditions", "0", "field"],
+                json!("issue.priorty"),
+            ),
             "trigger.conditions[0].field",
             "not a field of `issue:status_changed`",
         );
-        assert_refused(with(&["actions", "0", "title"], Value::Null), "actions[0].title", "required");
-        assert_refused(with(&["actions", "0", "type"], json!("send_email")), "actions[0].type", "unknown action type");
+        assert_refused(
+            with(&["actions", "0", "title"], Value::Null),
+            "actions[0].title",
+            "required",
+        );
+        assert_refused(
+            with(&["actions", "0", "type"], json!("send_email")),
+            "actions[0].type",
+            "unknown action type",
+        );
         assert_refused(
             with(&["actions", "0", "assigneeAgentId"], json!(stranger)),
             "actions[0].assigneeAgentId",
             "another company",
         );
         assert_refused(
-            with(&["companyId"], json!("00000000-0000-0000-0000-000000000000")),
+            with(
+                &["companyId"],
+                json!("00000000-0000-0000-0000-000000000000"),
+            ),
             "companyId",
             "no company",
         );
@@ -368,14 +431,23 @@ fn invalid_rules_are_refused_with_the_field_named_and_change_nothing() {
         let rule = create_rule(&server, follow_up_rule(&company));
         let id = rule["id"].as_str().unwrap();
         assert_refused(
-            server.patch(&format!("{BASE}/rules/{id}"), &json!({"trigger": {"hook": "budget:threshold_crossed"}})),
+            server.patch(
+                &format!("{BASE}/rules/{id}"),
+                &json!({"trigger": {"hook": "budget:threshold_crossed"}}),
+            ),
             "actions[0].title",
             "not a field of `budget:threshold_crossed`",
         );
         assert_eq!(server.get_ok(&format!("{BASE}/rules/{id}")), rule);
-        let (status, renamed) = server.patch(&format!("{BASE}/rules/{id}"), &json!({"name": "Renamed", "enabled": false}));
+        let (status, renamed) = server.patch(
+            &format!("{BASE}/rules/{id}"),
+            &json!({"name": "Renamed", "enabled": false}),
+        );
         assert_eq!(status, StatusCode::OK, "{renamed}");
-        assert_eq!((renamed["name"].as_str(), renamed["enabled"].as_bool()), (Some("Renamed"), Some(false)));
+        assert_eq!(
+            (renamed["name"].as_str(), renamed["enabled"].as_bool()),
+            (Some("Renamed"), Some(false))
+        );
         assert_eq!(renamed["actions"], rule["actions"]);
         let (status, _) = server.get(&format!("{BASE}/runs?ruleid={id}"));
         assert_eq!(status, StatusCode::BAD_REQUEST);

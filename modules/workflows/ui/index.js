@@ -23,7 +23,8 @@ const RUNS_REFRESH_MS = 10_000;
 const STYLE = `
 .pc-wf { font: 14px/1.45 system-ui, sans-serif; color: inherit; display: grid; gap: 16px; }
 .pc-wf h2 { font-size: 18px; margin: 0; }
-.pc-wf h3 { font-size: 15px; margin: 0 0 8px; }
+.pc-wf h3 { font-size: 15px; margin: 14px 0 8px; }
+.pc-wf-panel > h3:first-child, .pc-wf-bar h3 { margin-top: 0; }
 .pc-wf-bar { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; }
 .pc-wf-bar .pc-wf-grow { flex: 1; }
 .pc-wf-panel { border: 1px solid rgba(127,127,127,.3); border-radius: 8px; padding: 12px 14px; }
@@ -36,10 +37,12 @@ const STYLE = `
 .pc-wf button:disabled { opacity: .5; cursor: default; }
 .pc-wf input, .pc-wf select, .pc-wf textarea { font: inherit; color: inherit; background: transparent; border: 1px solid rgba(127,127,127,.45); border-radius: 6px; padding: 3px 6px; }
 .pc-wf textarea { width: 100%; box-sizing: border-box; font-family: ui-monospace, monospace; font-size: 12px; }
-.pc-wf label { display: grid; gap: 2px; font-size: 12px; }
+.pc-wf label { display: grid; gap: 2px; font-size: 12px; align-content: start; }
+.pc-wf label input[type=checkbox] { justify-self: start; }
 .pc-wf label > span { opacity: .75; }
 .pc-wf-grid { display: grid; gap: 8px; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); }
-.pc-wf-row { display: flex; flex-wrap: wrap; gap: 6px; align-items: end; margin-bottom: 6px; }
+.pc-wf-row { display: flex; flex-wrap: wrap; gap: 6px; align-items: flex-start; margin-bottom: 6px; }
+.pc-wf-row > button { margin-top: 18px; }
 .pc-wf-item { border-left: 3px solid rgba(80,140,255,.5); padding: 6px 10px; margin: 6px 0; }
 .pc-wf-muted { opacity: .7; font-size: 12px; }
 .pc-wf-error { color: #e03131; white-space: pre-wrap; }

@@ -11,7 +11,12 @@ use std::time::Duration;
 pub const BASE: &str = "/api/modules/workflows";
 
 /// Every capability the module asks for.
-pub const ALL_GRANTS: [&str; 4] = ["issues.create", "issues.update", "agents.pause", "agents.resume"];
+pub const ALL_GRANTS: [&str; 4] = [
+    "issues.create",
+    "issues.update",
+    "agents.pause",
+    "agents.resume",
+];
 
 /// How long asynchronous effects (hooks, rule actions) may take.
 pub const WAIT: Duration = Duration::from_secs(20);
@@ -49,7 +54,11 @@ pub fn wait_for_status(server: &TestServer, status: &str) -> Value {
 /// `POST /rules` with `body`, asserting 201; returns the rule.
 pub fn create_rule(server: &TestServer, body: Value) -> Value {
     let (status, rule) = server.post(&format!("{BASE}/rules"), &body);
-    assert_eq!(status, StatusCode::CREATED, "POST {BASE}/rules {body} answered {rule}");
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "POST {BASE}/rules {body} answered {rule}"
+    );
     rule
 }
 
@@ -58,7 +67,10 @@ pub fn assert_refused((status, body): (StatusCode, Value), field: &str, needle: 
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["field"], field, "{body}");
     let error = body["error"].as_str().unwrap_or_default();
-    assert!(error.contains(needle), "error {error:?} does not mention {needle:?}");
+    assert!(
+        error.contains(needle),
+        "error {error:?} does not mention {needle:?}"
+    );
 }
 
 /// The runs of rule `rule_id`, newest first.
@@ -69,15 +81,22 @@ pub fn runs(server: &TestServer, rule_id: &str) -> Vec<Value> {
 /// Waits until rule `rule_id` has `count` finished runs (none `running`); returns them, newest
 /// first.
 pub fn wait_for_runs(server: &TestServer, rule_id: &str, count: usize) -> Vec<Value> {
-    wait_until(&format!("{count} finished runs of rule {rule_id}"), WAIT, || {
-        let runs = runs(server, rule_id);
-        (runs.len() >= count && runs.iter().all(|r| r["status"] != "running")).then_some(runs)
-    })
+    wait_until(
+        &format!("{count} finished runs of rule {rule_id}"),
+        WAIT,
+        || {
+            let runs = runs(server, rule_id);
+            (runs.len() >= count && runs.iter().all(|r| r["status"] != "running")).then_some(runs)
+        },
+    )
 }
 
 /// Changes an issue's status through the REST API.
 pub fn set_issue_status(server: &TestServer, issue: &str, status: &str) -> Value {
-    let (code, body) = server.patch(&format!("/api/issues/{issue}"), &json!({ "status": status }));
+    let (code, body) = server.patch(
+        &format!("/api/issues/{issue}"),
+        &json!({ "status": status }),
+    );
     assert_eq!(code, StatusCode::OK, "{body}");
     body
 }
