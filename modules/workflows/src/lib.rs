@@ -35,6 +35,8 @@ mod condition;
 mod config;
 mod engine;
 mod event_company;
+#[cfg(test)]
+mod fake_host;
 mod field_path;
 mod invalid;
 mod json_fields;

@@ -300,3 +300,122 @@ fn the_catalog_lists_every_trigger_hook_with_a_sample() {
         json!({"type": "pause_agent", "capability": "agents.pause"})
     );
 }
+
+mod engine_with_a_scripted_host {
+    use super::{issue, rule_row};
+    use crate::config::WorkflowsConfig;
+    use crate::engine::on_event;
+    use crate::fake_host::FakeHost;
+    use crate::Workflows;
+    use module_sdk::Hook;
+    use serde_json::{json, Value};
+
+    fn workflows() -> Workflows {
+        Workflows {
+            config: WorkflowsConfig::default(),
+        }
+    }
+
+    fn second_rule(mut row: Value) -> Value {
+        row["id"] = json!("r2");
+        row["name"] = json!("Second");
+        row
+    }
+
+    #[test]
+    fn an_event_delivered_again_does_not_fire_a_rule_twice() {
+        let host = FakeHost::default();
+        let ctx = host.context();
+        let first = rule_row(
+            "issue:created",
+            json!([]),
+            json!([{"type": "create_issue", "title": "Triage {{issue.identifier}}"}]),
+        );
+        host.rows(json!([first.clone(), second_rule(first)]));
+        // r1 handled this event before (its claim affects no row); r2 did not.
+        host.affected(&[0, 1]);
+        host.core(vec![Ok(json!({
+            "id": "i9", "companyId": "c1", "identifier": "PC-9", "title": "Triage PC-7",
+            "status": "todo", "priority": "medium", "createdAt": "t", "updatedAt": "t"
+        }))]);
+        let payload = json!({"eventId": "e1", "issue": issue("todo")});
+        on_event(&workflows(), &ctx, Hook::IssueCreated, payload).unwrap();
+        let calls = host.calls();
+        assert_eq!(calls.len(), 5, "{calls:#?}");
+        assert!(calls[1].contains(r#""r1","c1","e1""#), "{}", calls[1]);
+        assert!(calls[2].contains(r#""r2","c1","e1""#), "{}", calls[2]);
+        assert_eq!(
+            calls
+                .iter()
+                .filter(|c| c.starts_with("core issues.create"))
+                .count(),
+            1,
+            "{calls:#?}"
+        );
+        assert!(
+            calls[4].starts_with("execute UPDATE mod_workflows_runs"),
+            "{}",
+            calls[4]
+        );
+    }
+
+    #[test]
+    fn a_refused_write_fails_the_run_with_the_hosts_reason_and_skips_the_rest() {
+        let host = FakeHost::default();
+        let ctx = host.context();
+        host.rows(json!([rule_row(
+            "budget:threshold_crossed",
+            json!([{"field": "percent", "operator": "gte", "value": 90}]),
+            json!([{"type": "pause_agent"}, {"type": "resume_agent"}])
+        )]));
+        let refusal = "the capability `agents.pause` is not granted to module `workflows`";
+        host.core(vec![Err(refusal)]);
+        let payload = json!({"eventId": "e1", "companyId": "c1", "agentId": "a1", "budget": 100, "spent": 90, "percent": 90});
+        // The refusal is the rule's outcome, not the event's failure: no retry.
+        on_event(&workflows(), &ctx, Hook::BudgetThresholdCrossed, payload).unwrap();
+        let calls = host.calls();
+        assert_eq!(calls[2], r#"core agents.pause {"id":"a1"}"#);
+        assert!(
+            !calls.iter().any(|c| c.starts_with("core agents.resume")),
+            "{calls:#?}"
+        );
+        let finish = calls.last().unwrap();
+        assert!(
+            finish.starts_with("execute UPDATE mod_workflows_runs"),
+            "{finish}"
+        );
+        let params: Value =
+            serde_json::from_str(finish.split_once(" WHERE id = $5 ").unwrap().1).unwrap();
+        assert_eq!(params[0], "failed");
+        assert_eq!(params[2], refusal);
+        let outcomes: Value = serde_json::from_str(params[1].as_str().unwrap()).unwrap();
+        assert_eq!(
+            outcomes,
+            json!([
+                {"action": 0, "type": "pause_agent", "status": "failed", "error": refusal},
+                {"action": 1, "type": "resume_agent", "status": "skipped", "error": "not run: action 0 failed"}
+            ])
+        );
+        assert!(host.logs()[0].contains(refusal), "{:?}", host.logs());
+    }
+
+    #[test]
+    fn a_database_failure_fails_the_event_so_the_host_delivers_it_again() {
+        let host = FakeHost::default();
+        let ctx = host.context();
+        host.rows(json!([rule_row(
+            "issue:created",
+            json!([]),
+            json!([{"type": "create_issue", "title": "x"}])
+        )]));
+        host.fail_statements("INSERT INTO mod_workflows_runs", "database is locked");
+        let payload = json!({"eventId": "e1", "issue": issue("todo")});
+        let err = on_event(&workflows(), &ctx, Hook::IssueCreated, payload).unwrap_err();
+        assert_eq!(err.message(), "database is locked");
+        assert!(
+            !host.calls().iter().any(|c| c.starts_with("core")),
+            "{:#?}",
+            host.calls()
+        );
+    }
+}
