@@ -16,7 +16,7 @@ use crate::json_fields::Fields;
 use crate::planned_write::Write;
 use crate::template::Template;
 use crate::trigger_hooks::TriggerHook;
-use module_sdk::{IssuePatch, NewIssue};
+use module_sdk::{Capability, IssuePatch, NewIssue};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -34,12 +34,12 @@ pub const ISSUE_STATUSES: &[&str] = &[
 pub const ISSUE_PRIORITIES: &[&str] = &["low", "medium", "high", "urgent"];
 /// Longest literal issue title the core accepts.
 pub const MAX_TITLE_CHARS: usize = 500;
-/// The action types, in documentation order.
-pub const ACTION_TYPES: [&str; 4] = [
-    "create_issue",
-    "update_issue",
-    "pause_agent",
-    "resume_agent",
+/// The action types, in documentation order, each with the capability its write needs.
+pub const ACTION_TYPES: [(&str, Capability); 4] = [
+    ("create_issue", Capability::IssuesCreate),
+    ("update_issue", Capability::IssuesUpdate),
+    ("pause_agent", Capability::AgentsPause),
+    ("resume_agent", Capability::AgentsResume),
 ];
 
 /// One action of a rule.
@@ -106,7 +106,7 @@ impl Action {
     /// Reads an action at `path` of a body, for a rule triggered by `trigger`.
     pub fn parse(trigger: &TriggerHook, value: &Value, path: &str) -> Result<Action, Invalid> {
         let fields = Fields::of(value, path)?;
-        let types = ACTION_TYPES.join(", ");
+        let types = ACTION_TYPES.map(|(kind, _)| kind).join(", ");
         let kind = fields.req_str("type", &types)?;
         let read = Reader {
             trigger,
@@ -559,5 +559,26 @@ mod tests {
                 ("parentId", "issue", "{{issue.id}}".to_owned())
             ]
         );
+    }
+
+    #[test]
+    fn each_type_writes_with_the_capability_it_is_listed_with() {
+        let trigger = TriggerHook::of(Hook::IssueAssigned).unwrap();
+        let sample = trigger.sample("c1");
+        for (kind, capability) in ACTION_TYPES {
+            let action = parse(
+                Hook::IssueAssigned,
+                json!({"type": kind, "title": "t", "status": "todo"}),
+            )
+            .or_else(|_| parse(Hook::IssueAssigned, json!({"type": kind, "status": "todo"})))
+            .or_else(|_| parse(Hook::IssueAssigned, json!({"type": kind})))
+            .unwrap();
+            assert_eq!(action.kind(), kind);
+            assert_eq!(
+                action.plan("c1", &sample).unwrap().capability(),
+                capability,
+                "{kind}"
+            );
+        }
     }
 }

@@ -27,15 +27,9 @@ pub fn get_catalog(_m: &Workflows, _ctx: &ModuleContext, _req: &Request) -> Resu
             })
         })
         .collect();
-    let capability = |kind: &str| match kind {
-        "create_issue" => "issues.create",
-        "update_issue" => "issues.update",
-        "pause_agent" => "agents.pause",
-        _ => "agents.resume",
-    };
     let actions: Vec<_> = ACTION_TYPES
         .iter()
-        .map(|kind| json!({ "type": kind, "capability": capability(kind) }))
+        .map(|(kind, capability)| json!({ "type": kind, "capability": capability.as_str() }))
         .collect();
     Ok(Response::ok(&json!({
         "hooks": hooks,
