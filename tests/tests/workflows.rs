@@ -336,6 +336,17 @@ fn a_company_the_module_is_not_enabled_for_gets_no_rules_and_fires_nothing() {
             "companyId",
             "not enabled for company",
         );
+        let (status, body) = server.get(&format!("{BASE}/rules?companyId={other}"));
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(body["field"], "companyId");
+        let (status, _) = server.get(&format!("{BASE}/runs?companyId={other}"));
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let listed: Vec<Value> = server.items(&format!("{BASE}/rules"));
+        assert_eq!(
+            listed,
+            std::slice::from_ref(&served_rule),
+            "only the served company's rules"
+        );
         let companies = server.items(&format!("{BASE}/companies"));
         assert_eq!(companies, [json!({"id": served, "name": "Served Co"})]);
 

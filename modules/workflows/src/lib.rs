@@ -17,9 +17,9 @@
 //! | `action.rs`, `planned_write.rs`, `outcome.rs` | actions, the core writes they render to, what they did |
 //! | `rule.rs`, `rule_input.rs`, `json_fields.rs`, `invalid.rs` | rules and reading them from requests, naming bad fields |
 //! | `references.rs` | checks against the database: company enabled, literal ids in it |
-//! | `rule_store.rs`, `run_store.rs` | the `mod_workflows_*` tables |
+//! | `rule_store.rs`, `run_store.rs`, `sql_filter.rs` | the `mod_workflows_*` tables |
 //! | `event_company.rs`, `engine.rs` | an event's company; firing the matching rules |
-//! | `routes.rs` and `*_route(s).rs`, `rule_test.rs`, `query_params.rs` | the REST API |
+//! | `routes.rs` and `*_route(s).rs`, `rule_test.rs`, `query_params.rs`, `served_companies.rs` | the REST API |
 //! | `retention.rs`, `clock.rs` | pruning old runs; times |
 //!
 //! Beside `src/`: `paperclip.module.json` (the manifest), `migrations/{sqlite,postgres}/` and
@@ -53,6 +53,8 @@ mod rule_test;
 mod rules_routes;
 mod run_store;
 mod runs_routes;
+mod served_companies;
+mod sql_filter;
 mod template;
 mod trigger_hooks;
 

@@ -4,14 +4,15 @@
 use crate::clock;
 use crate::rule::{Rule, COLUMNS};
 use crate::rule_input::RuleDraft;
+use crate::served_companies::Companies;
+use crate::sql_filter::Where;
 use module_sdk::{params, Hook, ModuleContext, Result};
-use serde_json::Value;
 
 /// Filters of a rule list.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct RuleFilter {
-    /// Only this company's rules.
-    pub company_id: Option<String>,
+    /// Only these companies' rules.
+    pub companies: Companies,
     /// Only rules triggered by this hook.
     pub hook: Option<Hook>,
     /// Only enabled (or disabled) rules.
@@ -108,33 +109,25 @@ pub fn get(ctx: &ModuleContext, id: &str) -> Result<Option<Rule>> {
 
 /// The rules matching `filter`, oldest first.
 pub fn list(ctx: &ModuleContext, filter: &RuleFilter) -> Result<Vec<Rule>> {
-    let mut conditions = Vec::new();
-    let mut args: Vec<Value> = Vec::new();
-    let mut bind = |column: &str, value: Value| {
-        args.push(value);
-        conditions.push(format!("{column} = ${}", args.len()));
-    };
-    if let Some(company_id) = &filter.company_id {
-        bind("company_id", Value::from(company_id.as_str()));
+    if filter.companies == Companies::Only(Vec::new()) {
+        return Ok(Vec::new()); // The module serves no company.
+    }
+    let mut filter_sql = Where::default();
+    if let Companies::Only(ids) = &filter.companies {
+        filter_sql.one_of("company_id", ids);
     }
     if let Some(hook) = filter.hook {
-        bind("hook", Value::from(hook.as_str()));
+        filter_sql.eq("hook", hook.as_str());
     }
     if let Some(enabled) = filter.enabled {
-        bind("enabled", Value::from(enabled));
+        filter_sql.eq("enabled", enabled);
     }
-    let filter_sql = if conditions.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", conditions.join(" AND "))
-    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM mod_workflows_rules{} ORDER BY created_at, id",
+        filter_sql.sql()
+    );
     ctx.db()
-        .query(
-            &format!(
-                "SELECT {COLUMNS} FROM mod_workflows_rules{filter_sql} ORDER BY created_at, id"
-            ),
-            &args,
-        )?
+        .query(&sql, &filter_sql.args)?
         .iter()
         .map(Rule::from_row)
         .collect()
@@ -200,7 +193,7 @@ mod tests {
         let host = TestHost::new("workflows");
         let ctx = host.context(json!({}));
         let filter = RuleFilter {
-            company_id: Some("c1".into()),
+            companies: Companies::Only(vec!["c1".into()]),
             hook: Some(Hook::IssueCreated),
             enabled: Some(false),
         };
@@ -208,7 +201,7 @@ mod tests {
         assert_eq!(
             host.calls(),
             [format!(
-                r#"query 0 SELECT {COLUMNS} FROM mod_workflows_rules WHERE company_id = $1 AND hook = $2 AND enabled = $3 ORDER BY created_at, id ["c1","issue:created",false]"#
+                r#"query 0 SELECT {COLUMNS} FROM mod_workflows_rules WHERE company_id IN ($1) AND hook = $2 AND enabled = $3 ORDER BY created_at, id ["c1","issue:created",false]"#
             )]
         );
     }

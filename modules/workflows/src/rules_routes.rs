@@ -9,6 +9,7 @@ use crate::query_params::{boolean, optional, reject_unknown};
 use crate::references;
 use crate::rule_input::{self, RuleDraft};
 use crate::rule_store::{self, RuleFilter};
+use crate::served_companies;
 use crate::trigger_hooks::TriggerHook;
 use crate::Workflows;
 use module_sdk::{Error, ModuleContext, Request, Response, Result};
@@ -23,7 +24,8 @@ pub fn body(req: &Request) -> Result<Value> {
     req.json::<Value>()
 }
 
-/// `GET /rules?companyId=&hook=&enabled=`: `{"items": [rule, …]}`, oldest first.
+/// `GET /rules?companyId=&hook=&enabled=`: `{"items": [rule, …]}`, oldest first (without
+/// `companyId`: of every company the module serves; a company it does not serve is a 403).
 pub fn list(_m: &Workflows, ctx: &ModuleContext, req: &Request) -> Result<Response> {
     reject_unknown(req, &["companyId", "hook", "enabled"])?;
     let hook = match optional(req, "hook") {
@@ -34,8 +36,12 @@ pub fn list(_m: &Workflows, ctx: &ModuleContext, req: &Request) -> Result<Respon
         ),
         None => None,
     };
+    let companies = match served_companies::of_request(ctx, req)? {
+        Ok(companies) => companies,
+        Err(refused) => return Ok(refused),
+    };
     let filter = RuleFilter {
-        company_id: optional(req, "companyId"),
+        companies,
         hook,
         enabled: boolean(req, "enabled")?,
     };

@@ -10,6 +10,8 @@
 use crate::clock;
 use crate::outcome::Outcome;
 use crate::rule::Rule;
+use crate::served_companies::Companies;
+use crate::sql_filter::Where;
 use module_sdk::{params, Hook, ModuleContext, Result, Row};
 use serde::Serialize;
 use serde_json::Value;
@@ -125,12 +127,12 @@ pub fn finish(
 }
 
 /// Filters of a run list.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct RunFilter {
     /// Only this rule's runs.
     pub rule_id: Option<String>,
-    /// Only this company's runs.
-    pub company_id: Option<String>,
+    /// Only these companies' runs.
+    pub companies: Companies,
     /// Only runs with this status.
     pub status: Option<String>,
     /// At most this many.
@@ -139,33 +141,29 @@ pub struct RunFilter {
 
 /// Runs matching `filter`, newest first.
 pub fn list(ctx: &ModuleContext, filter: &RunFilter) -> Result<Vec<Run>> {
-    let mut conditions = Vec::new();
-    let mut args: Vec<Value> = Vec::new();
-    for (column, value) in [
-        ("r.rule_id", &filter.rule_id),
-        ("r.company_id", &filter.company_id),
-        ("r.status", &filter.status),
-    ] {
-        if let Some(value) = value {
-            args.push(Value::from(value.as_str()));
-            conditions.push(format!("{column} = ${}", args.len()));
-        }
+    if filter.companies == Companies::Only(Vec::new()) {
+        return Ok(Vec::new()); // The module serves no company.
     }
-    let filter_sql = if conditions.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", conditions.join(" AND "))
-    };
-    args.push(Value::from(filter.limit));
+    let mut filter_sql = Where::default();
+    if let Some(rule_id) = &filter.rule_id {
+        filter_sql.eq("r.rule_id", rule_id.as_str());
+    }
+    if let Companies::Only(ids) = &filter.companies {
+        filter_sql.one_of("r.company_id", ids);
+    }
+    if let Some(status) = &filter.status {
+        filter_sql.eq("r.status", status.as_str());
+    }
+    let conditions = filter_sql.sql();
+    let limit = filter_sql.bind(filter.limit);
     let sql = format!(
         "SELECT r.id, r.rule_id, w.name AS rule_name, r.company_id, r.event_id, r.hook, r.depth, \
          r.status, r.outcomes, r.error, r.fired_at, r.finished_at \
-         FROM mod_workflows_runs r JOIN mod_workflows_rules w ON w.id = r.rule_id{filter_sql} \
-         ORDER BY r.fired_at DESC, r.id DESC LIMIT ${}",
-        args.len()
+         FROM mod_workflows_runs r JOIN mod_workflows_rules w ON w.id = r.rule_id{conditions} \
+         ORDER BY r.fired_at DESC, r.id DESC LIMIT {limit}"
     );
     ctx.db()
-        .query(&sql, &args)?
+        .query(&sql, &filter_sql.args)?
         .iter()
         .map(Run::from_row)
         .collect()
@@ -198,8 +196,8 @@ mod tests {
         let filter = RunFilter {
             rule_id: Some("r1".into()),
             status: Some("failed".into()),
+            companies: Companies::All,
             limit: 5,
-            ..RunFilter::default()
         };
         let runs = list(&ctx, &filter).unwrap();
         assert_eq!(
