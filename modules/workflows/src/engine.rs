@@ -20,7 +20,10 @@ use module_sdk::{Hook, ModuleContext, Result};
 use serde_json::Value;
 
 /// The hook handler: fires the matching rules for one event.
-pub fn on_event(_m: &Workflows, ctx: &ModuleContext, hook: Hook, mut payload: Value) -> Result<()> {
+pub fn on_event(m: &Workflows, ctx: &ModuleContext, hook: Hook, mut payload: Value) -> Result<()> {
+    if !m.hooks.has_rules(ctx, hook)? {
+        return Ok(());
+    }
     let Some(company_id) = event_company::resolve(ctx, &payload)? else {
         return Ok(());
     };

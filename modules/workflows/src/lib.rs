@@ -18,7 +18,7 @@
 //! | `rule.rs`, `rule_input.rs`, `json_fields.rs`, `invalid.rs` | rules and reading them from requests, naming bad fields |
 //! | `references.rs` | checks against the database: company enabled, literal ids in it |
 //! | `rule_store.rs`, `run_store.rs`, `sql_filter.rs` | the `mod_workflows_*` tables |
-//! | `event_company.rs`, `engine.rs` | an event's company; firing the matching rules |
+//! | `event_company.rs`, `hook_index.rs`, `engine.rs` | an event's company; hooks with rules; firing the matching rules |
 //! | `routes.rs` and `*_route(s).rs`, `rule_test.rs`, `query_params.rs`, `served_companies.rs` | the REST API |
 //! | `retention.rs`, `clock.rs` | pruning old runs; times |
 //!
@@ -38,6 +38,7 @@ mod event_company;
 #[cfg(test)]
 mod fake_host;
 mod field_path;
+mod hook_index;
 mod invalid;
 mod json_fields;
 mod outcome;
@@ -59,6 +60,7 @@ mod template;
 mod trigger_hooks;
 
 use config::WorkflowsConfig;
+use hook_index::HookIndex;
 use module_sdk::{Module, Registrar, Result};
 use trigger_hooks::TRIGGER_HOOKS;
 
@@ -66,6 +68,8 @@ use trigger_hooks::TRIGGER_HOOKS;
 pub struct Workflows {
     /// The validated config.
     config: WorkflowsConfig,
+    /// Which hooks have enabled rules (events of others cost no query).
+    hooks: HookIndex,
 }
 
 impl Module for Workflows {
@@ -85,7 +89,10 @@ impl Module for Workflows {
             config.retention_interval(),
             retention::run_retention,
         );
-        Ok(Workflows { config })
+        Ok(Workflows {
+            config,
+            hooks: HookIndex::default(),
+        })
     }
 }
 

@@ -57,7 +57,7 @@ fn refused(ctx: &ModuleContext, draft: &RuleDraft) -> Result<Option<Response>> {
 }
 
 /// `POST /rules`: answers 201 with the stored rule.
-pub fn create(_m: &Workflows, ctx: &ModuleContext, req: &Request) -> Result<Response> {
+pub fn create(m: &Workflows, ctx: &ModuleContext, req: &Request) -> Result<Response> {
     let draft = match rule_input::parse_new(&body(req)?) {
         Ok(draft) => draft,
         Err(invalid) => return Ok(invalid.response()),
@@ -66,6 +66,7 @@ pub fn create(_m: &Workflows, ctx: &ModuleContext, req: &Request) -> Result<Resp
         return Ok(response);
     }
     let rule = rule_store::insert(ctx, draft)?;
+    m.hooks.invalidate();
     Ok(Response::json(201, &rule))
 }
 
@@ -79,7 +80,7 @@ pub fn get(_m: &Workflows, ctx: &ModuleContext, req: &Request) -> Result<Respons
 }
 
 /// `PATCH /rules/{id}`: changes the given fields (e.g. `{"enabled": false}`); answers the rule.
-pub fn update(_m: &Workflows, ctx: &ModuleContext, req: &Request) -> Result<Response> {
+pub fn update(m: &Workflows, ctx: &ModuleContext, req: &Request) -> Result<Response> {
     let id = req.param("id").unwrap_or_default();
     let patch = body(req)?;
     let Some(rule) = rule_store::get(ctx, id)? else {
@@ -99,16 +100,20 @@ pub fn update(_m: &Workflows, ctx: &ModuleContext, req: &Request) -> Result<Resp
             return Ok(response);
         }
     }
-    Ok(match rule_store::update(ctx, id, draft)? {
+    let updated = rule_store::update(ctx, id, draft)?;
+    m.hooks.invalidate();
+    Ok(match updated {
         Some(rule) => Response::ok(&rule),
         None => not_found(id),
     })
 }
 
 /// `DELETE /rules/{id}`: deletes the rule and its runs; answers 204.
-pub fn delete(_m: &Workflows, ctx: &ModuleContext, req: &Request) -> Result<Response> {
+pub fn delete(m: &Workflows, ctx: &ModuleContext, req: &Request) -> Result<Response> {
     let id = req.param("id").unwrap_or_default();
-    Ok(if rule_store::delete(ctx, id)? {
+    let deleted = rule_store::delete(ctx, id)?;
+    m.hooks.invalidate();
+    Ok(if deleted {
         Response::status(204)
     } else {
         not_found(id)

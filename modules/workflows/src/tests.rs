@@ -8,6 +8,10 @@ use serde_json::{json, Value};
 
 const MANIFEST: &str = include_str!("../paperclip.module.json");
 
+/// The query of the hooks that have enabled rules (once, until a rule changes).
+const HOOK_INDEX_QUERY: &str =
+    "query 0 SELECT DISTINCT hook FROM mod_workflows_rules WHERE enabled = $1 [true]";
+
 fn manifest() -> Value {
     serde_json::from_str(MANIFEST).unwrap()
 }
@@ -84,7 +88,8 @@ fn a_matching_event_claims_a_run_creates_the_issue_and_records_the_outcome() {
                    "causedBy": {"eventId": "e0", "depth": 2, "module": "workflows"}}),
         )
         .unwrap();
-    let calls = host.calls();
+    let mut calls = host.calls();
+    assert_eq!(calls.remove(0), HOOK_INDEX_QUERY);
     assert_eq!(calls.len(), 4, "{calls:#?}");
     assert!(calls[0]
         .contains("FROM mod_workflows_rules WHERE hook = $1 AND company_id = $2 AND enabled = $3"));
@@ -134,7 +139,7 @@ fn an_event_whose_conditions_do_not_hold_fires_nothing() {
             json!({"eventId": "e1", "issue": issue("todo"), "from": "backlog", "to": "todo"}),
         )
         .unwrap();
-    assert_eq!(host.calls().len(), 1, "{:#?}", host.calls());
+    assert_eq!(host.calls().len(), 2, "{:#?}", host.calls());
 }
 
 #[test]
@@ -156,13 +161,13 @@ fn an_action_that_cannot_be_rendered_fails_the_run_and_skips_the_rest() {
         )
         .unwrap();
     let calls = host.calls();
-    assert_eq!(calls.len(), 3, "{calls:#?}");
+    assert_eq!(calls.len(), 4, "{calls:#?}");
     assert!(!calls.iter().any(|c| c.starts_with("core")), "{calls:#?}");
-    assert!(calls[2].contains(r#"["failed","#), "{}", calls[2]);
+    assert!(calls[3].contains(r#"["failed","#), "{}", calls[3]);
     assert!(
-        calls[2].contains(r#"\"status\":\"skipped\""#),
+        calls[3].contains(r#"\"status\":\"skipped\""#),
         "{}",
-        calls[2]
+        calls[3]
     );
     assert!(host.logs()[0]
         .1
@@ -173,6 +178,7 @@ fn an_action_that_cannot_be_rendered_fails_the_run_and_skips_the_rest() {
 fn events_of_no_company_are_ignored() {
     let host = TestHost::new("workflows");
     let module = module(&host);
+    host.answer_queries(json!([{"hook": "budget:threshold_crossed"}]));
     // The agent is unknown to the core: no company, no rule lookup.
     module
         .hook_json(
@@ -180,7 +186,49 @@ fn events_of_no_company_are_ignored() {
             json!({"agentId": "gone", "budget": 1, "spent": 1, "percent": 100}),
         )
         .unwrap();
-    assert_eq!(host.calls(), [r#"core agents.get {"id":"gone"}"#]);
+    assert_eq!(
+        host.calls(),
+        [HOOK_INDEX_QUERY, r#"core agents.get {"id":"gone"}"#]
+    );
+}
+
+#[test]
+fn events_of_hooks_without_rules_cost_one_query_until_a_rule_changes() {
+    let host = TestHost::new("workflows");
+    let module = module(&host);
+    host.answer_queries(json!([{"hook": "issue:created"}]));
+    let beat = json!({"agentId": "a1", "companyId": "c1", "timestamp": "2026-01-01T00:00:00Z"});
+    module.hook_json("agent:heartbeat", beat.clone()).unwrap();
+    module.hook_json("agent:heartbeat", beat.clone()).unwrap();
+    assert_eq!(host.calls(), [HOOK_INDEX_QUERY]);
+    // A rule stored through the routes: the hooks are read again.
+    host.answer_core(json!(true));
+    host.answer_queries(json!([{"id": "c1", "hook": "agent:heartbeat"}]));
+    let created = module.request(
+        Request::new("POST", "/rules").with_body(
+            json!({
+                "companyId": "c1", "name": "Beat",
+                "trigger": {"hook": "agent:heartbeat"},
+                "actions": [{"type": "resume_agent"}]
+            })
+            .to_string(),
+        ),
+    );
+    assert_eq!(created.status, 201);
+    module.hook_json("agent:heartbeat", beat).unwrap();
+    let calls = host.calls();
+    assert_eq!(
+        calls.iter().filter(|c| *c == HOOK_INDEX_QUERY).count(),
+        2,
+        "{calls:#?}"
+    );
+    assert!(
+        calls
+            .last()
+            .unwrap()
+            .starts_with("query 0 SELECT id, company_id"),
+        "{calls:#?}"
+    );
 }
 
 #[test]
@@ -306,6 +354,7 @@ mod engine_with_a_scripted_host {
     use crate::config::WorkflowsConfig;
     use crate::engine::on_event;
     use crate::fake_host::FakeHost;
+    use crate::hook_index::HookIndex;
     use crate::Workflows;
     use module_sdk::Hook;
     use serde_json::{json, Value};
@@ -313,6 +362,7 @@ mod engine_with_a_scripted_host {
     fn workflows() -> Workflows {
         Workflows {
             config: WorkflowsConfig::default(),
+            hooks: HookIndex::default(),
         }
     }
 
@@ -340,7 +390,8 @@ mod engine_with_a_scripted_host {
         }))]);
         let payload = json!({"eventId": "e1", "issue": issue("todo")});
         on_event(&workflows(), &ctx, Hook::IssueCreated, payload).unwrap();
-        let calls = host.calls();
+        let mut calls = host.calls();
+        assert!(calls.remove(0).contains("SELECT DISTINCT hook"));
         assert_eq!(calls.len(), 5, "{calls:#?}");
         assert!(calls[1].contains(r#""r1","c1","e1""#), "{}", calls[1]);
         assert!(calls[2].contains(r#""r2","c1","e1""#), "{}", calls[2]);
@@ -374,7 +425,7 @@ mod engine_with_a_scripted_host {
         // The refusal is the rule's outcome, not the event's failure: no retry.
         on_event(&workflows(), &ctx, Hook::BudgetThresholdCrossed, payload).unwrap();
         let calls = host.calls();
-        assert_eq!(calls[2], r#"core agents.pause {"id":"a1"}"#);
+        assert_eq!(calls[3], r#"core agents.pause {"id":"a1"}"#);
         assert!(
             !calls.iter().any(|c| c.starts_with("core agents.resume")),
             "{calls:#?}"
