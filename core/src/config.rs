@@ -18,9 +18,10 @@
 //! ```
 
 use crate::isolation_level::IsolationLevel;
+use module_sdk::Capability;
 use serde::Deserialize;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The whole configuration file. Unknown keys are refused so that a typo is reported instead
@@ -124,6 +125,15 @@ pub struct ModulesConfig {
     /// further failure (at most a minute).
     #[serde(default = "default_retry_backoff_ms")]
     pub retry_backoff_ms: u64,
+    /// Capabilities (core writes) granted per module id, used until the operator decides
+    /// through the admin API (`PUT /api/admin/modules/{id}/grants`), whose answer is saved and
+    /// wins from then on.
+    #[serde(default, deserialize_with = "capability_grants")]
+    pub grants: BTreeMap<String, BTreeSet<Capability>>,
+    /// Longest chain of module writes caused by one another: a module write whose cause is
+    /// this many module writes deep already is refused.
+    #[serde(default = "default_max_causation_depth")]
+    pub max_causation_depth: u32,
 }
 
 impl ModulesConfig {
@@ -153,6 +163,8 @@ impl ModulesConfig {
     pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
     /// Default wait before the first retry: 1 s.
     pub const DEFAULT_RETRY_BACKOFF_MS: u64 = 1_000;
+    /// Default longest chain of module writes: 4.
+    pub const DEFAULT_MAX_CAUSATION_DEPTH: u32 = 4;
 
     /// How often the outbox is pruned.
     pub fn outbox_prune_interval(&self) -> std::time::Duration {
@@ -186,6 +198,8 @@ impl Default for ModulesConfig {
             outbox_prune_seconds: default_outbox_prune_seconds(),
             max_attempts: default_max_attempts(),
             retry_backoff_ms: default_retry_backoff_ms(),
+            grants: BTreeMap::new(),
+            max_causation_depth: default_max_causation_depth(),
         }
     }
 }
@@ -381,6 +395,28 @@ fn default_outbox_retention_hours() -> u64 {
 
 fn default_outbox_prune_seconds() -> u64 {
     ModulesConfig::DEFAULT_OUTBOX_PRUNE_SECONDS
+}
+
+fn default_max_causation_depth() -> u32 {
+    ModulesConfig::DEFAULT_MAX_CAUSATION_DEPTH
+}
+
+/// `modules.grants`: module id → capability names, each checked (an unknown name is an error
+/// listing the known ones).
+fn capability_grants<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, BTreeSet<Capability>>, D::Error> {
+    let raw = BTreeMap::<String, Vec<String>>::deserialize(d)?;
+    raw.into_iter()
+        .map(|(id, names)| {
+            let capabilities = names
+                .iter()
+                .map(|name| name.parse::<Capability>())
+                .collect::<Result<BTreeSet<_>, _>>()
+                .map_err(|e| serde::de::Error::custom(format!("modules.grants.{id}: {e}")))?;
+            Ok((id, capabilities))
+        })
+        .collect()
 }
 
 fn default_max_attempts() -> u32 {

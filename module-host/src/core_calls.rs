@@ -1,4 +1,5 @@
-//! Read-only core services for modules: the host side of `core_call(method, args)`.
+//! Core services for modules: the host side of `core_call(method, args)`. Reads, the module's
+//! company scope, and (in [`module_writes`]) the core writes a module was granted.
 //!
 //! | method           | arguments (JSON object)                                                           |
 //! |------------------|-----------------------------------------------------------------------------------|
@@ -14,6 +15,12 @@
 //! | `issues.list`    | `{companyId?, status?, priority?, assigneeAgentId?, projectId?, goalId?, limit?, offset?}` |
 //! | `activity.list`  | `{companyId?, entityType?, entityId?, action?, limit?, offset?}`                  |
 //! | `hooks.delivery` | `{}`: the hook outbox's size and each module's delivery ([`delivery_status`])     |
+//! | `module.companies` | `{}`: the companies the module serves, `{"mode":"all"}` or `{"mode":"only","companyIds":[…]}` |
+//! | `module.enabledFor` | `{companyId}`: whether the module serves that company                          |
+//! | `issues.create`  | `{companyId, title, …}` (the REST body), capability `issues.create`                |
+//! | `issues.update`  | `{id, …patch}` (the REST patch), capability `issues.update`                        |
+//! | `agents.pause`   | `{id}`, capability `agents.pause`                                                   |
+//! | `agents.resume`  | `{id}`, capability `agents.resume`                                                  |
 //!
 //! Each entity is the same JSON object the REST API returns for it. A `get` answers `null` when
 //! nothing has that id; a `list` answers an array (the REST page's `items`) in the REST API's
@@ -21,10 +28,15 @@
 //! `companyId` a list covers every company, company after company (companies by name).
 //! Unknown arguments and bad filter values are errors naming them.
 //!
-//! There are no write methods: modules extend the core through their own tables and hooks,
-//! they never change core data. `hooks.delivery` is the one method about the server rather
-//! than the domain (the outbox and each module's delivery lag, for monitoring modules).
+//! A module serving only some companies (`PUT /api/admin/modules/{id}/companies`) is refused
+//! a `get` of another company's entity and a `list` naming another company; a `list` without
+//! `companyId` covers the companies it serves. Writes need their capability granted
+//! ([`ModulePolicy`]) and are refused past `modules.maxCausationDepth`. `hooks.delivery` is the
+//! one method about the server rather than the domain (the outbox and each module's delivery
+//! lag, for monitoring modules).
 
+use crate::module_policy::{ModulePolicy, PolicyRefusal};
+use module_sdk::Capability;
 use paperclip_core::core::paging::{Page, PageRequest, MAX_LIMIT};
 use paperclip_core::core::{activity, agent, company, goal, issue, project, Core, CoreError};
 use paperclip_core::db::DbConnection;
@@ -46,6 +58,12 @@ pub const CORE_METHODS: &[&str] = &[
     "issues.list",
     "activity.list",
     "hooks.delivery",
+    "module.companies",
+    "module.enabledFor",
+    "issues.create",
+    "issues.update",
+    "agents.pause",
+    "agents.resume",
 ];
 
 /// Why a core call gave no result.
@@ -65,6 +83,14 @@ pub enum CoreCallError {
         /// What is wrong, naming the argument.
         message: String,
     },
+    /// The module's policy refused the call (capability, company, causation depth).
+    #[error("{method}: {refusal}")]
+    Refused {
+        /// The method called.
+        method: String,
+        /// Why.
+        refusal: PolicyRefusal,
+    },
     /// The core failed (company not found, database unavailable, …).
     #[error("{method}: {source}")]
     Core {
@@ -75,10 +101,15 @@ pub enum CoreCallError {
     },
 }
 
-/// Runs the read-only core method `method` with JSON arguments `args_json` (an object; empty
-/// text means no arguments) and returns its JSON result. Blocking: call it from a blocking
-/// thread (module calls arrive on one).
-pub fn call_core(core: &Core, method: &str, args_json: &str) -> Result<Value, CoreCallError> {
+/// Runs the core method `method` with JSON arguments `args_json` (an object; empty text means
+/// no arguments) for the module of `policy`, and returns its JSON result. Blocking: call it
+/// from a blocking thread (module calls arrive on one).
+pub fn call_core(
+    core: &Core,
+    policy: &ModulePolicy,
+    method: &str,
+    args_json: &str,
+) -> Result<Value, CoreCallError> {
     if !CORE_METHODS.contains(&method) {
         return Err(CoreCallError::UnknownMethod {
             method: method.to_string(),
@@ -87,22 +118,39 @@ pub fn call_core(core: &Core, method: &str, args_json: &str) -> Result<Value, Co
     let call = Call {
         method,
         args: parse_arguments(method, args_json)?,
+        policy,
     };
+    if let Some(capability) = Capability::of_method(method) {
+        return call.write(core, policy, capability);
+    }
     let mut conn = core.db().conn().map_err(|e| call.core_error(e.into()))?;
     call.dispatch(&mut conn)
 }
 
-/// One call being answered: the method name (for messages) and its arguments.
+/// One call being answered: the method name (for messages), its arguments and the calling
+/// module's policy.
 struct Call<'a> {
     method: &'a str,
     args: Map<String, Value>,
+    policy: &'a ModulePolicy,
 }
 
 impl Call<'_> {
-    fn dispatch(self, conn: &mut DbConnection) -> Result<Value, CoreCallError> {
+    fn dispatch(mut self, conn: &mut DbConnection) -> Result<Value, CoreCallError> {
         match self.method {
             "companies.get" => self.get(conn, company::get),
             "companies.list" => self.list_companies(conn),
+            "module.companies" => {
+                self.no_more_arguments(&[])?;
+                self.to_json(&self.policy.scope())
+            }
+            "module.enabledFor" => {
+                let company_id = self
+                    .take_string("companyId")?
+                    .ok_or_else(|| self.bad("the argument `companyId` (a string) is required"))?;
+                self.no_more_arguments(&["companyId"])?;
+                Ok(Value::Bool(self.policy.serves(&company_id)))
+            }
             "agents.get" => self.get(conn, agent::get),
             "agents.list" => self.list(conn, agent::list),
             "goals.get" => self.get(conn, goal::get),
@@ -132,19 +180,42 @@ impl Call<'_> {
             .take_string("id")?
             .ok_or_else(|| self.bad("the argument `id` (a string) is required"))?;
         self.no_more_arguments(&["id"])?;
-        match get(conn, &id) {
-            Ok(entity) => self.to_json(&entity),
-            Err(CoreError::NotFound { .. }) => Ok(Value::Null),
-            Err(e) => Err(self.core_error(e)),
+        let entity = match get(conn, &id) {
+            Ok(entity) => self.to_json(&entity)?,
+            Err(CoreError::NotFound { .. }) => return Ok(Value::Null),
+            Err(e) => return Err(self.core_error(e)),
+        };
+        // A company's own id, or the entity's company.
+        let company = entity
+            .get("companyId")
+            .or_else(|| entity.get("id"))
+            .and_then(Value::as_str);
+        if let Some(company) = company {
+            self.policy
+                .check_company(company)
+                .map_err(|e| self.refused(e))?;
         }
+        Ok(entity)
     }
 
     /// `companies.list {limit?, offset?}`.
     fn list_companies(mut self, conn: &mut DbConnection) -> Result<Value, CoreCallError> {
         let page = self.take_page()?;
         self.no_more_arguments(&["limit", "offset"])?;
-        let page = company::list(conn, page).map_err(|e| self.core_error(e))?;
-        self.to_json(&page.items)
+        if self.policy.serves_all() {
+            let page = company::list(conn, page).map_err(|e| self.core_error(e))?;
+            return self.to_json(&page.items);
+        }
+        // Only the companies served, paged after filtering.
+        let (limit, offset) = page.resolve().map_err(|e| self.core_error(e))?;
+        let served: Vec<company::Company> = all_companies(conn)
+            .map_err(|e| self.core_error(e))?
+            .into_iter()
+            .filter(|c| self.policy.serves(&c.id))
+            .skip(offset as usize)
+            .take(limit as usize)
+            .collect();
+        self.to_json(&served)
     }
 
     /// `<entity>.list {companyId?, <filters>…, limit?, offset?}`.
@@ -156,9 +227,14 @@ impl Call<'_> {
         let company_id = self.take_string("companyId")?;
         let page = self.take_page()?;
         let filter = self.take_filter::<F>()?;
+        if let Some(company_id) = &company_id {
+            self.policy
+                .check_company(company_id)
+                .map_err(|e| self.refused(e))?;
+        }
         let items = match company_id {
             Some(company_id) => list(conn, &company_id, &filter, page).map(|p| p.items),
-            None => list_every_company(conn, &filter, page, list),
+            None => list_every_company(conn, self.policy, &filter, page, list),
         }
         .map_err(|e| self.core_error(e))?;
         self.to_json(&items)
@@ -278,13 +354,18 @@ fn activity_list(
 /// `offset` entries, then takes up to `limit`.
 fn list_every_company<T, F>(
     conn: &mut DbConnection,
+    policy: &ModulePolicy,
     filter: &F,
     page: PageRequest,
     list: ListFn<T, F>,
 ) -> Result<Vec<T>, CoreError> {
     let (limit, mut skip) = page.resolve()?;
     let mut items = Vec::new();
-    for company_id in all_company_ids(conn)? {
+    let served = all_companies(conn)?
+        .into_iter()
+        .map(|c| c.id)
+        .filter(|id| policy.serves(id));
+    for company_id in served {
         let wanted = limit - items.len() as i64;
         if wanted <= 0 {
             break;
@@ -300,21 +381,21 @@ fn list_every_company<T, F>(
     Ok(items)
 }
 
-/// Every company's id, in the companies list's order.
-fn all_company_ids(conn: &mut DbConnection) -> Result<Vec<String>, CoreError> {
-    let mut ids = Vec::new();
+/// Every company, in the companies list's order.
+fn all_companies(conn: &mut DbConnection) -> Result<Vec<company::Company>, CoreError> {
+    let mut all = Vec::new();
     loop {
         let page = company::list(
             conn,
             PageRequest {
                 limit: Some(MAX_LIMIT),
-                offset: Some(ids.len() as i64),
+                offset: Some(all.len() as i64),
             },
         )?;
         let fetched = page.items.len();
-        ids.extend(page.items.into_iter().map(|c| c.id));
-        if fetched == 0 || ids.len() as i64 >= page.total {
-            return Ok(ids);
+        all.extend(page.items);
+        if fetched == 0 || all.len() as i64 >= page.total {
+            return Ok(all);
         }
     }
 }
@@ -338,6 +419,10 @@ fn parse_arguments(method: &str, args_json: &str) -> Result<Map<String, Value>, 
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod write_tests;
 
 mod delivery_status;
+mod module_writes;
 pub use delivery_status::delivery_status;
+pub use module_writes::module_actor;

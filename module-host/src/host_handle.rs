@@ -9,11 +9,13 @@
 
 use super::core_calls::call_core;
 use super::module_db::{ModuleDb, ModuleDbError};
+use super::module_policy::ModulePolicy;
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RArc, RResult, RStr, RString};
 use module_sdk::abi::{HostApi, HostApi_TO, HostError, HostHandle, LogLevel};
 use paperclip_core::core::Core;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 
 /// Longest log message kept from a module; the rest is cut so one call cannot flood the log.
 const MAX_LOG_MESSAGE_BYTES: usize = 16 * 1024;
@@ -24,6 +26,8 @@ pub struct HostHandleImpl {
     module_id: String,
     db: ModuleDb,
     core: Core,
+    /// What the module may do through core calls (grants, companies, causation).
+    policy: Arc<ModulePolicy>,
 }
 
 impl std::fmt::Debug for HostHandleImpl {
@@ -45,10 +49,17 @@ impl HostHandleImpl {
     /// the module is the `ModuleDb`'s.
     pub fn with_module_db(db: ModuleDb, core: Core) -> HostHandleImpl {
         HostHandleImpl {
+            policy: ModulePolicy::unrestricted_reads(db.module_id()),
             module_id: db.module_id().to_string(),
             db,
             core,
         }
+    }
+
+    /// The same handle, its core calls checked by `policy` (the running module's).
+    pub fn with_policy(mut self, policy: Arc<ModulePolicy>) -> HostHandleImpl {
+        self.policy = policy;
+        self
     }
 
     /// The module's database access, e.g. for [`ModuleDb::rollback_all`] on disable.
@@ -170,8 +181,13 @@ impl HostApi for HostHandleImpl {
             if self.db.is_revoked() {
                 return Err(ModuleDbError::Disabled(self.module_id.clone()).to_string());
             }
-            let result = call_core(&self.core, method.as_str(), args_json.as_str())
-                .map_err(|e| e.to_string())?;
+            let result = call_core(
+                &self.core,
+                &self.policy,
+                method.as_str(),
+                args_json.as_str(),
+            )
+            .map_err(|e| e.to_string())?;
             serde_json::to_string(&result)
                 .map(RString::from)
                 .map_err(|e| format!("cannot serialize the result: {e}"))

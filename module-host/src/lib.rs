@@ -47,6 +47,8 @@ pub mod module_entry;
 pub mod module_lifecycle;
 pub mod module_loader;
 pub mod module_migrations;
+pub mod module_policy;
+pub mod module_policy_store;
 pub mod module_state_store;
 pub mod module_status;
 pub mod module_view;

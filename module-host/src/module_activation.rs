@@ -20,6 +20,7 @@ use super::module_counters::{CounterSnapshot, ModuleCounters};
 use super::module_db::{ModuleDb, ModuleDbLimits};
 use super::module_entry::ModuleEntry;
 use super::module_migrations::run_module_migrations;
+use super::module_policy::ModulePolicy;
 use super::module_status::{ModuleStatus, StatusReason};
 use super::route_table::{RouteTable, RouteTarget};
 use super::sql_guard::SqlGuard;
@@ -52,6 +53,9 @@ pub struct ActivationContext<'a> {
     pub known_ids: &'a [String],
     /// Limits of each module's database calls.
     pub db_limits: ModuleDbLimits,
+    /// What the module may do through core calls (grants, companies, causation), shared with
+    /// its executor and kept in its runtime so that the operator's changes apply at once.
+    pub policy: Arc<ModulePolicy>,
 }
 
 /// The module's raw configuration and where it came from.
@@ -80,6 +84,8 @@ pub struct ModuleRuntime {
     pub config_masked: Value,
     /// The hooks it registered.
     pub hooks: Vec<String>,
+    /// Its policy (grants, companies, causation) and what it allowed and refused.
+    pub policy: Arc<ModulePolicy>,
 }
 
 /// Brings the module up, its calls going to `entry` at `level`; on failure nothing of it stays
@@ -127,7 +133,9 @@ pub fn activate(
         tracing::info!(module = id, migrations = ?applied, "module migrations applied");
     }
 
-    let host = HostHandleImpl::with_module_db(db.clone(), ctx.core.clone()).into_handle();
+    let host = HostHandleImpl::with_module_db(db.clone(), ctx.core.clone())
+        .with_policy(Arc::clone(&ctx.policy))
+        .into_handle();
     let registration = call_register(id, &entry, host, config.value.to_string(), REGISTER_TIMEOUT)
         .map_err(failed)?;
 
@@ -144,6 +152,7 @@ pub fn activate(
             Arc::clone(counters),
             delivery,
         );
+        executor.set_policy(Arc::clone(&ctx.policy));
         attach(
             ctx,
             manifest,
@@ -165,6 +174,7 @@ pub fn activate(
             baseline: counters.snapshot(None),
             config_masked: config.masked,
             hooks: registration.hooks.iter().map(|h| h.to_string()).collect(),
+            policy: Arc::clone(&ctx.policy),
         }),
         Err(reason) => {
             db.revoke();

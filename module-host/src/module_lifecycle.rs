@@ -13,6 +13,10 @@
 //! an operation waits on a module.
 
 mod delivery_ops;
+mod policy_ops;
+
+use policy_ops::awaiting_approval;
+pub use policy_ops::{CapabilityView, GrantsView};
 
 pub use delivery_ops::dead_letter_json;
 use delivery_ops::DeliverySource;
@@ -28,6 +32,8 @@ use super::module_counters::{CounterSnapshot, ModuleCounters};
 use super::module_db::ModuleDbLimits;
 use super::module_entry::{LibraryEntry, ModuleEntry};
 use super::module_loader::{LibraryCache, LoadedLibrary};
+use super::module_policy::ModulePolicy;
+use super::module_policy_store::{load_policies, SavedPolicy};
 use super::module_state_store::{
     load_saved_states, save_config_override, save_enabled, save_first_enabled, SavedModuleState,
 };
@@ -35,13 +41,14 @@ use super::module_status::{ModuleStatus, StatusReason};
 use super::module_view::ModuleView;
 use super::process_entry::{ProcessEntry, ProcessSettings};
 use super::route_table::RouteTable;
+use module_sdk::Capability;
 use paperclip_core::config::ModulesConfig;
 use paperclip_core::core::Core;
 use paperclip_core::isolation_level::IsolationLevel;
 use parking_lot::Mutex;
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -81,6 +88,11 @@ pub struct HostSettings {
     pub max_attempts: u32,
     /// `modules.retryBackoffMs`: wait before the first retry of a failed hook event.
     pub retry_backoff: Duration,
+    /// `modules.grants`: capabilities granted per module until the operator decides through
+    /// the admin API.
+    pub grants: BTreeMap<String, BTreeSet<Capability>>,
+    /// `modules.maxCausationDepth`: the longest chain of module writes.
+    pub max_causation_depth: u32,
 }
 
 impl HostSettings {
@@ -157,6 +169,8 @@ impl From<&ModulesConfig> for HostSettings {
             process_cpu_seconds: config.process_cpu_seconds.max(1),
             max_attempts: config.max_attempts.max(1),
             retry_backoff: Duration::from_millis(config.retry_backoff_ms),
+            grants: config.grants.clone(),
+            max_causation_depth: config.max_causation_depth,
         }
     }
 }
@@ -187,6 +201,9 @@ pub enum ModuleOpError {
         /// The event id asked for.
         event_id: String,
     },
+    /// Companies named for a module that do not exist.
+    #[error("no company has the id {}", .0.iter().map(|id| format!("`{id}`")).collect::<Vec<_>>().join(", "))]
+    UnknownCompanies(Vec<String>),
     /// The event is still being retried; only a dead letter is replayed.
     #[error("event `{event_id}` is still being retried ({attempts} attempts so far); only a dead letter can be replayed")]
     StillRetrying {
@@ -280,6 +297,8 @@ struct HostState {
     /// In bundle-folder order.
     records: Vec<ModuleRecord>,
     saved: HashMap<String, SavedModuleState>,
+    /// The operator's grants and company scopes, by module id.
+    policies: HashMap<String, SavedPolicy>,
     next_activation: u64,
     shut_down: bool,
 }
@@ -365,6 +384,7 @@ impl ModuleHost {
             state: Mutex::new(HostState {
                 records: Vec::new(),
                 saved: HashMap::new(),
+                policies: HashMap::new(),
                 next_activation: 1,
                 shut_down: false,
             }),
@@ -397,11 +417,15 @@ impl ModuleHost {
         let _op = self.ops.lock();
         let started = Instant::now();
         let saved = self.read_saved_states()?;
+        let policies = self
+            .with_conn(load_policies)
+            .map_err(|e| anyhow::anyhow!("cannot read the saved module policies: {e}"))?;
         let bundles = self.discover_bundles();
         let folders: Vec<String> = bundles.iter().map(|b| b.folder.clone()).collect();
         {
             let mut state = self.state.lock();
             state.saved = saved;
+            state.policies = policies;
             state.records = bundles.into_iter().map(ModuleRecord::new).collect();
             state.mark_duplicates();
         }
@@ -488,9 +512,17 @@ impl ModuleHost {
                 }
             }
         }
-        let library = self
-            .precheck(&folder, true)
-            .map_err(ModuleOpError::Refused)?;
+        let library = match self.precheck(&folder, true) {
+            Ok(library) => library,
+            Err(waiting) if waiting.status == ModuleStatus::AwaitingApproval => {
+                // Enabled, and it starts once the operator grants what it asks for.
+                self.save_enabled_state(id, &folder)?;
+                return self
+                    .get(id)
+                    .ok_or_else(|| ModuleOpError::NotFound(id.to_string()));
+            }
+            Err(refusal) => return Err(ModuleOpError::Refused(refusal)),
+        };
         let plan = {
             let state = self.state.lock();
             let record = state
@@ -532,6 +564,19 @@ impl ModuleHost {
         self.activate_record(&folder);
         self.get(id)
             .ok_or_else(|| ModuleOpError::NotFound(id.to_string()))
+    }
+
+    /// Saves `id` as enabled and marks its record so.
+    fn save_enabled_state(&self, id: &str, folder: &str) -> Result<(), ModuleOpError> {
+        let saved = self
+            .with_conn(|conn| save_enabled(conn, id, true))
+            .map_err(ModuleOpError::Database)?;
+        let mut state = self.state.lock();
+        state.saved.insert(id.to_string(), saved);
+        if let Some(record) = state.by_folder(folder) {
+            record.enabled = true;
+        }
+        Ok(())
     }
 
     /// Disables a module: saved first, then its services are stopped, its hooks unsubscribed,
@@ -891,17 +936,16 @@ impl ModuleHost {
         folder: &str,
         force_enabled: bool,
     ) -> Result<Option<LoadedLibrary>, StatusReason> {
-        let (bundle, enabled, disabled_why, loaded) = {
+        let (bundle, enabled, disabled_why, loaded, granted) = {
             let mut state = self.state.lock();
-            let (enabled, why) = {
-                let id = state
-                    .records
-                    .iter()
-                    .find(|r| r.bundle.folder == folder)
-                    .map(|r| r.id().to_string())
-                    .unwrap_or_default();
-                self.wanted(&state, &id)
-            };
+            let id = state
+                .records
+                .iter()
+                .find(|r| r.bundle.folder == folder)
+                .map(|r| r.id().to_string())
+                .unwrap_or_default();
+            let (enabled, why) = self.wanted(&state, &id);
+            let granted = self.effective_grants(&state, &id);
             let Some(record) = state.by_folder(folder) else {
                 return Err(StatusReason::new(ModuleStatus::Failed, "bundle vanished"));
             };
@@ -913,6 +957,7 @@ impl ModuleHost {
                 enabled || force_enabled,
                 why,
                 record.library,
+                granted,
             )
         };
         let outcome = (|| {
@@ -937,6 +982,7 @@ impl ModuleHost {
             if !enabled {
                 return Err(StatusReason::new(ModuleStatus::Disabled, disabled_why));
             }
+            awaiting_approval(manifest, &granted)?;
             let (level, _) = self.settings.isolation_of(&manifest.id, Some(manifest));
             if level == IsolationLevel::Process {
                 let library = bundle.library_path(manifest);
@@ -1002,6 +1048,8 @@ impl ModuleHost {
                 ),
             };
             let known_ids: Vec<String> = state.records.iter().map(|r| r.id().to_string()).collect();
+            let granted = self.effective_grants(&state, &id);
+            let scope = self.company_scope(&state, &id);
             (
                 manifest.clone(),
                 record.bundle.dir.clone(),
@@ -1010,9 +1058,11 @@ impl ModuleHost {
                 source,
                 Arc::clone(&record.counters),
                 known_ids,
+                granted,
+                scope,
             )
         };
-        let (manifest, dir, library, raw, source, counters, known_ids) = prepared;
+        let (manifest, dir, library, raw, source, counters, known_ids, granted, scope) = prepared;
         let (level, _) = self.settings.isolation_of(&manifest.id, Some(&manifest));
         let ctx = ActivationContext {
             core: &self.core,
@@ -1022,6 +1072,14 @@ impl ModuleHost {
             clock: &self.clock,
             known_ids: &known_ids,
             db_limits: self.settings.db_limits,
+            policy: ModulePolicy::new(
+                &manifest.id,
+                manifest.requested_capabilities(),
+                granted,
+                scope,
+                self.settings.max_causation_depth,
+                level == IsolationLevel::Process,
+            ),
         };
         let entry = self.module_entry(&manifest, &dir, library, level);
         let build = entry
@@ -1137,6 +1195,7 @@ impl ModuleHost {
                 let reason = record.reason.as_deref().unwrap_or("");
                 let why = match record.status {
                     ModuleStatus::Disabled => "is disabled".to_string(),
+                    ModuleStatus::AwaitingApproval => format!("is awaiting approval ({reason})"),
                     ModuleStatus::Invalid => format!("is invalid ({reason})"),
                     ModuleStatus::Incompatible => format!("is incompatible ({reason})"),
                     ModuleStatus::Conflict => format!("is in conflict ({reason})"),
@@ -1237,6 +1296,8 @@ impl ModuleHost {
             executor,
             process,
             delivery: None,
+            grants: self.grants_view(state, record),
+            companies: self.company_scope(state, record.id()),
         }
     }
 

@@ -22,6 +22,10 @@ pub enum ModuleStatus {
     Failed,
     /// Not enabled (saved state or `modules.enabled`); nothing of it runs.
     Disabled,
+    /// Enabled, but it asks for capabilities (core writes) the operator has not granted;
+    /// nothing of it runs until they are.
+    #[serde(rename = "awaiting_approval")]
+    AwaitingApproval,
     /// Running: hooks subscribed, routes mounted, services started.
     Active,
     /// Running, but calls into it failed, timed out or were dropped since it was enabled, or a
@@ -38,6 +42,7 @@ impl ModuleStatus {
             ModuleStatus::Conflict => "conflict",
             ModuleStatus::Failed => "failed",
             ModuleStatus::Disabled => "disabled",
+            ModuleStatus::AwaitingApproval => "awaiting_approval",
             ModuleStatus::Active => "active",
             ModuleStatus::Degraded => "degraded",
         }

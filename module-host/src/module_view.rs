@@ -4,7 +4,9 @@ use super::delivery_view::DeliveryView;
 use super::executor::ExecutorStats;
 use super::module_counters::CounterSnapshot;
 use super::module_entry::ProcessStatus;
+use super::module_lifecycle::GrantsView;
 use super::module_status::ModuleStatus;
+use module_sdk::CompanyScope;
 use paperclip_core::isolation_level::IsolationLevel;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -69,4 +71,9 @@ pub struct ModuleView {
     /// dead letters.
     #[serde(default)]
     pub delivery: Option<Box<DeliveryView>>,
+    /// The capabilities (core writes) it asks for, the ones granted and missing, and what its
+    /// policy allowed and refused.
+    pub grants: GrantsView,
+    /// The companies it serves: `{"mode":"all"}` or `{"mode":"only","companyIds":[…]}`.
+    pub companies: CompanyScope,
 }

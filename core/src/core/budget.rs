@@ -144,7 +144,7 @@ pub fn record_spend(
     )?;
     hooks.push(
         Hook::BudgetSpendRecorded,
-        json!({ "agentId": row.id, "amount": amount, "total": total }),
+        json!({ "agentId": row.id, "companyId": row.company_id, "amount": amount, "total": total }),
     );
 
     let crossed = newly_crossed(budget, total, row.budget_alerts_sent);
@@ -154,7 +154,10 @@ pub fn record_spend(
             alerts |= bit;
             hooks.push(
                 Hook::BudgetThresholdCrossed,
-                json!({ "agentId": row.id, "budget": budget, "spent": total, "percent": percent }),
+                json!({
+                    "agentId": row.id, "companyId": row.company_id,
+                    "budget": budget, "spent": total, "percent": percent
+                }),
             );
             activity::record(
                 conn,

@@ -204,7 +204,10 @@ pub fn record(
     )?;
     hooks.push(
         Hook::AgentHeartbeat,
-        json!({ "agentId": agent_id, "timestamp": to_rfc3339(&ts), "meta": meta }),
+        json!({
+            "agentId": agent_id, "companyId": row.company_id,
+            "timestamp": to_rfc3339(&ts), "meta": meta
+        }),
     );
     if from != row.status {
         agent::record_status_change(conn, actor, &row, &from, &row.status, None)?;

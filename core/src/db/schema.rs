@@ -1,6 +1,6 @@
 //! Diesel table definitions of the core schema (`migrations/*/…_core/up.sql`, and
 //! `…_hook_outbox/up.sql` for `hook_outbox`, `…_hook_delivery/up.sql` for `hook_readers` and
-//! `hook_dead_letters`).
+//! `hook_dead_letters`, `…_module_policy/up.sql` for `module_policy`).
 #![allow(missing_docs)]
 
 diesel::table! {
@@ -152,6 +152,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    module_policy (module_id) {
+        module_id -> Text,
+        granted -> Nullable<Text>,
+        company_mode -> Text,
+        company_ids -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     hook_readers (reader) {
         reader -> Text,
         delivered_seq -> BigInt,
@@ -194,6 +204,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     heartbeats,
     cost_events,
     module_state,
+    module_policy,
     mod_migrations,
     hook_outbox,
     hook_readers,

@@ -11,6 +11,8 @@ use serde_json::Value;
 #[must_use = "pending hooks do nothing until emitted after the commit"]
 pub struct PendingHooks {
     events: Vec<(Hook, Value)>,
+    /// What caused the write (a module's write): put into every payload as `"causedBy"`.
+    cause: Option<Value>,
 }
 
 impl PendingHooks {
@@ -34,16 +36,35 @@ impl PendingHooks {
         &self.events
     }
 
-    /// The queued events, in order, taken out (to record them in the hook outbox).
+    /// Marks every event of this write, queued before or after, as caused by `cause` (a
+    /// module's write: `{eventId, depth, module}`); it becomes each payload's top-level
+    /// `"causedBy"`.
+    pub fn set_cause(&mut self, cause: Value) {
+        self.cause = Some(cause);
+    }
+
+    /// The queued events, in order, taken out (to record them in the hook outbox), each payload
+    /// with the write's `"causedBy"` when it has one.
     pub fn into_events(self) -> Vec<(Hook, Value)> {
+        let Some(cause) = self.cause else {
+            return self.events;
+        };
         self.events
+            .into_iter()
+            .map(|(hook, mut payload)| {
+                if let Value::Object(fields) = &mut payload {
+                    fields.insert("causedBy".to_owned(), cause.clone());
+                }
+                (hook, payload)
+            })
+            .collect()
     }
 
     /// Emits every queued event on `bus`, in order, without recording them in the hook outbox.
     /// Call only after the commit. (`Core::write` records them and emits them with
     /// `HookBus::emit_recorded`; this is its benchmark-only path without the outbox.)
     pub fn emit(self, bus: &HookBus) {
-        for (hook, payload) in self.events {
+        for (hook, payload) in self.into_events() {
             bus.emit(hook, &payload);
         }
     }

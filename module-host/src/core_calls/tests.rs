@@ -3,6 +3,7 @@
 
 use super::{call_core, CoreCallError, CORE_METHODS};
 use crate::module_db::test_databases::each_backend;
+use crate::module_policy::ModulePolicy;
 use paperclip_core::core::{agent, company, goal, issue, project, Core};
 use paperclip_core::hooks::HookBus;
 use serde_json::{json, Value};
@@ -73,15 +74,20 @@ fn seed(core: &Core) -> Seeded {
 }
 
 fn call(core: &Core, method: &str, args: Value) -> Value {
-    call_core(core, method, &args.to_string())
+    call_core(core, &reader(), method, &args.to_string())
         .unwrap_or_else(|e| panic!("{method} {args} failed: {e}"))
 }
 
 fn call_err(core: &Core, method: &str, args: &str) -> String {
-    match call_core(core, method, args) {
+    match call_core(core, &reader(), method, args) {
         Ok(value) => panic!("{method} {args} should fail, answered {value}"),
         Err(e) => e.to_string(),
     }
+}
+
+/// A module that may read everything and write nothing.
+fn reader() -> Arc<ModulePolicy> {
+    ModulePolicy::unrestricted_reads("reader")
 }
 
 fn ids(list: &Value) -> Vec<&str> {
@@ -238,7 +244,7 @@ fn bad_calls_are_errors_naming_the_problem() {
             assert!(unknown.contains(method), "{unknown}");
         }
         assert!(matches!(
-            call_core(&core, "issues.delete", "{}"),
+            call_core(&core, &reader(), "issues.delete", "{}"),
             Err(CoreCallError::UnknownMethod { .. })
         ));
 
@@ -294,7 +300,7 @@ fn bad_calls_are_errors_naming_the_problem() {
         assert!(not_json.contains("not valid JSON"), "{not_json}");
         // Empty arguments are no arguments.
         assert_eq!(
-            call_core(&core, "companies.list", "")
+            call_core(&core, &reader(), "companies.list", "")
                 .unwrap()
                 .as_array()
                 .unwrap()

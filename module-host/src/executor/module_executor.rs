@@ -27,6 +27,7 @@ use super::outbox_delivery::{DeliveryStatus, OutboxDelivery, RetryItem, GAP_CHEC
 use crate::module_calls::describe_module_error;
 use crate::module_counters::ModuleCounters;
 use crate::module_entry::{EntryHealth, ModuleEntry};
+use crate::module_policy::{HandledEvent, ModulePolicy};
 use module_sdk::abi::{ErrorKind, ModuleError, RouteRequest, RouteResponse, ServiceSpec};
 use paperclip_core::hooks::{HookEvent, SelfDeliveringSubscriber, SubscriberStats};
 use paperclip_core::isolation_level::IsolationLevel;
@@ -34,7 +35,7 @@ use parking_lot::{Condvar, Mutex};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
@@ -239,6 +240,9 @@ pub struct ModuleExecutor {
     /// Its hook delivery as an outbox reader (`None`: events only from memory, dropped when
     /// the queue is full).
     delivery: Option<Arc<OutboxDelivery>>,
+    /// The module's policy: events of companies it does not serve are skipped, and a module
+    /// that may write the core gets its events one at a time with the event marked as handled.
+    policy: OnceLock<Arc<ModulePolicy>>,
     /// Start times of inline calls in progress (nanoseconds after `epoch`, plus one; 0 = free),
     /// so the clock sees an inline call overrun while it still runs.
     inline_slots: [AtomicU64; INLINE_SLOTS],
@@ -318,6 +322,7 @@ impl ModuleExecutor {
             failure: Mutex::new(None),
             degradation: Mutex::new(None),
             delivery,
+            policy: OnceLock::new(),
             inline_slots: std::array::from_fn(|_| AtomicU64::new(0)),
             epoch: Instant::now(),
         });
@@ -328,6 +333,11 @@ impl ModuleExecutor {
             }
         }
         executor
+    }
+
+    /// Puts the module's hook calls under `policy` (once, before events arrive).
+    pub fn set_policy(&self, policy: Arc<ModulePolicy>) {
+        let _ = self.policy.set(policy);
     }
 
     /// Its hook delivery as an outbox reader, if it has one.
@@ -956,9 +966,43 @@ impl ModuleExecutor {
         }
     }
 
+    /// Delivers hook events to the module and returns the failed ones (index, error). Under a
+    /// policy, events of companies the module does not serve are skipped (handled, not
+    /// delivered), and a module that may write the core gets one event per call, marked as the
+    /// one it handles (the cause of its writes).
+    fn run_hooks(&self, events: &[HookEvent]) -> Vec<(usize, String)> {
+        let policy = match self.policy.get() {
+            Some(policy) if policy.writes_core() || !policy.serves_all() => policy,
+            _ => return self.call_hooks(events),
+        };
+        let wanted: Vec<usize> = (0..events.len())
+            .filter(|&index| policy.wants_event(&events[index].payload))
+            .collect();
+        if !policy.writes_core() {
+            let batch: Vec<HookEvent> = wanted.iter().map(|&i| events[i].clone()).collect();
+            return self
+                .call_hooks(&batch)
+                .into_iter()
+                .map(|(index, error)| (wanted[index], error))
+                .collect();
+        }
+        let mut failures = Vec::new();
+        for index in wanted {
+            let event = &events[index];
+            policy.handle(HandledEvent::of_payload(
+                event.event_id.as_ref(),
+                &event.payload,
+            ));
+            let failed = self.call_hooks(std::slice::from_ref(event));
+            policy.handle(None);
+            failures.extend(failed.into_iter().map(|(_, error)| (index, error)));
+        }
+        failures
+    }
+
     /// Delivers hook events in one call (one per event for modules of ABI < 1.2), counts each
     /// event's outcome and returns the failed ones (index, error).
-    fn run_hooks(&self, events: &[HookEvent]) -> Vec<(usize, String)> {
+    fn call_hooks(&self, events: &[HookEvent]) -> Vec<(usize, String)> {
         let label = match events {
             [one] => format!("hook {}", one.hook.as_str()),
             [first, ..] => format!(

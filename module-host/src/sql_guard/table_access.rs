@@ -27,6 +27,7 @@ const HOST_BOOKKEEPING: &[&str] = &[
     "hook_outbox",
     "hook_readers",
     "hook_dead_letters",
+    "module_policy",
 ];
 
 /// What a table name refers to.

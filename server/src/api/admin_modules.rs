@@ -10,6 +10,8 @@
 //! | `POST /api/admin/modules/rescan` | pick up bundles dropped into the modules folder |
 //! | `GET /api/admin/modules/{id}/dead-letters` | hook events the module's handler failed on: `dead` (attempts ran out) and `retrying` |
 //! | `POST /api/admin/modules/{id}/dead-letters/{eventId}/replay` | deliver a dead letter again (attempts start over); 409 while it is still retrying |
+//! | `GET`/`PUT /api/admin/modules/{id}/grants` | capabilities asked for, granted, missing ([`super::admin_module_policy`]) |
+//! | `GET`/`PUT /api/admin/modules/{id}/companies` | the companies the module serves |
 //!
 //! Lifecycle operations block on module code and the database, so they run on a blocking
 //! thread; they are serialized by the host.
@@ -46,6 +48,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
             "/admin/modules/{id}/dead-letters/{event_id}/replay",
             web::post().to(replay_dead_letter),
         );
+    super::admin_module_policy::configure(cfg);
 }
 
 async fn list_dead_letters(
@@ -144,7 +147,7 @@ async fn rescan_modules(
 }
 
 /// Runs a lifecycle operation on a blocking thread and answers its result as JSON.
-async fn run_op<T, F>(state: &AppState, op: F) -> Result<HttpResponse, AdminError>
+pub(super) async fn run_op<T, F>(state: &AppState, op: F) -> Result<HttpResponse, AdminError>
 where
     T: Serialize + Send + 'static,
     F: FnOnce(&ModuleHost) -> Result<T, ModuleOpError> + Send + 'static,
@@ -166,7 +169,7 @@ fn blocking(error: actix_web::error::BlockingError) -> AdminError {
 /// An admin error, rendered as `{"error": …}` plus, where it helps, the refused module's
 /// `status` or the configuration's `field` and every `problems` line.
 #[derive(Debug)]
-enum AdminError {
+pub(super) enum AdminError {
     Op(ModuleOpError),
     Api(ApiError),
 }
@@ -191,6 +194,7 @@ impl actix_web::ResponseError for AdminError {
             AdminError::Op(ModuleOpError::ShutDown) => StatusCode::SERVICE_UNAVAILABLE,
             AdminError::Op(ModuleOpError::NoSuchDeadLetter { .. }) => StatusCode::NOT_FOUND,
             AdminError::Op(ModuleOpError::StillRetrying { .. }) => StatusCode::CONFLICT,
+            AdminError::Op(ModuleOpError::UnknownCompanies(_)) => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -205,6 +209,10 @@ impl actix_web::ResponseError for AdminError {
                 "error": format!("the configuration does not match the module's configSchema: {problems}"),
                 "field": problems.first_field,
                 "problems": problems.problems,
+            }),
+            AdminError::Op(e @ ModuleOpError::UnknownCompanies(_)) => json!({
+                "error": e.to_string(),
+                "field": "companyIds",
             }),
             AdminError::Op(other) => json!({ "error": other.to_string() }),
         };

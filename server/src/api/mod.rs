@@ -6,6 +6,7 @@
 //! included: authentication is decided by the same router that picks the handler.
 
 mod activity;
+mod admin_module_policy;
 mod admin_modules;
 mod agents;
 pub mod api_error;

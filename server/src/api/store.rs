@@ -115,7 +115,13 @@ async fn install(
     let modules = Arc::clone(&state.modules);
     let answer = web::block(move || {
         let loaded = LoadedIndex::load(&source)?;
-        let installed = install_module(&loaded, &module_id, &modules.settings().dir, &mut |_| {})?;
+        let installed = install_module(
+            &loaded,
+            &module_id,
+            &modules.settings().dir,
+            &|manifest| upgrade_approved(&modules, manifest),
+            &mut |_| {},
+        )?;
         let rescan = modules.rescan();
         let module = modules.get(&installed.module_id);
         Ok::<_, StoreError>(answer_for(installed, module, rescan))
@@ -123,6 +129,30 @@ async fn install(
     .await
     .map_err(blocking)??;
     Ok(HttpResponse::Ok().json(answer))
+}
+
+/// Refuses a new version of an installed module that asks for capabilities not granted: the
+/// installed version stays until the operator grants them.
+fn upgrade_approved(
+    modules: &crate::module_host::ModuleHost,
+    manifest: &crate::module_host::manifest::Manifest,
+) -> Result<(), String> {
+    let Some(installed) = modules.get(&manifest.id) else {
+        return Ok(());
+    };
+    let missing = modules.missing_grants(manifest);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = missing.iter().map(|c| c.as_str()).collect();
+    Err(format!(
+        "{} {} asks for capabilities not granted: {}; the installed version {} stays. Grant them (Modules page, or PUT /api/admin/modules/{}/grants) and install again",
+        manifest.id,
+        manifest.version,
+        names.join(", "),
+        installed.version.as_deref().unwrap_or("?"),
+        manifest.id
+    ))
 }
 
 /// Describes the outcome of an install for people and for the UI.
@@ -259,6 +289,7 @@ impl From<StoreError> for StoreApiError {
             StoreError::UnsafeEntry { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "unsafe_entry"),
             StoreError::InvalidBundle(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_bundle"),
             StoreError::Incompatible { .. } => (StatusCode::CONFLICT, "incompatible"),
+            StoreError::NotApproved(_) => (StatusCode::CONFLICT, "not_approved"),
             StoreError::Busy(_) => (StatusCode::CONFLICT, "busy"),
             StoreError::FolderTaken { .. } => (StatusCode::CONFLICT, "folder_taken"),
             StoreError::Io { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "io"),

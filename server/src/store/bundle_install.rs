@@ -57,12 +57,14 @@ pub fn core_version() -> Version {
     Version::parse(crate::VERSION).expect("the crate version is semver")
 }
 
-/// Installs module `module_id` of the index into `modules_dir`. `observer` sees the progress
-/// (download bytes, then the stages).
+/// Installs module `module_id` of the index into `modules_dir`. `vet` may refuse the verified
+/// manifest before anything is placed (its message becomes [`StoreError::NotApproved`]).
+/// `observer` sees the progress (download bytes, then the stages).
 pub fn install_module(
     loaded: &LoadedIndex,
     module_id: &str,
     modules_dir: &Path,
+    vet: &dyn Fn(&Manifest) -> Result<(), String>,
     observer: &mut dyn FnMut(&InstallProgress),
 ) -> Result<Installed, StoreError> {
     let entry = loaded.module(module_id)?;
@@ -107,6 +109,7 @@ pub fn install_module(
         )));
     }
     check_core(manifest, &core)?;
+    vet(manifest).map_err(StoreError::NotApproved)?;
 
     observer(&guard.update(|p| p.stage = InstallStage::Unpacking));
     let (folder, previous) = place_bundle(download.file.path(), manifest, modules_dir)?;
@@ -402,6 +405,7 @@ mod tests {
             &index(&v1, "1.0.0", &bundle),
             "m",
             modules.path(),
+            &|_| Ok(()),
             &mut |p| stages.push(p.stage),
         )
         .unwrap();
@@ -421,11 +425,36 @@ mod tests {
             &index(&v2, "2.0.0", &bundle),
             "m",
             modules.path(),
+            &|_| Ok(()),
             &mut |_| {},
         )
         .unwrap();
         assert_eq!(installed.previous_version.as_deref(), Some("1.0.0"));
         assert_eq!(listing(modules.path()), vec!["m"], "nothing left aside");
+        assert_eq!(
+            std::fs::read_to_string(modules.path().join("m").join(library_file_name("m"))).unwrap(),
+            "2.0.0"
+        );
+
+        // A vetting refusal places nothing: version 2 stays.
+        let v3 = store("3.0.0", "*");
+        let bundle = format!(
+            r#"{{"url": "bundles/{}", "sha256": "{}"}}"#,
+            v3.file_name, v3.sha256
+        );
+        let err = install_module(
+            &index(&v3, "3.0.0", &bundle),
+            "m",
+            modules.path(),
+            &|manifest| Err(format!("{} {} not approved", manifest.id, manifest.version)),
+            &mut |_| {},
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::NotApproved(m) if m == "m 3.0.0 not approved"),
+            "{err}"
+        );
+        assert_eq!(listing(modules.path()), vec!["m"]);
         assert_eq!(
             std::fs::read_to_string(modules.path().join("m").join(library_file_name("m"))).unwrap(),
             "2.0.0"
@@ -472,7 +501,7 @@ mod tests {
             ),
         ];
         for (loaded, expected) in cases {
-            let err = install_module(&loaded, "m", &target, &mut |_| {}).unwrap_err();
+            let err = install_module(&loaded, "m", &target, &|_| Ok(()), &mut |_| {}).unwrap_err();
             assert!(err.to_string().contains(expected), "{err}");
             assert!(
                 !target.exists(),
@@ -487,7 +516,7 @@ mod tests {
             )
             .unwrap(),
         };
-        let err = install_module(&early, "m", &target, &mut |_| {}).unwrap_err();
+        let err = install_module(&early, "m", &target, &|_| Ok(()), &mut |_| {}).unwrap_err();
         assert!(matches!(err, StoreError::NoBundle { .. }), "{err}");
     }
 
@@ -510,6 +539,7 @@ mod tests {
             &index(&v1, "1.0.0", &good),
             "m",
             modules.path(),
+            &|_| Ok(()),
             &mut |_| {},
         )
         .unwrap_err();

@@ -66,6 +66,10 @@ pub enum StoreError {
         actual: String,
     },
     /// The bundle is not a readable `.tar.gz` (truncated, corrupt, not gzip).
+    /// The server refused the bundle before placing it (e.g. a new version asking for
+    /// capabilities not granted while the old version is installed).
+    #[error("{0}")]
+    NotApproved(String),
     #[error("the bundle archive is corrupt: {0}")]
     Archive(String),
     /// An archive entry that could write outside the bundle folder, or that is not a plain
