@@ -83,27 +83,30 @@ function h(tag, className, text) {
   return node;
 }
 
-/** A button running `action` on click. */
-function button(label, action, title) {
+/** A button running `action` on click; `data-action` names it (for tests and styling). */
+function button(label, action, title, name) {
   const node = h("button", null, label);
   node.type = "button";
   if (title) node.title = title;
+  if (name) node.dataset.action = name;
   node.addEventListener("click", action);
   return node;
 }
 
-/** An input of `type` with `value`. */
-function input(type, value, placeholder) {
+/** An input of `type` named `name`, with `value`. */
+function input(type, value, placeholder, name) {
   const node = h("input");
   node.type = type;
+  if (name) node.name = name;
   if (value !== undefined && value !== null) node.value = String(value);
   if (placeholder) node.placeholder = placeholder;
   return node;
 }
 
-/** A select of `options` ([value, label] pairs or values) with `value` selected. */
-function select(options, value) {
+/** A select named `name` of `options` ([value, label] pairs or values) with `value` selected. */
+function select(options, value, name) {
   const node = h("select");
+  if (name) node.name = name;
   for (const option of options) {
     const [optionValue, label] = Array.isArray(option) ? option : [option, option || "any"];
     const item = h("option", null, label);
@@ -160,20 +163,20 @@ function channelForm({ api, companyId, channel, onSaved, onCancel }) {
   const form = h("form");
   form.appendChild(h("h3", null, editing ? `Edit “${channel.name}”` : "New channel"));
 
-  const name = input("text", channel?.name, "e.g. #ops on Slack");
-  const kind = select(KINDS, channel?.kind || "slack");
-  const url = input("text", channel?.url, "https://… or $ENV_NAME");
+  const name = input("text", channel?.name, "e.g. #ops on Slack", "name");
+  const kind = select(KINDS, channel?.kind || "slack", "kind");
+  const url = input("text", channel?.url, "https://… or $ENV_NAME", "url");
   const urlField = field("URL", url, editing ? "*** keeps the stored URL" : "A secret: give it as $NAME to read it from the environment or the module config's secrets.");
 
   const email = channel?.email || {};
-  const host = input("text", email.host, "smtp.example.com");
-  const port = input("number", email.port, "587");
-  const tls = select(TLS_MODES, email.tls || "starttls");
-  const username = input("text", email.username, "optional");
-  const password = input("password", email.password, "$SMTP_PASSWORD or the password");
-  const from = input("text", email.from, "Paperclip <bot@example.com>");
-  const to = input("text", (email.to || []).join(", "), "ops@example.com, cto@example.com");
-  const subject = input("text", email.subject, "[Paperclip] {{hook}}");
+  const host = input("text", email.host, "smtp.example.com", "host");
+  const port = input("number", email.port, "587", "port");
+  const tls = select(TLS_MODES, email.tls || "starttls", "tls");
+  const username = input("text", email.username, "optional", "username");
+  const password = input("password", email.password, "$SMTP_PASSWORD or the password", "password");
+  const from = input("text", email.from, "Paperclip <bot@example.com>", "from");
+  const to = input("text", (email.to || []).join(", "), "ops@example.com, cto@example.com", "to");
+  const subject = input("text", email.subject, "[Paperclip] {{hook}}", "subject");
   const emailBox = h("fieldset");
   emailBox.append(
     h("legend", null, "SMTP"),
@@ -190,7 +193,7 @@ function channelForm({ api, companyId, channel, onSaved, onCancel }) {
   const hooksBox = h("fieldset");
   hooksBox.appendChild(h("legend", null, "Hooks"));
   const hookBoxes = HOOKS.map((hook) => {
-    const box = input("checkbox");
+    const box = input("checkbox", hook, null, "hook");
     box.checked = channel ? channel.hooks.includes(hook) : hook === "issue:status_changed";
     const label = h("label", "pc-nt-inline");
     label.append(box, h("span", null, hook));
@@ -204,9 +207,9 @@ function channelForm({ api, companyId, channel, onSaved, onCancel }) {
   const filterInputs = [];
   function addFilter(filter) {
     const row = h("div", "pc-nt-row");
-    const path = input("text", filter?.path, "to or issue.priority");
-    const op = select(OPERATORS, filter?.op || "eq");
-    const value = input("text", filter ? showValue(filter.value) : "", 'done, 90 or ["high","critical"]');
+    const path = input("text", filter?.path, "to or issue.priority", "filterPath");
+    const op = select(OPERATORS, filter?.op || "eq", "filterOp");
+    const value = input("text", filter ? showValue(filter.value) : "", 'done, 90 or ["high","urgent"]', "filterValue");
     const entry = { path, op, value };
     row.append(path, op, value, button("Remove", () => {
       filterInputs.splice(filterInputs.indexOf(entry), 1);
@@ -216,22 +219,24 @@ function channelForm({ api, companyId, channel, onSaved, onCancel }) {
     filterRows.appendChild(row);
   }
   for (const filter of channel?.filters || []) addFilter(filter);
-  filtersBox.append(filterRows, button("Add filter", () => addFilter()));
+  filtersBox.append(filterRows, button("Add filter", () => addFilter(), null, "add-filter"));
 
   const template = h("textarea");
+  template.name = "template";
   template.rows = 2;
   template.placeholder = "Empty: the hook's default message. E.g. {{issue.identifier}} is now {{to}}";
   template.value = channel?.template || "";
-  const enabled = input("checkbox");
+  const enabled = input("checkbox", null, null, "enabled");
   enabled.checked = channel ? channel.enabled : true;
   const enabledLabel = h("label", "pc-nt-inline");
   enabledLabel.append(enabled, h("span", null, "Enabled"));
 
-  const status = h("p", "pc-nt-error");
+  const status = h("p", "pc-nt-error pc-nt-form-error");
   const save = h("button", null, editing ? "Save" : "Create");
   save.type = "submit";
+  save.dataset.action = "save";
   const actions = h("div");
-  actions.append(save, button("Cancel", onCancel));
+  actions.append(save, button("Cancel", onCancel, null, "cancel"));
 
   form.append(
     field("Name", name),
@@ -306,7 +311,7 @@ export function mountPage(el, { api, companyId } = {}) {
   }
 
   const toolbar = h("div");
-  const notice = h("p");
+  const notice = h("p", "pc-nt-notice");
   const formBox = h("div");
   const channelsBox = h("div");
   const deliveryControls = h("div", "pc-nt-row");
@@ -315,14 +320,14 @@ export function mountPage(el, { api, companyId } = {}) {
 
   let channels = [];
   let stopped = false;
-  const statusFilter = select(STATUSES, "");
-  const channelFilter = select([["", "all channels"]], "");
-  deliveryControls.append(h("span", null, "Status"), statusFilter, h("span", null, "Channel"), channelFilter, button("Refresh", () => loadDeliveries()));
+  const statusFilter = select(STATUSES, "", "statusFilter");
+  const channelFilter = select([["", "all channels"]], "", "channelFilter");
+  deliveryControls.append(h("span", null, "Status"), statusFilter, h("span", null, "Channel"), channelFilter, button("Refresh", () => loadDeliveries(), null, "refresh"));
   statusFilter.addEventListener("change", () => loadDeliveries());
   channelFilter.addEventListener("change", () => loadDeliveries());
 
   function say(text, ok) {
-    notice.className = ok ? "pc-nt-ok" : "pc-nt-error";
+    notice.className = `pc-nt-notice ${ok ? "pc-nt-ok" : "pc-nt-error"}`;
     notice.textContent = text;
   }
 
@@ -339,7 +344,7 @@ export function mountPage(el, { api, companyId } = {}) {
       onCancel: () => formBox.replaceChildren(),
     }));
   }
-  toolbar.appendChild(button("New channel", () => openForm(null)));
+  toolbar.appendChild(button("New channel", () => openForm(null), null, "new"));
 
   async function loadChannels() {
     try {
@@ -372,7 +377,7 @@ export function mountPage(el, { api, companyId } = {}) {
     for (const channel of channels) {
       const row = h("tr");
       row.dataset.channelId = channel.id;
-      const toggle = input("checkbox");
+      const toggle = input("checkbox", null, null, "toggle");
       toggle.checked = channel.enabled;
       toggle.title = channel.enabled ? "Disable" : "Enable";
       toggle.addEventListener("change", async () => {
@@ -388,7 +393,7 @@ export function mountPage(el, { api, companyId } = {}) {
       enabledCell.appendChild(toggle);
       const actions = h("td", "pc-nt-actions");
       actions.append(
-        button("Edit", () => openForm(channel)),
+        button("Edit", () => openForm(channel), null, "edit"),
         button("Test", async () => {
           say(`Sending a test message to ${channel.name}…`, true);
           try {
@@ -397,11 +402,11 @@ export function mountPage(el, { api, companyId } = {}) {
           } catch (error) {
             say(`Test message to ${channel.name} failed: ${message(error)}`, false);
           }
-        }, "Send a test message now"),
+        }, "Send a test message now", "test"),
         button("Deliveries", () => {
           channelFilter.value = channel.id;
           loadDeliveries();
-        }),
+        }, "Show this channel's deliveries", "deliveries"),
         button("Delete", async () => {
           if (!window.confirm(`Delete the channel “${channel.name}” and its delivery log?`)) return;
           try {
@@ -412,7 +417,7 @@ export function mountPage(el, { api, companyId } = {}) {
           }
           loadChannels();
           loadDeliveries();
-        }),
+        }, null, "delete"),
       );
       const filters = channel.filters.map((f) => `${f.path} ${f.op} ${showValue(f.value)}`).join("; ");
       row.append(
