@@ -543,7 +543,7 @@ fn nothing_is_sent_for_a_company_the_module_is_not_enabled_for() {
 }
 
 #[test]
-fn config_secrets_work_at_the_process_isolation_level_and_env_only_ones_say_why_not() {
+fn config_secrets_work_at_the_process_isolation_level_and_what_cannot_work_says_why() {
     each_backend(|backend| {
         let sink = HttpSink::start();
         let url = sink.url("/hook");
@@ -569,6 +569,12 @@ fn config_secrets_work_at_the_process_isolation_level_and_env_only_ones_say_why_
             json!({"companyId": company, "name": "Env only", "kind": "webhook",
                    "url": "$NT_TEST_ENV_ONLY", "hooks": ["goal:created"]}),
         );
+        // The sandbox resolves no host name: the error says so.
+        let by_name = create_channel(
+            &server,
+            json!({"companyId": company, "name": "By name", "kind": "webhook",
+                   "url": url.replace("127.0.0.1", "localhost"), "hooks": ["goal:created"]}),
+        );
         server.create_goal(&company, json!({"title": "Launch"}));
 
         let posts = sink.wait_for("/hook", 1, WAIT);
@@ -579,6 +585,10 @@ fn config_secrets_work_at_the_process_isolation_level_and_env_only_ones_say_why_
         assert!(error.contains("NT_TEST_ENV_ONLY"), "{error}");
         assert!(error.contains("secrets"), "{error}");
         assert!(error.contains("process"), "{error}");
+        let failed = wait_for_deliveries(&server, &id(&by_name), 1, "failed");
+        let error = failed[0]["lastError"].as_str().unwrap();
+        assert!(error.contains("host names do not resolve"), "{error}");
+        assert!(error.contains("IP address"), "{error}");
         wait_until("the module's note on its environment", WAIT, || {
             server
                 .stderr_log()

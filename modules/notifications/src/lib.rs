@@ -19,6 +19,7 @@
 //! | `outgoing.rs`, `sender.rs`, `http_send.rs`, `smtp_send.rs`, `secret.rs` | sending |
 //! | `routes.rs`, `channel_routes.rs`, `channel_test.rs`, `delivery_routes.rs` | the REST API |
 //! | `company_access.rs` | per-company enablement |
+//! | `sandbox_hint.rs` | what a send error means at the `process` isolation level |
 //! | `retention.rs` | the service that deletes old deliveries |
 //! | `field_error.rs`, `reply.rs`, `query_params.rs`, `sql_params.rs`, `sql_values.rs`, `clock.rs` | helpers |
 //!
@@ -56,6 +57,7 @@ mod query_params;
 mod reply;
 mod retention;
 mod routes;
+mod sandbox_hint;
 mod secret;
 mod sender;
 mod smtp_send;
@@ -98,11 +100,12 @@ impl Module for Notifications {
         );
         r.service("retention", retention::INTERVAL, retention::run);
 
-        if std::env::vars_os().next().is_none() {
+        if sandbox_hint::sandboxed() {
             // The `process` isolation level starts the module with an empty environment.
             r.log().info(
                 "the module's environment is empty (process isolation level): channel secrets \
-                 given as `$NAME` are read from the config's `secrets` only",
+                 given as `$NAME` are read from the config's `secrets` only, and webhook and \
+                 SMTP hosts must be given as IP addresses (the sandbox resolves no host names)",
             );
         }
 

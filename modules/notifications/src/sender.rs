@@ -4,6 +4,7 @@
 use crate::channel::Channel;
 use crate::http_send::HttpSender;
 use crate::outgoing::Outgoing;
+use crate::sandbox_hint;
 use crate::secret;
 use crate::smtp_send::{self, SmtpLogin};
 use serde_json::{Map, Value};
@@ -15,6 +16,7 @@ pub struct Sender {
     http: HttpSender,
     timeout: Duration,
     secrets: Map<String, Value>,
+    sandboxed: bool,
 }
 
 impl Sender {
@@ -24,6 +26,7 @@ impl Sender {
             http: HttpSender::new(timeout),
             timeout,
             secrets,
+            sandboxed: sandbox_hint::sandboxed(),
         }
     }
 
@@ -34,6 +37,11 @@ impl Sender {
 
     /// Sends `out` to `channel`; `Err` says why it did not go.
     pub fn send(&self, channel: &Channel, out: &Outgoing<'_>) -> Result<(), String> {
+        self.send_once(channel, out)
+            .map_err(|e| sandbox_hint::explain(e, self.sandboxed))
+    }
+
+    fn send_once(&self, channel: &Channel, out: &Outgoing<'_>) -> Result<(), String> {
         if channel.kind.is_http() {
             let Some(url) = &channel.url else {
                 return Err("the channel has no URL".into());
