@@ -33,7 +33,7 @@ pub struct Channel {
     pub url: Option<String>,
     /// The settings of an email channel.
     pub email: Option<EmailSettings>,
-    /// A disabled channel queues nothing (what is queued already is still sent).
+    /// A disabled channel queues nothing, and what it had queued is given up, not sent.
     pub enabled: bool,
     /// Creation time, Unix ms.
     pub created_at: i64,
