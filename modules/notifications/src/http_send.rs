@@ -96,6 +96,19 @@ mod tests {
     }
 
     #[test]
+    fn a_server_that_never_answers_times_out() {
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = silent.local_addr().unwrap().port();
+        let sender = HttpSender::new(Duration::from_millis(300));
+        let started = std::time::Instant::now();
+        let err = sender
+            .post_json(&format!("http://127.0.0.1:{port}/hook"), &Value::Null)
+            .unwrap_err();
+        assert!(err.contains("no answer within 0.3 s"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[test]
     fn a_closed_port_is_a_clear_error() {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
