@@ -184,7 +184,7 @@ impl ModulePolicy {
     /// Whether the module may write the core at all; such a module gets its hook events one at
     /// a time, so that each write is traced to the event it handles.
     pub fn writes_core(&self) -> bool {
-        !self.usable().is_empty()
+        !self.granted.read().is_disjoint(&self.requested)
     }
 
     /// Replaces the granted capabilities (the operator saved new grants).
@@ -247,7 +247,7 @@ impl ModulePolicy {
 
     /// Refuses (and counts) a write whose capability is not usable.
     pub fn check_capability(&self, capability: Capability) -> Result<(), PolicyRefusal> {
-        if self.usable().contains(&capability) {
+        if self.requested.contains(&capability) && self.granted.read().contains(&capability) {
             return Ok(());
         }
         self.counters

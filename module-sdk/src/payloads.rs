@@ -68,10 +68,13 @@ payload!(
     }
 );
 payload!(
-    /// `agent:heartbeat`: `{ agentId, timestamp, meta }`.
+    /// `agent:heartbeat`: `{ agentId, companyId, timestamp, meta }`.
     AgentHeartbeat => AgentHeartbeat {
         /// The agent that checked in.
         agent_id: String,
+        /// The agent's company (empty from a core older than this SDK).
+        #[serde(default)]
+        company_id: String,
         /// When (RFC 3339).
         timestamp: String,
         /// Usage details reported with the heartbeat (empty when absent).
@@ -132,10 +135,13 @@ payload!(
     }
 );
 payload!(
-    /// `budget:spend_recorded`: `{ agentId, amount, total }` (cents).
+    /// `budget:spend_recorded`: `{ agentId, companyId, amount, total }` (cents).
     BudgetSpendRecorded => BudgetSpendRecorded {
         /// The agent that spent.
         agent_id: String,
+        /// The agent's company (empty from a core older than this SDK).
+        #[serde(default)]
+        company_id: String,
         /// This spend, in cents.
         amount: i64,
         /// The agent's spend this month after it, in cents.
@@ -143,10 +149,13 @@ payload!(
     }
 );
 payload!(
-    /// `budget:threshold_crossed`: `{ agentId, budget, spent, percent }`.
+    /// `budget:threshold_crossed`: `{ agentId, companyId, budget, spent, percent }`.
     BudgetThresholdCrossed => BudgetThresholdCrossed {
         /// The agent whose budget was crossed.
         agent_id: String,
+        /// The agent's company (empty from a core older than this SDK).
+        #[serde(default)]
+        company_id: String,
         /// Monthly budget, in cents.
         budget: i64,
         /// Spend this month, in cents.

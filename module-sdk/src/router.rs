@@ -126,6 +126,24 @@ impl Request {
         &self.headers
     }
 
+    /// The company the request is about, when it names one: the `:companyId` path parameter,
+    /// else the `companyId` query parameter, else the body's top-level `"companyId"`. Check it
+    /// with [`crate::Core::enabled_for`] before answering: a module enabled for some companies
+    /// only should not serve the others (the host refuses its core calls about them anyway).
+    pub fn company_id(&self) -> Option<String> {
+        if let Some(id) = self.param("companyId") {
+            return Some(id.to_string());
+        }
+        if let Some(id) = self.query("companyId") {
+            return Some(id);
+        }
+        serde_json::from_slice::<serde_json::Value>(&self.body)
+            .ok()?
+            .get("companyId")?
+            .as_str()
+            .map(str::to_string)
+    }
+
     /// The raw body.
     pub fn body(&self) -> &[u8] {
         &self.body
@@ -582,6 +600,18 @@ mod tests {
         let resp = r.handle(&(), &ctx(), Request::new("GET", "/x"));
         assert_eq!(resp.status, 500);
         assert_eq!(resp.body_json().unwrap(), json!({ "error": "disk full" }));
+    }
+
+    #[test]
+    fn the_company_comes_from_the_path_the_query_or_the_body() {
+        let query = Request::new("GET", "/rules").with_query("companyId=c%201");
+        assert_eq!(query.company_id().as_deref(), Some("c 1"));
+        let body = Request::new("POST", "/rules").with_body(r#"{"companyId":"c2","x":1}"#);
+        assert_eq!(body.company_id().as_deref(), Some("c2"));
+        assert_eq!(Request::new("GET", "/rules").company_id(), None);
+        let mut path = Request::new("GET", "/companies/c3/rules").with_query("companyId=c4");
+        path.params.insert("companyId".into(), "c3".into());
+        assert_eq!(path.company_id().as_deref(), Some("c3"));
     }
 
     #[test]

@@ -133,14 +133,19 @@ fn hooks_from_real_core_writes_arrive_with_the_spec_payloads() {
         assert_eq!(event["agent"]["id"], ada.as_str());
         assert_eq!(event["agent"]["status"], "active");
 
-        // agent:heartbeat {agentId, timestamp, meta}.
+        // agent:heartbeat {agentId, timestamp, meta} (+ companyId, for per-company delivery).
         post_ok(
             &server,
             &format!("/api/agents/{ada}/heartbeat"),
             &json!({"meta": {"tokensUsed": 1200, "model": "test-model", "latencyMs": 80}}),
         );
         let event = wait_for_event(&server, "agent:heartbeat", |p| p["agentId"] == ada.as_str());
-        assert_spec_keys("agent:heartbeat", &event, &["agentId", "timestamp", "meta"]);
+        assert_spec_keys(
+            "agent:heartbeat",
+            &event,
+            &["agentId", "companyId", "timestamp", "meta"],
+        );
+        assert_eq!(event["companyId"], company.as_str());
         assert_eq!(event["meta"]["tokensUsed"], 1200, "{event}");
         assert_eq!(event["meta"]["model"], "test-model", "{event}");
         assert_eq!(event["meta"]["latencyMs"], 80, "{event}");
@@ -222,7 +227,7 @@ fn hooks_from_real_core_writes_arrive_with_the_spec_payloads() {
         assert_eq!(event["goal"]["status"], "completed");
 
         // budget:spend_recorded {agentId, amount, total}; 850 of 1000 crosses 80 %:
-        // budget:threshold_crossed {agentId, budget, spent, percent}.
+        // budget:threshold_crossed {agentId, budget, spent, percent} (each + companyId).
         post_ok(
             &server,
             &format!("/api/companies/{company}/cost-events"),
@@ -234,7 +239,7 @@ fn hooks_from_real_core_writes_arrive_with_the_spec_payloads() {
         assert_spec_keys(
             "budget:spend_recorded",
             &event,
-            &["agentId", "amount", "total"],
+            &["agentId", "companyId", "amount", "total"],
         );
         assert_eq!(
             (&event["amount"], &event["total"]),
@@ -246,7 +251,7 @@ fn hooks_from_real_core_writes_arrive_with_the_spec_payloads() {
         assert_spec_keys(
             "budget:threshold_crossed",
             &event,
-            &["agentId", "budget", "spent", "percent"],
+            &["agentId", "companyId", "budget", "spent", "percent"],
         );
         assert_eq!(event["budget"], 1000, "{event}");
         assert_eq!(event["spent"], 850, "{event}");

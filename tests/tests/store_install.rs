@@ -471,3 +471,58 @@ fn the_cli_imports_a_store_template_and_exports_the_company() {
         assert!(named.is_file());
     });
 }
+
+#[test]
+fn an_upgrade_asking_for_a_capability_not_granted_is_refused_and_the_old_version_stays() {
+    each_backend(|backend| {
+        let store = Store::new();
+        let v1 = store.pack(&find_bundle("tiny"));
+        store.write_index(
+            "index.json",
+            vec![module_entry("tiny", "0.1.0", v1.index_bundle())],
+            vec![],
+        );
+        let server = server_for(backend, &store);
+        let (status, answer) = server.post("/api/store/install", &json!({"moduleId": "tiny"}));
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        wait_for_status(&server, "tiny", "active");
+
+        let v2 = store.pack_variant("tiny", "tiny", "0.2.0", |manifest| {
+            manifest["capabilities"] = json!([{"name": "issues.create", "reason": "files issues"}]);
+        });
+        store.write_index(
+            "index.json",
+            vec![module_entry("tiny", "0.2.0", v2.index_bundle())],
+            vec![],
+        );
+        let (status, answer) = server.post("/api/store/install", &json!({"moduleId": "tiny"}));
+        assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+        assert_eq!(answer["code"], "not_approved", "{answer}");
+        let message = answer["error"].as_str().unwrap();
+        assert!(
+            message.contains("asks for capabilities not granted: issues.create")
+                && message.contains("the installed version 0.1.0 stays"),
+            "{answer}"
+        );
+        let admin = server.get_ok("/api/admin/modules/tiny");
+        assert_eq!(
+            (
+                &admin["version"],
+                &admin["status"],
+                &admin["restartRequired"]
+            ),
+            (&json!("0.1.0"), &json!("active"), &json!(false)),
+            "{admin}"
+        );
+
+        // Granted ahead of the upgrade, the same install goes through.
+        let (status, _) = server.put(
+            "/api/admin/modules/tiny/grants",
+            &json!({"granted": ["issues.create"]}),
+        );
+        assert_eq!(status, StatusCode::OK);
+        let (status, answer) = server.post("/api/store/install", &json!({"moduleId": "tiny"}));
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert_eq!(answer["installed"]["version"], "0.2.0", "{answer}");
+    });
+}

@@ -1,6 +1,7 @@
 // Settings → Modules: every discovered module with its status, reason, version, slot and
 // counters; its isolation level, executor (capacity budget) and, at the process level, its child
-// process; its hook delivery (lag, failed events, replay: module_delivery.js); enable/disable; a configuration form generated from its configSchema, saved to the
+// process; its hook delivery (lag, failed events, replay: module_delivery.js); its access
+// (capabilities granted, companies served: module_access.js); enable/disable; a configuration form generated from its configSchema, saved to the
 // server and applied on the module's next enable (or the next server start).
 
 import { api } from "../api.js";
@@ -9,6 +10,7 @@ import { errorBox, h, replace } from "../dom.js";
 import { count, label } from "../format.js";
 import { configForm } from "../config_form.js";
 import { deliverySection } from "./module_delivery.js";
+import { accessSection } from "./module_access.js";
 import { allModules, onRefresh, refreshModules } from "../module_registry.js";
 
 export const APPLY_NOTE = "Saved configuration applies the next time the module is enabled (disable it, then enable it) or when the server restarts; a running module keeps the configuration it started with until then.";
@@ -57,6 +59,7 @@ function moduleCard(initial) {
   const isolationBox = h("span", { class: "module-isolation" });
   const execution = h("section", { class: "module-execution", hidden: true });
   const delivery = deliverySection(id);
+  const access = accessSection(id, () => refreshModules().catch(() => {}));
   const message = h("div", { class: "module-message" });
   const formBox = h("div");
   const element = h(
@@ -65,6 +68,7 @@ function moduleCard(initial) {
     h("div", { class: "row" }, h("h2", { style: { margin: 0 } }, initial.name || id), h("code", null, id), h("span", { class: "module-status" }), isolationBox),
     initial.description ? h("p", { class: "muted", style: { margin: 0 } }, initial.description) : null,
     live,
+    access.element,
     execution,
     delivery.element,
     message,
@@ -166,6 +170,7 @@ function moduleCard(initial) {
       execution.hidden = !module.isolation;
       replace(execution, module.isolation ? executionSection(module) : null);
     }
+    access.update(module);
     delivery.update(module);
     const key = JSON.stringify([module.configSchema, module.config]);
     if (key !== formKey && !formBox.contains(document.activeElement)) {
