@@ -52,6 +52,7 @@ pub mod module_policy;
 pub mod module_policy_store;
 pub mod module_state_store;
 pub mod module_status;
+pub mod module_swap;
 pub mod module_view;
 pub mod offline_migrations;
 pub mod process_entry;

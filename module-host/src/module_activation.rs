@@ -99,6 +99,42 @@ pub fn activate(
     raw_config: RawConfig<'_>,
     counters: &Arc<ModuleCounters>,
 ) -> Result<ModuleRuntime, StatusReason> {
+    let prepared = prepare(ctx, manifest, bundle_dir, entry, raw_config)?;
+    start(ctx, manifest, prepared, level, counters, None)
+}
+
+/// A registered module instance, not attached to anything yet.
+pub struct PreparedModule {
+    /// Its entry points.
+    pub entry: Arc<dyn ModuleEntry>,
+    /// Its database access.
+    pub db: ModuleDb,
+    /// What `register` answered.
+    pub registration: Registration,
+    /// The registered hooks (checked against the manifest).
+    pub hooks: Vec<Hook>,
+    /// Its configuration, environment values masked.
+    pub config_masked: Value,
+}
+
+impl PreparedModule {
+    /// Undoes the registration: no database access, `shutdown` called.
+    pub fn discard(self, id: &str) {
+        self.db.revoke();
+        call_shutdown(id, &self.entry, SHUTDOWN_TIMEOUT);
+    }
+}
+
+/// Configuration → migrations → `register` with a host handle under `ctx.policy` → the
+/// registered hooks checked. Nothing is attached; the current instance (if any) keeps serving
+/// (unless it is the same library, whose state `register` replaces).
+pub fn prepare(
+    ctx: &ActivationContext<'_>,
+    manifest: &Manifest,
+    bundle_dir: &Path,
+    entry: Arc<dyn ModuleEntry>,
+    raw_config: RawConfig<'_>,
+) -> Result<PreparedModule, StatusReason> {
     let id = manifest.id.as_str();
     let failed = |reason: String| StatusReason::new(ModuleStatus::Failed, reason);
 
@@ -138,15 +174,48 @@ pub fn activate(
         .into_handle();
     let registration = call_register(id, &entry, host, config.value.to_string(), REGISTER_TIMEOUT)
         .map_err(failed)?;
+    let prepared = PreparedModule {
+        entry,
+        db,
+        hooks: Vec::new(),
+        registration,
+        config_masked: config.masked,
+    };
+    match registered_hooks(manifest, &prepared.registration) {
+        Ok(hooks) => Ok(PreparedModule { hooks, ..prepared }),
+        Err(reason) => {
+            prepared.discard(id);
+            Err(failed(reason))
+        }
+    }
+}
 
-    let attached = registered_hooks(manifest, &registration).and_then(|hooks| {
-        // Its delivery as an outbox reader: where it resumes, its failed events.
-        let delivery = (!hooks.is_empty())
-            .then(|| OutboxDelivery::open(ctx.core.db(), id, &hooks, ctx.delivery))
-            .transpose()?;
+/// Starts a prepared instance: its delivery (opened from the saved cursor, or taken over from
+/// `previous`, whose hook calls have stopped), its executor under `ctx.policy`, then hooks,
+/// routes (replacing the same module's) and services. On failure the instance is discarded
+/// and nothing of it stays attached.
+pub fn start(
+    ctx: &ActivationContext<'_>,
+    manifest: &Manifest,
+    prepared: PreparedModule,
+    level: IsolationLevel,
+    counters: &Arc<ModuleCounters>,
+    previous: Option<&OutboxDelivery>,
+) -> Result<ModuleRuntime, StatusReason> {
+    let id = manifest.id.as_str();
+    let hooks = &prepared.hooks;
+    let delivery = if hooks.is_empty() {
+        Ok(None)
+    } else {
+        match previous {
+            Some(previous) => OutboxDelivery::take_over(previous, hooks, ctx.delivery).map(Some),
+            None => OutboxDelivery::open(ctx.core.db(), id, hooks, ctx.delivery).map(Some),
+        }
+    };
+    let attached = delivery.and_then(|delivery| {
         let executor = ModuleExecutor::with_delivery(
             id,
-            Arc::clone(&entry),
+            Arc::clone(&prepared.entry),
             level,
             ctx.executor,
             Arc::clone(counters),
@@ -157,29 +226,33 @@ pub fn activate(
             ctx,
             manifest,
             &executor,
-            &registration,
-            &hooks,
+            &prepared.registration,
+            hooks,
             counters,
-            &db,
+            &prepared.db,
         )
         .map(|(subscription, route_prefix)| (executor, subscription, route_prefix))
     });
     match attached {
         Ok((executor, subscription, route_prefix)) => Ok(ModuleRuntime {
-            entry,
+            hooks: prepared
+                .registration
+                .hooks
+                .iter()
+                .map(|h| h.to_string())
+                .collect(),
+            entry: prepared.entry,
             executor,
             subscription,
             route_prefix,
-            db,
+            db: prepared.db,
             baseline: counters.snapshot(None),
-            config_masked: config.masked,
-            hooks: registration.hooks.iter().map(|h| h.to_string()).collect(),
+            config_masked: prepared.config_masked,
             policy: Arc::clone(&ctx.policy),
         }),
         Err(reason) => {
-            db.revoke();
-            call_shutdown(id, &entry, SHUTDOWN_TIMEOUT);
-            Err(failed(reason))
+            prepared.discard(id);
+            Err(StatusReason::new(ModuleStatus::Failed, reason))
         }
     }
 }
@@ -197,10 +270,6 @@ fn attach(
     db: &ModuleDb,
 ) -> Result<(Option<SubscriptionId>, Option<String>), String> {
     let id = manifest.id.as_str();
-    let offered: Vec<Hook> = match executor.delivery() {
-        Some(delivery) if delivery.at_least_once() => Hook::ALL.to_vec(),
-        _ => hooks.to_vec(),
-    };
     let route_prefix = match (registration.has_routes, manifest.route_prefix()) {
         (true, None) => {
             return Err(
@@ -212,11 +281,7 @@ fn attach(
         (false, _) => None,
     };
 
-    let subscription = (!hooks.is_empty()).then(|| {
-        ctx.core
-            .hooks()
-            .subscribe_self_delivering(Arc::new(ExecutorHooks(Arc::clone(executor))), &offered)
-    });
+    let subscription = subscribe(ctx.core, executor, hooks);
     let undo_hooks = |subscription: Option<SubscriptionId>| {
         if let Some(subscription) = subscription {
             ctx.core.hooks().unsubscribe(subscription);
@@ -239,6 +304,26 @@ fn attach(
     executor.start_services(&registration.services);
     ctx.clock.add(executor);
     Ok((subscription, route_prefix))
+}
+
+/// Subscribes `executor` to the hook bus for `hooks` (none: no subscription). An at-least-once
+/// module is offered every hook's events (those it did not register only move its cursor).
+pub fn subscribe(
+    core: &Core,
+    executor: &Arc<ModuleExecutor>,
+    hooks: &[Hook],
+) -> Option<SubscriptionId> {
+    if hooks.is_empty() {
+        return None;
+    }
+    let offered: Vec<Hook> = match executor.delivery() {
+        Some(delivery) if delivery.at_least_once() => Hook::ALL.to_vec(),
+        _ => hooks.to_vec(),
+    };
+    Some(
+        core.hooks()
+            .subscribe_self_delivering(Arc::new(ExecutorHooks(Arc::clone(executor))), &offered),
+    )
 }
 
 /// The registered hooks, all of which must be known and declared in the manifest.

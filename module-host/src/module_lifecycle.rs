@@ -14,8 +14,10 @@
 //! an operation waits on a module.
 
 mod delivery_ops;
+mod instance_ops;
 mod policy_ops;
 
+pub use instance_ops::{UpgradeReport, LIBRARY_COPIES_DIR};
 use policy_ops::awaiting_approval;
 pub use policy_ops::{CapabilityView, GrantsView};
 
@@ -24,7 +26,7 @@ use delivery_ops::DeliverySource;
 
 use super::bundle_signature::SignatureCheck;
 use super::config_merge::keep_masked_values;
-use super::discovery::{discover, library_file_name, Bundle};
+use super::discovery::{discover, file_fingerprint, library_file_name, Bundle};
 use super::executor::{DeliverySettings, ExecutorSettings, ModuleClock};
 use super::load_plan::{plan_load, Bystander, ClaimRank, PlanCandidate};
 use super::manifest::Manifest;
@@ -247,6 +249,11 @@ pub struct RescanReport {
     pub removed: Vec<String>,
     /// Loaded modules whose bundle changed on disk: the new files are used after a restart.
     pub restart_required: Vec<String>,
+    /// Running modules upgraded in place to the version on disk.
+    pub upgraded: Vec<String>,
+    /// Running modules whose new version was refused (the old one goes on; `lastUpgrade` in
+    /// the module's view says why).
+    pub upgrade_refused: Vec<String>,
     /// Every module after the rescan.
     pub modules: Vec<ModuleView>,
 }
@@ -272,6 +279,11 @@ struct ModuleRecord {
     restart_required: bool,
     /// The bundle's signature as last checked (at its last load, or rescan).
     signature: Option<SignatureCheck>,
+    /// Fingerprint of the bundle's library file when the running instance was brought up (a
+    /// different one on disk means a new version to upgrade to).
+    loaded_fingerprint: Option<String>,
+    /// The last hot upgrade tried, and how it went.
+    last_upgrade: Option<UpgradeReport>,
 }
 
 impl ModuleRecord {
@@ -289,6 +301,8 @@ impl ModuleRecord {
             counters: Arc::default(),
             restart_required: false,
             signature: None,
+            loaded_fingerprint: None,
+            last_upgrade: None,
         }
     }
 
@@ -671,6 +685,15 @@ impl ModuleHost {
             }
             None => displayed_config(self.settings.config.get(id), schema.as_ref()),
         };
+        if running {
+            // Applied first: a configuration the module refuses is not saved.
+            let (value, source) = match &override_value {
+                Some(value) => (Some(value), ConfigSource::SavedOverride),
+                None => (self.settings.config.get(id), ConfigSource::ConfigFile),
+            };
+            self.apply_config(&folder, value, source, previous.as_ref())
+                .map_err(ModuleOpError::Refused)?;
+        }
         self.with_conn(|conn| save_config_override(conn, id, override_value.as_ref(), enabled))
             .map_err(ModuleOpError::Database)?;
         let saved = self
@@ -678,7 +701,7 @@ impl ModuleHost {
             .map_err(ModuleOpError::Database)?;
         self.state.lock().saved = saved;
         let message = if running {
-            "saved; the running module keeps its current configuration until it is next enabled (disable and enable it, or restart the server)"
+            "saved and applied: the module runs with it now"
         } else {
             "saved; it applies when the module is next enabled"
         };
@@ -694,9 +717,18 @@ impl ModuleHost {
 
     /// Scans the modules folder again: new bundles are loaded (if enabled), bundles that never
     /// loaded code are re-read and retried, enabled modules that are not running are retried
-    /// (a missing dependency may have arrived), and loaded modules whose files changed are
-    /// reported `restartRequired` (a library cannot be replaced in a running process).
+    /// (a missing dependency may have arrived), running modules whose bundle changed are
+    /// upgraded in place (hot upgrade: the new version takes over without a restart, or is
+    /// refused and the old one goes on), and loaded modules that do not run and whose files
+    /// changed are reported `restartRequired`.
     pub fn rescan(&self) -> Result<RescanReport, ModuleOpError> {
+        self.rescan_with(false)
+    }
+
+    /// [`ModuleHost::rescan`]; with `force`, a running module whose bundle now holds an older
+    /// version is downgraded (still refused when the database has migrations that version
+    /// lacks).
+    pub fn rescan_with(&self, force: bool) -> Result<RescanReport, ModuleOpError> {
         let _op = self.ops.lock();
         if self.state.lock().shut_down {
             return Err(ModuleOpError::ShutDown);
@@ -707,13 +739,27 @@ impl ModuleHost {
             .map_err(ModuleOpError::Database)?;
         let mut report = RescanReport::default();
         let mut retry = Vec::new();
+        let mut upgrades = Vec::new();
         {
             let mut state = self.state.lock();
             state.saved = saved;
             let on_disk: HashSet<String> = bundles.iter().map(|b| b.folder.clone()).collect();
             for bundle in bundles {
                 match state.by_folder(&bundle.folder) {
-                    Some(record) if record.library.is_some() || record.runtime.is_some() => {
+                    Some(record) if record.runtime.is_some() => {
+                        // A running module whose bundle changed is upgraded in place.
+                        let library = match (&bundle.manifest, record.manifest()) {
+                            (Ok(m), _) | (Err(_), Some(m)) => Some(bundle.library_path(m)),
+                            (Err(_), None) => None,
+                        };
+                        let fingerprint = library.and_then(|p| file_fingerprint(&p).ok());
+                        let changed = fingerprint != record.loaded_fingerprint
+                            || record.bundle.manifest_digest != bundle.manifest_digest;
+                        if changed {
+                            upgrades.push(bundle);
+                        }
+                    }
+                    Some(record) if record.library.is_some() => {
                         let library_changed = record.manifest().is_some_and(|m| {
                             self.libraries
                                 .changed_on_disk(&record.bundle.library_path(m))
@@ -774,6 +820,20 @@ impl ModuleHost {
         }
         self.recheck_running_signatures();
         self.bring_up(&retry);
+        for bundle in upgrades {
+            let folder = bundle.folder.clone();
+            let upgrade = self.upgrade_running(&folder, bundle, force);
+            let mut state = self.state.lock();
+            if let Some(record) = state.by_folder(&folder) {
+                record.restart_required = upgrade.outcome != "upgraded";
+                record.last_upgrade = Some(upgrade.clone());
+                if upgrade.outcome == "upgraded" {
+                    report.upgraded.push(record.id().to_string());
+                } else {
+                    report.upgrade_refused.push(record.id().to_string());
+                }
+            }
+        }
         report.modules = self.list();
         tracing::info!(added = ?report.added, removed = ?report.removed, restart_required = ?report.restart_required, "modules rescanned");
         Ok(report)
@@ -1189,6 +1249,8 @@ impl ModuleHost {
                     record.build = build;
                 }
                 record.runtime = Some(runtime);
+                record.loaded_fingerprint =
+                    file_fingerprint(&record.bundle.library_path(&manifest)).ok();
                 record.activation_seq = seq;
                 record.set(ModuleStatus::Active, None);
                 state.next_activation += 1;
@@ -1357,6 +1419,7 @@ impl ModuleHost {
             config_pending,
             counters,
             restart_required: record.restart_required,
+            last_upgrade: record.last_upgrade.clone(),
             build: record.build.clone(),
             isolation,
             isolation_source: isolation_source.to_string(),

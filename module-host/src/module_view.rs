@@ -5,7 +5,7 @@ use super::delivery_view::DeliveryView;
 use super::executor::ExecutorStats;
 use super::module_counters::CounterSnapshot;
 use super::module_entry::ProcessStatus;
-use super::module_lifecycle::GrantsView;
+use super::module_lifecycle::{GrantsView, UpgradeReport};
 use super::module_status::ModuleStatus;
 use module_sdk::CompanyScope;
 use paperclip_core::isolation_level::IsolationLevel;
@@ -56,6 +56,10 @@ pub struct ModuleView {
     /// The bundle's library or manifest changed on disk (or the bundle was removed) while the
     /// module's library is loaded: the new version is served after a restart.
     pub restart_required: bool,
+    /// The last hot upgrade tried (a new version found by a rescan): upgraded, or refused and
+    /// why (the old version goes on).
+    #[serde(default)]
+    pub last_upgrade: Option<UpgradeReport>,
     /// What the library says about its build (SDK, ABI, crate versions), when loaded.
     pub build: Option<Value>,
     /// The isolation level chosen for the module (`executor.level` is the one calls run at

@@ -119,19 +119,27 @@ fn tampering_is_refused_at_the_next_load_with_the_file_named() {
             "the refusal names the file: {body}"
         );
 
-        // The running module's library is replaced by a tampered one: its verified code keeps
-        // serving, the view says what is on disk now, and the restart refuses it.
+        // The running module's library is replaced by a tampered one: the rescan's hot upgrade
+        // to it is refused, the verified code keeps serving, the view says what is on disk
+        // now, and the restart refuses it.
         let library_file = library.join("libtiny.so");
         flip_a_byte(&library_file);
         let report = rescan(&server);
         assert!(
-            report["restartRequired"]
+            report["upgradeRefused"]
                 .as_array()
                 .is_some_and(|ids| ids.contains(&json!("tiny-lib"))),
             "{report}"
         );
         let view = module(&server, "tiny-lib");
         assert_eq!(view["status"], "active", "{view}");
+        assert!(
+            view["lastUpgrade"]["reason"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("library libtiny.so changed after signing")),
+            "{view}"
+        );
+        assert_eq!(server.get("/api/modules/tiny-lib/ping").0, StatusCode::OK);
         assert_eq!(view["signature"]["state"], "invalid", "{view}");
         let problem = view["signature"]["problem"].as_str().unwrap_or_default();
         assert!(

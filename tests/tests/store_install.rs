@@ -1,7 +1,7 @@
 //! The Company Store end to end, against a store served over HTTP by the test itself: bundles
 //! packed with `paperclipai module pack`, listed, installed (the module loads after the rescan
-//! and answers its routes), upgraded (the old version keeps running until a restart, and the
-//! store and admin API say so), templates imported and companies exported — through the API and
+//! and answers its routes), upgraded in place without a restart (a downgrade only with
+//! `force`), templates imported and companies exported — through the API and
 //! through the CLI, on every backend.
 
 mod modules_support;
@@ -150,7 +150,7 @@ fn the_api_lists_installs_and_imports_from_an_http_store() {
 }
 
 #[test]
-fn an_upgrade_is_served_after_a_restart_and_said_so_until_then() {
+fn an_upgrade_is_served_at_once_without_a_restart_and_a_downgrade_needs_force() {
     each_backend(|backend| {
         let store = Store::new();
         let v1 = store.pack(&find_bundle("tiny"));
@@ -175,32 +175,29 @@ fn an_upgrade_is_served_after_a_restart_and_said_so_until_then() {
         assert_eq!(status, StatusCode::OK, "{answer}");
         assert_eq!(answer["installed"]["version"], "0.2.0", "{answer}");
         assert_eq!(answer["installed"]["previousVersion"], "0.1.0", "{answer}");
-        assert_eq!(answer["restartRequired"], true, "{answer}");
-        assert_eq!(
-            answer["rescan"]["restartRequired"],
-            json!(["tiny"]),
-            "{answer}"
-        );
+        assert_eq!(answer["restartRequired"], false, "{answer}");
+        assert_eq!(answer["rescan"]["upgraded"], json!(["tiny"]), "{answer}");
         assert_eq!(
             answer["message"],
-            "tiny 0.2.0 installed; the server keeps running 0.1.0 until it restarts",
+            "tiny 0.2.0 installed: upgraded from 0.1.0 without a restart, active",
             "{answer}"
         );
 
-        // The old code keeps serving; the admin API and the store both say a restart is due.
+        // The new version serves at once; the admin API and the store say so.
         assert_eq!(server.get_ok("/api/modules/tiny/ping")["pong"], true);
         let admin = server.get_ok("/api/admin/modules/tiny");
-        assert_eq!(admin["restartRequired"], true, "{admin}");
-        assert_eq!(admin["version"], "0.1.0", "{admin}");
+        assert_eq!(admin["version"], "0.2.0", "{admin}");
         assert_eq!(admin["status"], "active", "{admin}");
+        assert_eq!(admin["restartRequired"], false, "{admin}");
+        assert_eq!(admin["lastUpgrade"]["outcome"], "upgraded", "{admin}");
         let entry = listed(&server, "tiny");
         assert_eq!(entry["installed"]["version"], "0.2.0", "{entry}");
-        assert_eq!(entry["installed"]["runningVersion"], "0.1.0", "{entry}");
-        assert_eq!(entry["installed"]["restartRequired"], true, "{entry}");
+        assert_eq!(entry["installed"]["runningVersion"], "0.2.0", "{entry}");
         assert_eq!(entry["updateAvailable"], false, "{entry}");
         let leftovers: Vec<String> = std::fs::read_dir(server.modules_dir())
             .expect("modules dir")
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|name| name != ".paperclip-libraries")
             .collect();
         assert_eq!(
             leftovers,
@@ -208,12 +205,32 @@ fn an_upgrade_is_served_after_a_restart_and_said_so_until_then() {
             "no staging or old folder left"
         );
 
+        // Back to 0.1.0: refused without force, nothing placed; with force, served at once.
+        store.write_index(
+            "index.json",
+            vec![module_entry("tiny", "0.1.0", v1.index_bundle())],
+            vec![],
+        );
+        let (status, answer) = server.post("/api/store/install", &json!({"moduleId": "tiny"}));
+        assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+        assert!(
+            answer["error"]
+                .as_str()
+                .unwrap()
+                .contains("a downgrade needs"),
+            "{answer}"
+        );
+        assert_eq!(server.get_ok("/api/admin/modules/tiny")["version"], "0.2.0");
+        let (status, answer) = server.post(
+            "/api/store/install",
+            &json!({"moduleId": "tiny", "force": true}),
+        );
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert_eq!(answer["module"]["version"], "0.1.0", "{answer}");
+
         server.restart();
         let admin = wait_for_status(&server, "tiny", "active");
-        assert_eq!(admin["version"], "0.2.0", "{admin}");
-        assert_eq!(admin["restartRequired"], false, "{admin}");
-        let entry = listed(&server, "tiny");
-        assert_eq!(entry["installed"]["runningVersion"], "0.2.0", "{entry}");
+        assert_eq!(admin["version"], "0.1.0", "{admin}");
         assert_eq!(server.get_ok("/api/modules/tiny/ping")["pong"], true);
     });
 }

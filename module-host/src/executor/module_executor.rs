@@ -34,7 +34,7 @@ use paperclip_core::isolation_level::IsolationLevel;
 use parking_lot::{Condvar, Mutex};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
@@ -113,13 +113,16 @@ struct Queue {
     spinning: usize,
     /// No more work is taken (the module is going down).
     closed: bool,
+    /// No more hook work is taken (its delivery is handed to a new instance); routes and
+    /// services go on.
+    hooks_stopped: bool,
 }
 
 impl Queue {
     /// The next job a call thread may take: when no hook call runs, a retry, else queued hook
     /// events, else an outbox read; then a route, a service run, a cursor save.
     fn take(&mut self) -> Option<CallJob> {
-        if !self.hook_running {
+        if !self.hook_running && !self.hooks_stopped {
             let job = if let Some(item) = self.retries.pop_front() {
                 Some(CallJob::Retry(item))
             } else if self.fill_wanted && self.outbox_readable() {
@@ -166,6 +169,7 @@ impl Queue {
     /// Jobs a call thread could take now (hook work only when no hook call runs).
     fn pending(&self) -> usize {
         let hook_work = !self.hook_running
+            && !self.hooks_stopped
             && (!self.hooks.is_empty() || !self.retries.is_empty() || self.outbox_readable());
         self.routes.len()
             + self.services.len()
@@ -237,6 +241,8 @@ pub struct ModuleExecutor {
     failure: Mutex<Option<String>>,
     /// Why the module is `degraded` (an inline call overran).
     degradation: Mutex<Option<String>>,
+    /// Route calls are answered 503 for now: the module's instance is being replaced.
+    routes_held: AtomicBool,
     /// Its hook delivery as an outbox reader (`None`: events only from memory, dropped when
     /// the queue is full).
     delivery: Option<Arc<OutboxDelivery>>,
@@ -321,6 +327,7 @@ impl ModuleExecutor {
             calls: CallCounters::default(),
             failure: Mutex::new(None),
             degradation: Mutex::new(None),
+            routes_held: AtomicBool::new(false),
             delivery,
             policy: OnceLock::new(),
             inline_slots: std::array::from_fn(|_| AtomicU64::new(0)),
@@ -395,6 +402,15 @@ impl ModuleExecutor {
     ) -> Result<RouteResponse, CallRefusal> {
         if let Some(reason) = self.failure.lock().as_ref() {
             return Err(CallRefusal::ModuleFailed(self.failed_message(reason)));
+        }
+        if self.routes_held.load(Ordering::Acquire) {
+            return Err(CallRefusal::Unavailable {
+                message: format!(
+                    "module `{}` is being reconfigured; try again shortly",
+                    self.module_id
+                ),
+                retry_after: QUEUE_FULL_RETRY_AFTER,
+            });
         }
         match self.level() {
             IsolationLevel::Inline => self.call_route_inline(&request),
@@ -543,6 +559,10 @@ impl ModuleExecutor {
     /// did not register only moves its cursor.
     pub fn offer_hook(self: &Arc<Self>, event: HookEvent) {
         let mut queue = self.queue.lock();
+        if queue.hooks_stopped {
+            // Handed over: the outbox keeps it for the instance that took the delivery.
+            return;
+        }
         let hook_overdue = queue
             .hook_started
             .is_some_and(|started| started.elapsed() > self.settings.hook_timeout);
@@ -689,7 +709,7 @@ impl ModuleExecutor {
             return;
         }
         let mut queue = self.queue.lock();
-        if queue.closed {
+        if queue.closed || queue.hooks_stopped {
             // Retries stay recorded as `retrying`: loaded again when the module next comes up.
             return;
         }
@@ -1156,6 +1176,89 @@ impl ModuleExecutor {
                 .saturating_duration_since(now)
                 .min(Duration::from_millis(100));
             self.call_ended.wait_for(&mut running, wait);
+        }
+    }
+
+    /// Stops hook delivery to this executor while its routes and services go on (the delivery
+    /// is being handed to a new instance): queued events are left to the outbox, no hook call
+    /// starts any more, and the running one is waited for up to `bound`. Returns whether no hook
+    /// call runs any more (else one is stuck past `bound`).
+    pub fn stop_hooks(&self, bound: Duration) -> bool {
+        {
+            let mut queue = self.queue.lock();
+            queue.hooks_stopped = true;
+            queue.hooks.clear();
+            queue.retries.clear();
+            queue.from_outbox = false;
+            queue.fill_wanted = false;
+            self.publish(&queue);
+        }
+        let deadline = Instant::now() + bound;
+        loop {
+            if !self.queue.lock().hook_running {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                tracing::warn!(module = %self.module_id, "a hook call did not end in time while the delivery was handed over");
+                return false;
+            }
+            let mut running = self.running.lock();
+            self.call_ended
+                .wait_for(&mut running, Duration::from_millis(1));
+        }
+    }
+
+    /// Answers new route calls 503 (`Retry-After`) until [`ModuleExecutor::release_routes`]:
+    /// for replacing an instance whose library cannot run two instances at once.
+    pub fn hold_routes(&self) {
+        self.routes_held.store(true, Ordering::Release);
+    }
+
+    /// Serves route calls again after [`ModuleExecutor::hold_routes`].
+    pub fn release_routes(&self) {
+        self.routes_held.store(false, Ordering::Release);
+    }
+
+    /// Takes hook work again after [`ModuleExecutor::stop_hooks`] (the hand-over failed): an
+    /// at-least-once module reads what it missed meanwhile from the outbox.
+    pub fn resume_hooks(self: &Arc<Self>) {
+        let mut queue = self.queue.lock();
+        queue.hooks_stopped = false;
+        if self.delivery.as_ref().is_some_and(|d| d.at_least_once()) {
+            queue.leave_to_outbox(None);
+            if let Some(delivery) = &self.delivery {
+                queue.read_through = queue.read_through.max(delivery.position());
+            }
+        }
+        if queue.pending() > 0 {
+            self.wake_or_start_thread(&mut queue);
+        }
+    }
+
+    /// Waits up to `bound` until no route call waits in the queue or runs (queued or inline);
+    /// call after the route table points elsewhere. Returns whether they all ended.
+    pub fn drain_routes(&self, bound: Duration) -> bool {
+        let deadline = Instant::now() + bound;
+        loop {
+            let now = Instant::now();
+            let queued = !self.queue.lock().routes.is_empty();
+            let running = self
+                .running
+                .lock()
+                .values()
+                .any(|call| call.kind == CallKind::Route && !call.overdue(now));
+            let inline = self
+                .inline_slots
+                .iter()
+                .map(|slot| slot.load(Ordering::Relaxed))
+                .any(|stamp| stamp != 0 && stamp != OVERRUN_COUNTED);
+            if !queued && !running && !inline {
+                return true;
+            }
+            if now >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
 

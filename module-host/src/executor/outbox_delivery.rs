@@ -194,6 +194,68 @@ impl OutboxDelivery {
         Ok(Arc::new(delivery))
     }
 
+    /// A new instance's delivery taking over from `previous` (the same reader, whose hook calls
+    /// have stopped): the same cursor — handled ranges above a hole included, so nothing the
+    /// previous instance handled comes again — and its failed events still `retrying`, loaded
+    /// from the database (due at once). Blocking.
+    pub fn take_over(
+        previous: &OutboxDelivery,
+        hooks: &[Hook],
+        settings: DeliverySettings,
+    ) -> Result<Arc<OutboxDelivery>, String> {
+        let cursor = previous.cursor.lock().clone();
+        let start = if previous.at_least_once() {
+            cursor.position()
+        } else {
+            previous.newest_seen.load(Ordering::Relaxed)
+        };
+        let at_least_once = settings.mode == DeliveryMode::AtLeastOnce;
+        let mut conn = previous
+            .db
+            .conn()
+            .map_err(|e| format!("hook delivery: {e}"))?;
+        let problem = |e: diesel::result::Error| format!("hook delivery: {e}");
+        hook_readers::save(
+            &mut conn,
+            &previous.reader,
+            start,
+            ReaderState::Active,
+            at_least_once,
+        )
+        .map_err(problem)?;
+        let now = Instant::now();
+        let waiting = if at_least_once {
+            hook_dead_letters::list(&mut conn, &previous.reader, Some(DeadLetterState::Retrying))
+                .map_err(problem)?
+                .into_iter()
+                .map(|letter| RetryItem {
+                    event: hook_event(&letter.event),
+                    attempts: u32::try_from(letter.attempts).unwrap_or(0),
+                    due: now,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        previous.saved.fetch_max(start, Ordering::Relaxed);
+        Ok(Arc::new(OutboxDelivery {
+            reader: previous.reader.clone(),
+            db: previous.db.clone(),
+            settings,
+            hooks: hooks.iter().copied().collect(),
+            cursor: Mutex::new(if at_least_once {
+                cursor
+            } else {
+                DeliveryCursor::new(start)
+            }),
+            newest_seen: AtomicI64::new(start),
+            saved: AtomicI64::new(start),
+            last_save: Mutex::new(now),
+            waiting: Mutex::new(waiting),
+            counters: DeliveryCounters::default(),
+        }))
+    }
+
     /// The reader's name (the module id).
     pub fn reader(&self) -> &str {
         &self.reader

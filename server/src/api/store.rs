@@ -4,7 +4,7 @@
 //! |---|---|
 //! | `GET /api/store[?tag=…]` | the index's modules (with what is installed, its status, updates, installs in progress) and templates |
 //! | `GET /api/store/installs` | the installs running now, by module id (progress only; does not read the index) |
-//! | `POST /api/store/install` `{"moduleId"}` | download, verify and install the module's bundle, then rescan; `200 {installed, module, restartRequired, message}` |
+//! | `POST /api/store/install` `{"moduleId", "force"?}` | download, verify and install the module's bundle, then rescan (a running module is upgraded in place); `200 {installed, module, restartRequired, message}`; an older version needs `force` |
 //! | `POST /api/store/import` `{"templateId", "name"?}` | fetch the template and import it as a new company; `201 {companyId, refs, templateId}` |
 //!
 //! Errors are `{"error": …, "code": …}` (plus `problems` for an invalid index or template):
@@ -42,6 +42,10 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct InstallRequest {
     module_id: String,
+    /// Install an older version than the one installed (a downgrade); still refused when the
+    /// database has migrations that version lacks.
+    #[serde(default)]
+    force: bool,
 }
 
 /// Body of `POST /api/store/import`.
@@ -109,6 +113,7 @@ async fn install(
     body: JsonBody<InstallRequest>,
 ) -> Result<HttpResponse, StoreApiError> {
     let module_id = body.0.module_id.trim().to_string();
+    let force = body.0.force;
     if module_id.is_empty() {
         return Err(ApiError::bad_field("moduleId", "moduleId is required").into());
     }
@@ -124,11 +129,11 @@ async fn install(
             &loaded,
             &module_id,
             &modules.settings().dir,
-            &|manifest| upgrade_approved(&modules, manifest),
+            &|manifest| upgrade_approved(&modules, manifest, force),
             &signatures,
             &mut |_| {},
         )?;
-        let rescan = modules.rescan();
+        let rescan = modules.rescan_with(force);
         let module = modules.get(&installed.module_id);
         Ok::<_, StoreError>(answer_for(installed, module, rescan))
     })
@@ -137,15 +142,30 @@ async fn install(
     Ok(HttpResponse::Ok().json(answer))
 }
 
-/// Refuses a new version of an installed module that asks for capabilities not granted: the
-/// installed version stays until the operator grants them.
+/// Refuses a new version of an installed module that asks for capabilities not granted (the
+/// installed version stays until the operator grants them), and an older version unless
+/// `force`.
 fn upgrade_approved(
     modules: &crate::module_host::ModuleHost,
     manifest: &crate::module_host::manifest::Manifest,
+    force: bool,
 ) -> Result<(), String> {
     let Some(installed) = modules.get(&manifest.id) else {
         return Ok(());
     };
+    let older = installed
+        .version
+        .as_deref()
+        .and_then(|v| semver::Version::parse(v).ok())
+        .is_some_and(|current| manifest.version < current);
+    if older && !force {
+        return Err(format!(
+            "{} {} is older than the installed {}: a downgrade needs \"force\": true",
+            manifest.id,
+            manifest.version,
+            installed.version.as_deref().unwrap_or("?")
+        ));
+    }
     let missing = modules.missing_grants(manifest);
     if missing.is_empty() {
         return Ok(());
@@ -169,9 +189,25 @@ fn answer_for(
 ) -> InstallAnswer {
     let restart_required = module.as_ref().is_some_and(|m| m.restart_required);
     let what = format!("{} {} installed", installed.module_id, installed.version);
+    let upgrade = module
+        .as_ref()
+        .and_then(|m| m.last_upgrade.as_ref())
+        .filter(|u| u.to == installed.version && installed.previous_version.is_some());
     let message = match (&module, &rescan) {
         (_, Err(e)) => format!(
             "{what}; the server could not rescan its modules ({e}), so it loads at the next start"
+        ),
+        (Some(m), _) if upgrade.is_some_and(|u| u.outcome == "upgraded") => format!(
+            "{what}: upgraded from {} without a restart, {}",
+            upgrade.map(|u| u.from.as_str()).unwrap_or("?"),
+            m.status
+        ),
+        (Some(m), _) if upgrade.is_some() => format!(
+            "{what}, but the running {} was kept: {}",
+            m.version.as_deref().unwrap_or("version"),
+            upgrade
+                .and_then(|u| u.reason.as_deref())
+                .unwrap_or("the upgrade was refused")
         ),
         (Some(m), _) if restart_required => format!(
             "{what}; the server keeps running {} until it restarts",
@@ -195,6 +231,8 @@ fn answer_for(
             "added": report.added,
             "removed": report.removed,
             "restartRequired": report.restart_required,
+            "upgraded": report.upgraded,
+            "upgradeRefused": report.upgrade_refused,
         }),
         Err(e) => json!({ "error": e.to_string() }),
     };

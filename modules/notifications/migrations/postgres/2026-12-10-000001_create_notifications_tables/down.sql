@@ -1,0 +1,2 @@
+DROP TABLE mod_notifications_deliveries;
+DROP TABLE mod_notifications_channels;

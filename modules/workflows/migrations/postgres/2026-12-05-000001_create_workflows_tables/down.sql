@@ -1,0 +1,2 @@
+DROP TABLE mod_workflows_runs;
+DROP TABLE mod_workflows_rules;
