@@ -22,7 +22,7 @@ cargo_flags=()
 for arg in "$@"; do
     case "$arg" in
         --release) profile=release; cargo_flags+=(--release) ;;
-        -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "build-modules.sh: unknown argument: $arg (expected --release)" >&2; exit 2 ;;
     esac
 done
