@@ -1,7 +1,10 @@
 //! Module migrations without starting any module (`paperclipai db migrate [--module <id>]`):
 //! the enabled modules' migrations in dependency order, or one module's. No library is loaded,
-//! so a module's code never runs here; only its manifest and SQL files are read.
+//! so a module's code never runs here; only its manifest and SQL files are read — after its
+//! signature is checked under `modules.signatures` (`auto` is `warn` here: no listener), so
+//! under `required` a migration changed after signing never runs.
 
+use super::bundle_signature::SignatureCheck;
 use super::discovery::{discover, Bundle};
 use super::load_plan::{plan_load, Bystander, ClaimRank, PlanCandidate};
 use super::module_db::ModuleRights;
@@ -36,6 +39,11 @@ pub fn migrate_modules(
     let all_ids: Vec<String> = bundles.iter().map(|b| b.id.clone()).collect();
     let mut conn = db.conn().context("cannot connect to the database")?;
     let migrate = |conn: &mut paperclip_core::db::DbConnection, bundle: &Bundle| {
+        let signature =
+            SignatureCheck::run(&bundle.dir, settings.signatures, &settings.trusted_keys);
+        if let Some(refusal) = signature.refusal() {
+            return MigrationOutcome::Failed(refusal.reason);
+        }
         let guard = SqlGuard::new(&bundle.id)
             .with_other_modules(all_ids.iter().filter(|id| **id != bundle.id));
         match run_module_migrations(conn, &guard, &ModuleRights::for_guard(&guard), &bundle.dir) {
@@ -235,6 +243,45 @@ mod tests {
         );
         let err = migrate_modules(&db, &settings, Some("ghost")).unwrap_err();
         assert!(err.to_string().starts_with("no module `ghost`"), "{err}");
+    }
+
+    #[test]
+    fn under_required_a_migration_changed_after_signing_never_runs() {
+        use paperclip_bundle_signing::{sign_folder, SecretKey, TrustedKeys};
+        use paperclip_core::signature_policy::SignatureEnforcement;
+        let tmp = tempfile::tempdir().unwrap();
+        let modules = tmp.path().join("plugins");
+        bundle(
+            &modules,
+            "signed",
+            "",
+            "CREATE TABLE mod_signed_t (id TEXT);",
+        );
+        let key = SecretKey::generate().unwrap();
+        sign_folder(&modules.join("signed"), &key).unwrap();
+        std::fs::write(
+            modules.join("signed/migrations/sqlite/1_init/up.sql"),
+            "CREATE TABLE mod_signed_other (id TEXT);",
+        )
+        .unwrap();
+        let db =
+            paperclip_core::db::open_database(&tmp.path().join("p.db").to_string_lossy()).unwrap();
+        let required = HostSettings {
+            signatures: SignatureEnforcement::Required,
+            trusted_keys: TrustedKeys::from_keys([key.public_key()]),
+            ..settings(&modules, None)
+        };
+        let outcomes = migrate_modules(&db, &required, Some("signed")).unwrap();
+        assert!(
+            matches!(&outcomes[0].1, MigrationOutcome::Failed(e) if e.starts_with("migration migrations/sqlite/1_init/up.sql changed after signing")),
+            "{outcomes:?}"
+        );
+        // Under `warn` (what `auto` is without a listener) it runs.
+        let outcomes = migrate_modules(&db, &settings(&modules, None), Some("signed")).unwrap();
+        assert_eq!(
+            outcomes[0].1,
+            MigrationOutcome::Applied(vec!["1_init".to_string()])
+        );
     }
 
     #[test]
