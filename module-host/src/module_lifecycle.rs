@@ -46,7 +46,7 @@ use super::module_view::ModuleView;
 use super::process_entry::{ProcessEntry, ProcessSettings};
 use super::route_table::RouteTable;
 use module_sdk::Capability;
-use paperclip_bundle_signing::TrustedKeys;
+use paperclip_bundle_signing::{FileDigests, TrustedKeys};
 use paperclip_core::config::ModulesConfig;
 use paperclip_core::core::Core;
 use paperclip_core::isolation_level::IsolationLevel;
@@ -279,6 +279,9 @@ struct ModuleRecord {
     restart_required: bool,
     /// The bundle's signature as last checked (at its last load, or rescan).
     signature: Option<SignatureCheck>,
+    /// The signed digests of the bundle's files as verified when its running code was loaded
+    /// (`None` when that load was not verified): what its UI files must still match.
+    loaded_files: Option<Arc<FileDigests>>,
     /// Fingerprint of the bundle's library file when the running instance was brought up (a
     /// different one on disk means a new version to upgrade to).
     loaded_fingerprint: Option<String>,
@@ -301,6 +304,7 @@ impl ModuleRecord {
             counters: Arc::default(),
             restart_required: false,
             signature: None,
+            loaded_files: None,
             loaded_fingerprint: None,
             last_upgrade: None,
         }
@@ -1094,10 +1098,18 @@ impl ModuleHost {
             .as_ref()
             .ok()
             .and_then(|library| library.as_ref().and_then(LoadedLibrary::build_info));
+        let verified_files = signature
+            .as_ref()
+            .filter(|check| check.is_verified())
+            .and_then(|check| check.verification.as_ref())
+            .map(|v| Arc::new(v.files.clone()));
         let mut state = self.state.lock();
         if let Some(record) = state.by_folder(folder) {
             if signature.is_some() {
                 record.signature = signature;
+            }
+            if outcome.is_ok() {
+                record.loaded_files = verified_files;
             }
             match &outcome {
                 Ok(Some(library)) => {
@@ -1114,6 +1126,24 @@ impl ModuleHost {
             }
         }
         outcome
+    }
+
+    /// What a file of running module `id`'s bundle (`relative`, `/`-separated, e.g.
+    /// `ui/index.js`) must hash to before it is served: `None` when nothing is required
+    /// (`modules.signatures` is not `required`); `Some(None)` when the verified bundle did not
+    /// list it (or the module's load was not verified); `Some(Some(sha256))` otherwise.
+    pub fn required_file_digest(&self, id: &str, relative: &str) -> Option<Option<String>> {
+        if self.settings.signatures != SignatureEnforcement::Required {
+            return None;
+        }
+        let state = self.state.lock();
+        let record = state.owner(id)?;
+        Some(
+            record
+                .loaded_files
+                .as_ref()
+                .and_then(|files| files.get(relative).cloned()),
+        )
     }
 
     /// Checks the bundles of running modules again (outside the state lock: hashing takes a

@@ -1,6 +1,7 @@
 //! The architecture's invariants as the crate graph holds them: the core crate cannot name the
 //! module host, the server or HTTP; the module host cannot name the server or HTTP; the module
-//! runner (a module process) names no database driver, no core and no host. Fails when
+//! runner (a module process) names no database driver, no core and no host; the bundle
+//! signing crate (keys, signatures) names no database, host or HTTP. Fails when
 //! a dependency (direct or transitive) breaks that. Same check by hand:
 //! `cargo tree -p paperclip-core -e normal --prefix none`.
 
@@ -74,6 +75,23 @@ fn the_module_runner_links_no_database_and_knows_no_host() {
             "postgres",
             "tokio",
             "actix",
+        ],
+    );
+}
+
+#[test]
+fn bundle_signing_names_no_database_host_or_http() {
+    assert_none_of(
+        "paperclip-bundle-signing",
+        &[
+            "paperclip-server",
+            "paperclip-module-host",
+            "paperclip-core",
+            "diesel",
+            "libsqlite3-sys",
+            "pq-sys",
+            "actix",
+            "tokio",
         ],
     );
 }

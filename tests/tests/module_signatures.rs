@@ -165,6 +165,43 @@ fn tampering_is_refused_at_the_next_load_with_the_file_named() {
     });
 }
 
+#[test]
+fn under_required_a_ui_file_changed_after_the_load_is_not_served() {
+    let key = SecretKey::generate().expect("a key");
+    let server = TestServer::start(TestBackend::Sqlite, trusting(&key, "required"));
+    let dir = copy_bundle_as(
+        "tiny",
+        &server.modules_dir().join("tiny-ui"),
+        "tiny-ui",
+        |_| {},
+    );
+    std::fs::create_dir_all(dir.join("ui")).unwrap();
+    std::fs::write(dir.join("ui/index.js"), "export const signed = true;").unwrap();
+    sign_folder(&dir, &key).expect("signing");
+    rescan(&server);
+    wait_for_status(&server, "tiny-ui", "active");
+    let (status, text) = server.get_text("/modules/tiny-ui/ui/index.js");
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert_eq!(text, "export const signed = true;");
+
+    std::fs::write(dir.join("ui/index.js"), "alert('changed on disk');").unwrap();
+    std::fs::write(dir.join("ui/extra.js"), "alert('dropped in');").unwrap();
+    for (file, problem) in [
+        (
+            "index.js",
+            "UI file ui/index.js of module `tiny-ui` changed after signing",
+        ),
+        (
+            "extra.js",
+            "UI file ui/extra.js of module `tiny-ui` is not listed in its signed manifest",
+        ),
+    ] {
+        let (status, text) = server.get_text(&format!("/modules/tiny-ui/ui/{file}"));
+        assert_eq!(status, StatusCode::CONFLICT, "{file}: {text}");
+        assert!(text.starts_with(problem), "{text}");
+    }
+}
+
 /// Bundles that `required` refuses: `tiny-unsigned`, `tiny-stranger` (signed by a key not
 /// trusted) and `tiny-foreign` (signed by the trusted key over another manifest).
 fn doubtful_bundles(modules: &Path, trusted: &SecretKey) {

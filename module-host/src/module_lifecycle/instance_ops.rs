@@ -233,6 +233,14 @@ impl ModuleHost {
             Ok((new, timings)) => {
                 let build = library.and_then(|l| l.build_info());
                 let _ = self.put_runtime(folder, Ok(new), Some((bundle, library, build)));
+                let verified_files = signature
+                    .verification
+                    .as_ref()
+                    .filter(|_| signature.is_verified())
+                    .map(|v| Arc::new(v.files.clone()));
+                if let Some(record) = self.state.lock().by_folder(folder) {
+                    record.loaded_files = verified_files;
+                }
                 UpgradeReport {
                     from,
                     to,

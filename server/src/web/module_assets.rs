@@ -1,7 +1,10 @@
 //! `GET /modules/<id>/ui/<file>`: a module's UI files, read from the `ui/` folder of its bundle.
 //! Served only while the module runs (active or degraded): a disabled, failed or unknown module
 //! answers 404, so its UI disappears with it. The file path is checked segment by segment
-//! ([`safe_segments`]) and, after symlinks are resolved, must still lie inside `ui/`.
+//! ([`safe_segments`]) and, after symlinks are resolved, must still lie inside `ui/`. Under
+//! `modules.signatures: required` a file is served only while its bytes are the ones signed in
+//! the bundle the running module was loaded from (409 otherwise): a UI file changed on disk
+//! after the load never reaches a browser.
 
 use super::content_type::content_type_for;
 use super::safe_path::safe_segments;
@@ -50,6 +53,7 @@ async fn serve_module_file(
         let target = resolve_ui_file(&ui_dir, &id, &file)?;
         let bytes = std::fs::read(&target)
             .map_err(|e| Refusal::not_found(format!("cannot read {file} of module `{id}`: {e}")))?;
+        check_signed(&state, &id, &file, &bytes)?;
         Ok::<_, Refusal>((content_type_for(&file), bytes))
     })
     .await;
@@ -88,6 +92,31 @@ fn running_module_ui_dir(state: &AppState, id: &str) -> Result<PathBuf, Refusal>
         status => Err(Refusal::not_found(format!(
             "module `{id}` is {status}: its UI is served only while it runs"
         ))),
+    }
+}
+
+/// Under `modules.signatures: required`, refuses bytes of `ui/<file>` that are not the ones the
+/// running module's verified bundle lists.
+fn check_signed(state: &AppState, id: &str, file: &str, bytes: &[u8]) -> Result<(), Refusal> {
+    let relative = format!("ui/{}", safe_segments(file).unwrap_or_default().join("/"));
+    let Some(expected) = state.modules.required_file_digest(id, &relative) else {
+        return Ok(());
+    };
+    let actual = paperclip_bundle_signing::file_digests::digest_bytes(bytes);
+    match expected {
+        Some(signed) if signed == actual => Ok(()),
+        Some(_) => Err(Refusal {
+            status: StatusCode::CONFLICT,
+            message: format!(
+                "UI file {relative} of module `{id}` changed after signing; it is not served while modules.signatures is required"
+            ),
+        }),
+        None => Err(Refusal {
+            status: StatusCode::CONFLICT,
+            message: format!(
+                "UI file {relative} of module `{id}` is not listed in its signed manifest; it is not served while modules.signatures is required"
+            ),
+        }),
     }
 }
 
