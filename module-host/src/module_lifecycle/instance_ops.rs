@@ -4,7 +4,7 @@
 //! is reported.
 
 use super::{HostState, ModuleHost, ModuleRecord};
-use crate::discovery::Bundle;
+use crate::discovery::{file_fingerprint, Bundle};
 use crate::manifest::Manifest;
 use crate::module_activation::{
     prepare, start, ActivationContext, ModuleRuntime, RawConfig, CALLS_STOP_TIMEOUT,
@@ -81,24 +81,36 @@ impl ModuleHost {
         source: ConfigSource,
         previous: Option<&Value>,
     ) -> Result<(), StatusReason> {
+        let level = {
+            let state = self.state.lock();
+            let Some(record) = state.records.iter().find(|r| r.bundle.folder == folder) else {
+                return Ok(());
+            };
+            let Some(manifest) = record.manifest() else {
+                return Ok(());
+            };
+            let (level, _) = self.settings.isolation_of(&manifest.id, Some(manifest));
+            if level == IsolationLevel::Process && record.restart_required {
+                // A new child would load the library on disk, which is not the running one.
+                return Err(StatusReason::new(
+                    ModuleStatus::Failed,
+                    "the bundle folder holds another version than the running one (its upgrade was refused: see lastUpgrade); rescan or restart before changing the configuration",
+                ));
+            }
+            level
+        };
         let Some((old, manifest, dir, library, counters, known_ids)) = self.take_runtime(folder)
         else {
             return Ok(());
         };
-        let (level, _) = self.settings.isolation_of(&manifest.id, Some(&manifest));
         let ctx = self.context(&manifest, Arc::clone(&old.policy), &known_ids);
         let outcome: Result<ModuleRuntime, Failed> = if level == IsolationLevel::Process {
             // A new child with the new configuration, swapped in while the old one serves.
             match self
                 .module_entry(&manifest, &dir, None, level)
                 .and_then(|entry| {
-                    prepare(
-                        &ctx,
-                        &manifest,
-                        &dir,
-                        entry,
-                        RawConfig { value: raw, source },
-                    )
+                    let config = RawConfig { value: raw, source };
+                    prepare(&ctx, &manifest, &dir, entry, config, false)
                 }) {
                 Ok(prepared) => swap(&ctx, &manifest, prepared, level, &counters, old, false)
                     .map(|(new, _)| new)
@@ -212,6 +224,7 @@ impl ModuleHost {
                         value: raw.as_ref(),
                         source,
                     },
+                    true,
                 )
             });
         let swapped: Result<(ModuleRuntime, SwapTimings), Failed> = match outcome {
@@ -312,8 +325,10 @@ impl ModuleHost {
         Ok(())
     }
 
-    /// Copies the bundle's library to a content-addressed path in [`LIBRARY_COPIES_DIR`] and
-    /// loads it from there (ABI checked).
+    /// Copies the bundle's library to a content-addressed path in [`LIBRARY_COPIES_DIR`]
+    /// (module id, version, sha256 of the file; a path this process opened already gets a
+    /// suffix, so the new instance never shares a library's state with a running one) and loads
+    /// it from there (ABI checked).
     fn load_copy(&self, bundle: &Bundle, manifest: &Manifest) -> Result<LoadedLibrary, String> {
         let source = bundle.library_path(manifest);
         let bytes = std::fs::read(&source)
@@ -325,7 +340,14 @@ impl ModuleHost {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let dir = self.settings.dir.join(LIBRARY_COPIES_DIR);
-        let target: PathBuf = dir.join(format!("{}-{hex}-{name}", manifest.id));
+        let stem = format!("{}-{}-{hex}", manifest.id, manifest.version);
+        let target: PathBuf = (1..)
+            .map(|n| match n {
+                1 => dir.join(format!("{stem}-{name}")),
+                n => dir.join(format!("{stem}.{n}-{name}")),
+            })
+            .find(|candidate| !self.libraries.is_opened(candidate))
+            .unwrap_or_else(|| dir.join(format!("{stem}-{name}")));
         if !target.is_file() {
             std::fs::create_dir_all(&dir)
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -393,6 +415,11 @@ impl ModuleHost {
             Ok(runtime) => {
                 record.runtime = Some(runtime);
                 if let Some((bundle, library, build)) = upgraded {
+                    record.loaded_fingerprint = bundle
+                        .manifest
+                        .as_ref()
+                        .ok()
+                        .and_then(|m| file_fingerprint(&bundle.library_path(m)).ok());
                     record.bundle = bundle;
                     if library.is_some() {
                         record.library = library;
@@ -447,7 +474,15 @@ fn restart_in_place(
     let delivery = old.executor.delivery().cloned();
     let run = |value: Option<&Value>, source: ConfigSource| {
         let entry = Arc::new(LibraryEntry::new(library.root));
-        prepare(ctx, manifest, dir, entry, RawConfig { value, source }).and_then(|prepared| {
+        prepare(
+            ctx,
+            manifest,
+            dir,
+            entry,
+            RawConfig { value, source },
+            false,
+        )
+        .and_then(|prepared| {
             start(
                 ctx,
                 manifest,
