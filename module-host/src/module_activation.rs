@@ -99,7 +99,7 @@ pub fn activate(
     raw_config: RawConfig<'_>,
     counters: &Arc<ModuleCounters>,
 ) -> Result<ModuleRuntime, StatusReason> {
-    let prepared = prepare(ctx, manifest, bundle_dir, entry, raw_config)?;
+    let prepared = prepare(ctx, manifest, bundle_dir, entry, raw_config, true)?;
     start(ctx, manifest, prepared, level, counters, None)
 }
 
@@ -125,15 +125,18 @@ impl PreparedModule {
     }
 }
 
-/// Configuration → migrations → `register` with a host handle under `ctx.policy` → the
-/// registered hooks checked. Nothing is attached; the current instance (if any) keeps serving
-/// (unless it is the same library, whose state `register` replaces).
+/// Configuration → migrations (when `migrate`; a new instance of the running version needs
+/// none, and its bundle folder may hold another version by now) → `register` with a host
+/// handle under `ctx.policy` → the registered hooks checked. Nothing is attached; the current
+/// instance (if any) keeps serving (unless it is the same library, whose state `register`
+/// replaces).
 pub fn prepare(
     ctx: &ActivationContext<'_>,
     manifest: &Manifest,
     bundle_dir: &Path,
     entry: Arc<dyn ModuleEntry>,
     raw_config: RawConfig<'_>,
+    migrate: bool,
 ) -> Result<PreparedModule, StatusReason> {
     let id = manifest.id.as_str();
     let failed = |reason: String| StatusReason::new(ModuleStatus::Failed, reason);
@@ -162,6 +165,9 @@ pub fn prepare(
             // The engine must be able to enforce the module's rights before any of its SQL
             // runs (PostgreSQL: its role; the server's user needs CREATEROLE).
             db.rights().prepare(&mut conn).map_err(failed)?;
+            if !migrate {
+                return Ok(Vec::new());
+            }
             run_module_migrations(&mut conn, &guard, db.rights(), bundle_dir)
                 .map_err(|e| failed(format!("migrations: {e}")))
         })?;

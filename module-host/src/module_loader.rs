@@ -49,6 +49,11 @@ impl LibraryCache {
         LibraryCache::default()
     }
 
+    /// Whether this process opened the library at `path` already.
+    pub fn is_opened(&self, path: &Path) -> bool {
+        self.opened.lock().contains_key(path)
+    }
+
     /// Loads the library at `path` (once per process) and checks its ABI. Errors carry the
     /// module's status: `failed` when the file is missing or cannot be opened or initialized,
     /// `incompatible` when it is not a Paperclip module or its ABI does not fit.

@@ -15,17 +15,28 @@ fn id(value: &Value) -> String {
     value["id"].as_str().expect("id").to_string()
 }
 
-fn spent(agent_id: &str, amount: i64, total: i64) -> (Hook, Value) {
+/// `(company id, agent id)` of the agent an event is about.
+type Who<'a> = (&'a str, &'a str);
+
+fn spent((company_id, agent_id): Who<'_>, amount: i64, total: i64) -> (Hook, Value) {
     (
         Hook::BudgetSpendRecorded,
-        json!({"agentId": agent_id, "amount": amount, "total": total}),
+        json!({"agentId": agent_id, "companyId": company_id, "amount": amount, "total": total}),
     )
 }
 
-fn crossed(agent_id: &str, budget: i64, spent: i64, percent: i64) -> (Hook, Value) {
+fn crossed(
+    (company_id, agent_id): Who<'_>,
+    budget: i64,
+    spent: i64,
+    percent: i64,
+) -> (Hook, Value) {
     (
         Hook::BudgetThresholdCrossed,
-        json!({"agentId": agent_id, "budget": budget, "spent": spent, "percent": percent}),
+        json!({
+            "agentId": agent_id, "companyId": company_id,
+            "budget": budget, "spent": spent, "percent": percent
+        }),
     )
 }
 
@@ -58,11 +69,19 @@ async fn crossing_80_percent_from_79_emits_one_threshold() {
         let app = app!(h);
         let (cid, a) = setup!(h, app, 1000);
         spend!(app, cid, a, 790);
-        assert_eq!(h.drain(), vec![spent(&a, 790, 790)], "{}", h.label());
+        assert_eq!(
+            h.drain(),
+            vec![spent((&cid, &a), 790, 790)],
+            "{}",
+            h.label()
+        );
         let reply = spend!(app, cid, a, 20);
         assert_eq!(
             h.drain(),
-            vec![spent(&a, 20, 810), crossed(&a, 1000, 810, 80)],
+            vec![
+                spent((&cid, &a), 20, 810),
+                crossed((&cid, &a), 1000, 810, 80)
+            ],
             "{}",
             h.label()
         );
@@ -79,7 +98,7 @@ async fn jumping_from_70_to_105_percent_emits_three_thresholds_and_pauses() {
         let app = app!(h);
         let (cid, a) = setup!(h, app, 1000);
         spend!(app, cid, a, 700);
-        assert_eq!(h.drain(), vec![spent(&a, 700, 700)]);
+        assert_eq!(h.drain(), vec![spent((&cid, &a), 700, 700)]);
         spend!(app, cid, a, 350);
         let agent = send!(app, GET format!("/api/agents/{a}")).expect(200);
         assert_eq!(agent["status"], "paused");
@@ -87,10 +106,10 @@ async fn jumping_from_70_to_105_percent_emits_three_thresholds_and_pauses() {
         assert_eq!(
             h.drain(),
             vec![
-                spent(&a, 350, 1050),
-                crossed(&a, 1000, 1050, 80),
-                crossed(&a, 1000, 1050, 90),
-                crossed(&a, 1000, 1050, 100),
+                spent((&cid, &a), 350, 1050),
+                crossed((&cid, &a), 1000, 1050, 80),
+                crossed((&cid, &a), 1000, 1050, 90),
+                crossed((&cid, &a), 1000, 1050, 100),
                 (
                     Hook::AgentStatusChanged,
                     json!({"agent": agent, "from": "idle", "to": "paused"})
@@ -136,7 +155,12 @@ async fn each_threshold_is_announced_once_per_month() {
         send!(app, PATCH format!("/api/agents/{a}"), json!({"status": "active"})).expect(200);
         h.drain();
         let reply = spend!(app, cid, a, 100);
-        assert_eq!(h.drain(), vec![spent(&a, 100, 1100)], "{}", h.label());
+        assert_eq!(
+            h.drain(),
+            vec![spent((&cid, &a), 100, 1100)],
+            "{}",
+            h.label()
+        );
         assert_eq!(reply["agent"]["status"], "active");
 
         // A raised budget crossed again in the same month announces nothing either.
@@ -144,7 +168,12 @@ async fn each_threshold_is_announced_once_per_month() {
             .expect(200);
         h.drain();
         spend!(app, cid, a, 700);
-        assert_eq!(h.drain(), vec![spent(&a, 700, 1800)], "{}", h.label());
+        assert_eq!(
+            h.drain(),
+            vec![spent((&cid, &a), 700, 1800)],
+            "{}",
+            h.label()
+        );
     }
 }
 
@@ -173,7 +202,10 @@ async fn a_new_month_resets_spend_and_thresholds() {
         spend!(app, cid, a, 850);
         assert_eq!(
             h.drain(),
-            vec![spent(&a, 850, 850), crossed(&a, 1000, 850, 80)],
+            vec![
+                spent((&cid, &a), 850, 850),
+                crossed((&cid, &a), 1000, 850, 80)
+            ],
             "{}: the month starts from zero with every threshold armed again",
             h.label()
         );
@@ -261,7 +293,7 @@ async fn heartbeat_costs_are_spend_and_no_budget_means_no_thresholds() {
         .expect(201);
         assert_eq!(reply["agent"]["spentMonthlyCents"], 300);
         let events = h.drain();
-        assert_eq!(events[1], spent(&a, 300, 300));
+        assert_eq!(events[1], spent((&cid, &a), 300, 300));
         assert_eq!(events.len(), 2);
 
         let costs =

@@ -142,7 +142,7 @@ async fn every_core_hook(h: &Harness) {
         .expect(200);
     assert_eq!(h.drain(), vec![]);
 
-    // agent:heartbeat {agentId, timestamp, meta} with meta as sent, then its cost's
+    // agent:heartbeat {agentId, companyId, timestamp, meta} with meta as sent, then its cost's
     // budget:spend_recorded and the 80 % budget:threshold_crossed.
     let meta = json!({
         "tokensUsed": 1200, "costCents": 850, "model": "claude-x", "latencyMs": 420,
@@ -157,15 +157,15 @@ async fn every_core_hook(h: &Harness) {
         vec![
             (
                 Hook::AgentHeartbeat,
-                json!({"agentId": ceo_id, "timestamp": heartbeat["createdAt"], "meta": meta})
+                json!({"agentId": ceo_id, "companyId": cid, "timestamp": heartbeat["createdAt"], "meta": meta})
             ),
             (
                 Hook::BudgetSpendRecorded,
-                json!({"agentId": ceo_id, "amount": 850, "total": 850})
+                json!({"agentId": ceo_id, "companyId": cid, "amount": 850, "total": 850})
             ),
             (
                 Hook::BudgetThresholdCrossed,
-                json!({"agentId": ceo_id, "budget": 1000, "spent": 850, "percent": 80})
+                json!({"agentId": ceo_id, "companyId": cid, "budget": 1000, "spent": 850, "percent": 80})
             ),
         ]
     );
@@ -183,15 +183,15 @@ async fn every_core_hook(h: &Harness) {
         vec![
             (
                 Hook::BudgetSpendRecorded,
-                json!({"agentId": ceo_id, "amount": 200, "total": 1050})
+                json!({"agentId": ceo_id, "companyId": cid, "amount": 200, "total": 1050})
             ),
             (
                 Hook::BudgetThresholdCrossed,
-                json!({"agentId": ceo_id, "budget": 1000, "spent": 1050, "percent": 90})
+                json!({"agentId": ceo_id, "companyId": cid, "budget": 1000, "spent": 1050, "percent": 90})
             ),
             (
                 Hook::BudgetThresholdCrossed,
-                json!({"agentId": ceo_id, "budget": 1000, "spent": 1050, "percent": 100})
+                json!({"agentId": ceo_id, "companyId": cid, "budget": 1000, "spent": 1050, "percent": 100})
             ),
             (
                 Hook::AgentStatusChanged,
@@ -211,7 +211,7 @@ async fn every_core_hook(h: &Harness) {
         vec![
             (
                 Hook::AgentHeartbeat,
-                json!({"agentId": cto_id, "timestamp": heartbeat["createdAt"], "meta": {}})
+                json!({"agentId": cto_id, "companyId": cid, "timestamp": heartbeat["createdAt"], "meta": {}})
             ),
             (
                 Hook::AgentStatusChanged,

@@ -363,7 +363,7 @@ fn the_module_cli_talks_to_the_running_server_or_to_the_database_when_it_is_down
 }
 
 #[test]
-fn a_config_saved_through_the_admin_api_is_validated_and_applies_at_the_next_enable() {
+fn a_config_saved_through_the_admin_api_is_validated_and_applies_at_once() {
     each_backend_and_level(|backend, _level| {
         let mut server = start(backend);
         let path = "/api/admin/modules/kitchen-sink/config";
@@ -372,8 +372,12 @@ fn a_config_saved_through_the_admin_api_is_validated_and_applies_at_the_next_ena
         let (status, body) = server.put(path, &json!({"batchLimit": 0}));
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
         assert!(body.to_string().contains("batchLimit"), "{body}");
+        assert_eq!(
+            server.get_ok("/api/modules/kitchen-sink/whoami")["greeting"],
+            "hello"
+        );
 
-        // Accepted: saved, masked, and the running module keeps its config until re-enabled.
+        // Accepted: saved, masked, and applied to the running module at once (at every level).
         let (status, body) = server.put(
             path,
             &json!({"greeting": "bonjour", "secret": "$KITCHEN_SINK_SECRET"}),
@@ -385,16 +389,15 @@ fn a_config_saved_through_the_admin_api_is_validated_and_applies_at_the_next_ena
         );
         assert_eq!(
             server.get_ok("/api/modules/kitchen-sink/whoami")["greeting"],
-            "hello"
+            "bonjour"
         );
-        control(&server, KITCHEN_SINK, "disable");
-        control(&server, KITCHEN_SINK, "enable");
-        wait_for_status(&server, KITCHEN_SINK, "active");
         let config = server.get_ok("/api/modules/kitchen-sink/config");
         assert_eq!(
             config,
             json!({"greeting": "bonjour", "secret": KITCHEN_SECRET, "batchLimit": 10})
         );
+        let view = wait_for_status(&server, KITCHEN_SINK, "active");
+        assert_eq!(view["configPending"], false, "{view}");
 
         // The saved config survives a restart.
         server.restart();

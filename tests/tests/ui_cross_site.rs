@@ -174,7 +174,7 @@ fn pages_of_other_origins_change_nothing_and_the_ui_still_works() {
     );
 
     // … the module's configuration saved from the form (the `$ENV` field is shown masked and
-    // left out), then disable and enable from the Modules page apply it.
+    // left out) and applied at once, secret kept.
     browser.open("/settings/modules");
     browser.wait_for_text(CARD, "hook calls");
     browser.fill(
@@ -182,11 +182,7 @@ fn pages_of_other_origins_change_nothing_and_the_ui_still_works() {
         "hello from the UI",
     );
     browser.click(&format!("{CARD} .config-form button[type='submit']"));
-    browser.wait_for_text(&format!("{CARD} .config-result .ok-box"), "Saved.");
-    browser.wait_for_text(&format!("{CARD} .module-status"), "config pending");
-    browser.click(&format!("{CARD} button[data-action='disable']"));
-    browser.wait_for_text(&format!("{CARD} .module-status"), "Disabled");
-    browser.click(&format!("{CARD} button[data-action='enable']"));
+    browser.wait_for_text(&format!("{CARD} .config-result .ok-box"), "applied");
     browser.wait_for_text(&format!("{CARD} .module-status"), "Active");
     let me = server.get_ok(&format!("/api/modules/{MODULE}/whoami"));
     assert_eq!(me["greeting"], "hello from the UI", "{me}");

@@ -168,7 +168,7 @@ fn dashboard_widget_module_page_and_disabling_the_module() {
     // Disable it in Settings → Modules: its sidebar link goes.
     browser.click("a.nav-link[href='/settings/modules']");
     browser.wait_for_text("[data-module-id='observability'] .module-status", "Active");
-    browser.wait_for_text("#config-apply-note", "next time the module is enabled");
+    browser.wait_for_text("#config-apply-note", "applies the configuration at once");
     browser.click("[data-module-id='observability'] button[data-action='disable']");
     browser.wait_for_text(
         "[data-module-id='observability'] .module-status",

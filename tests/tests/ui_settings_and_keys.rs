@@ -12,7 +12,7 @@ use ui_support::Browser;
 const CARD: &str = "[data-module-id='observability']";
 
 #[test]
-fn the_config_form_validates_saves_and_applies_on_the_next_enable() {
+fn the_config_form_validates_saves_and_applies_at_once() {
     let server = TestServer::start(
         TestBackend::Sqlite,
         ServerOptions::new().module("observability"),
@@ -50,7 +50,7 @@ fn the_config_form_validates_saves_and_applies_on_the_next_enable() {
     assert!(browser.wait_for_css(CARD).contains("Default: 3600."));
     browser.wait_for_text(
         &format!("{CARD} .config-form"),
-        "applies the next time the module is enabled",
+        "applies the configuration at once",
     );
 
     // Invalid values are refused in the browser, each with its message; nothing is saved.
@@ -69,33 +69,20 @@ fn the_config_form_validates_saves_and_applies_on_the_next_enable() {
     assert_eq!(browser.count(&format!("{CARD} .field.invalid")), 2);
     assert_eq!(view()["configPending"], false);
 
-    // Valid values are saved; they apply on the next enable.
+    // Valid values are saved and applied to the running module at once.
     browser.fill(&days, "45");
     browser.fill(&interval, "600");
     browser.click(&format!("{CARD} .config-form button[type='submit']"));
     let saved = browser.wait_for_text(&format!("{CARD} .config-result .ok-box"), "Saved.");
-    assert!(saved.contains("next enabled"), "{saved}");
-    browser.wait_for_text(&format!("{CARD} .module-status"), "config pending");
-    let pending = view();
-    assert_eq!(pending["configPending"], true, "{pending}");
-    assert_eq!(
-        pending["config"]["retentionDays"], 30,
-        "the running module keeps its config: {pending}"
-    );
-
-    // Disable and enable from the page: the saved configuration is now the running one.
-    browser.click(&format!("{CARD} button[data-action='disable']"));
-    browser.wait_for_text(&format!("{CARD} .module-status"), "Disabled");
-    browser.click(&format!("{CARD} button[data-action='enable']"));
-    browser.wait_for_text(&format!("{CARD} .module-status"), "Active");
+    assert!(saved.contains("applied"), "{saved}");
     let applied = view();
+    assert_eq!(applied["status"], "active", "{applied}");
     assert_eq!(applied["config"]["retentionDays"], 45, "{applied}");
     assert_eq!(
         applied["config"]["retentionIntervalSeconds"], 600,
         "{applied}"
     );
     assert_eq!(applied["configPending"], false, "{applied}");
-    browser.wait_for_absent(&format!("{CARD} .module-status .badge.s-paused"));
     browser.wait_for(
         "the form to show the applied value",
         &format!("return document.querySelector(\"{days}\").value === '45';"),

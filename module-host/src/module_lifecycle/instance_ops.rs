@@ -4,7 +4,7 @@
 //! is reported.
 
 use super::{HostState, ModuleHost, ModuleRecord};
-use crate::discovery::{library_file_name, Bundle};
+use crate::discovery::{file_fingerprint, library_file_name, Bundle};
 use crate::manifest::Manifest;
 use crate::module_activation::{
     prepare, start, ActivationContext, ModuleRuntime, RawConfig, CALLS_STOP_TIMEOUT,
@@ -81,24 +81,36 @@ impl ModuleHost {
         source: ConfigSource,
         previous: Option<&Value>,
     ) -> Result<(), StatusReason> {
+        let level = {
+            let state = self.state.lock();
+            let Some(record) = state.records.iter().find(|r| r.bundle.folder == folder) else {
+                return Ok(());
+            };
+            let Some(manifest) = record.manifest() else {
+                return Ok(());
+            };
+            let (level, _) = self.settings.isolation_of(&manifest.id, Some(manifest));
+            if level == IsolationLevel::Process && record.restart_required {
+                // A new child would load the library on disk, which is not the running one.
+                return Err(StatusReason::new(
+                    ModuleStatus::Failed,
+                    "the bundle folder holds another version than the running one (its upgrade was refused: see lastUpgrade); rescan or restart before changing the configuration",
+                ));
+            }
+            level
+        };
         let Some((old, manifest, dir, library, counters, known_ids)) = self.take_runtime(folder)
         else {
             return Ok(());
         };
-        let (level, _) = self.settings.isolation_of(&manifest.id, Some(&manifest));
         let ctx = self.context(&manifest, Arc::clone(&old.policy), &known_ids);
         let outcome: Result<ModuleRuntime, Failed> = if level == IsolationLevel::Process {
             // A new child with the new configuration, swapped in while the old one serves.
             match self
                 .module_entry(&manifest, &dir, None, level)
                 .and_then(|entry| {
-                    prepare(
-                        &ctx,
-                        &manifest,
-                        &dir,
-                        entry,
-                        RawConfig { value: raw, source },
-                    )
+                    let config = RawConfig { value: raw, source };
+                    prepare(&ctx, &manifest, &dir, entry, config, false)
                 }) {
                 Ok(prepared) => swap(&ctx, &manifest, prepared, level, &counters, old, false)
                     .map(|(new, _)| new)
@@ -222,6 +234,7 @@ impl ModuleHost {
                         value: raw.as_ref(),
                         source,
                     },
+                    true,
                 )
             });
         let swapped: Result<(ModuleRuntime, SwapTimings), Failed> = match outcome {
@@ -330,8 +343,10 @@ impl ModuleHost {
         Ok(())
     }
 
-    /// Copies the bundle's library to a content-addressed path in [`LIBRARY_COPIES_DIR`] and
-    /// loads it from there (ABI checked).
+    /// Copies the bundle's library to a content-addressed path in [`LIBRARY_COPIES_DIR`]
+    /// (module id, version, sha256 of the file; a path this process opened already gets a
+    /// suffix, so the new instance never shares a library's state with a running one) and loads
+    /// it from there (ABI checked).
     ///
     /// With `signed_sha256` (the digest the verified signature lists), the bytes copied must
     /// be those: a library replaced between the signature check and the copy is refused.
@@ -362,8 +377,17 @@ impl ModuleHost {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let dir = self.settings.dir.join(LIBRARY_COPIES_DIR);
-        let target: PathBuf = dir.join(format!("{}-{hex}-{name}", manifest.id));
-        if !target.is_file() {
+        let stem = format!("{}-{}-{hex}", manifest.id, manifest.version);
+        let target: PathBuf = (1..)
+            .map(|n| match n {
+                1 => dir.join(format!("{stem}-{name}")),
+                n => dir.join(format!("{stem}.{n}-{name}")),
+            })
+            .find(|candidate| !self.libraries.is_opened(candidate))
+            .unwrap_or_else(|| dir.join(format!("{stem}-{name}")));
+        // A copy left by an earlier upgrade is used only while it still holds the same bytes.
+        let reusable = std::fs::read(&target).is_ok_and(|copy| Sha256::digest(&copy) == digest);
+        if !reusable {
             std::fs::create_dir_all(&dir)
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
             let partial = dir.join(format!(".{}-{hex}.partial", manifest.id));
@@ -430,6 +454,11 @@ impl ModuleHost {
             Ok(runtime) => {
                 record.runtime = Some(runtime);
                 if let Some((bundle, library, build)) = upgraded {
+                    record.loaded_fingerprint = bundle
+                        .manifest
+                        .as_ref()
+                        .ok()
+                        .and_then(|m| file_fingerprint(&bundle.library_path(m)).ok());
                     record.bundle = bundle;
                     if library.is_some() {
                         record.library = library;
@@ -484,7 +513,15 @@ fn restart_in_place(
     let delivery = old.executor.delivery().cloned();
     let run = |value: Option<&Value>, source: ConfigSource| {
         let entry = Arc::new(LibraryEntry::new(library.root));
-        prepare(ctx, manifest, dir, entry, RawConfig { value, source }).and_then(|prepared| {
+        prepare(
+            ctx,
+            manifest,
+            dir,
+            entry,
+            RawConfig { value, source },
+            false,
+        )
+        .and_then(|prepared| {
             start(
                 ctx,
                 manifest,

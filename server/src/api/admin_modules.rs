@@ -6,8 +6,8 @@
 //! | `GET /api/admin/modules/{id}` | one module |
 //! | `POST /api/admin/modules/{id}/enable` | enable (saved) and bring up; 409 when refused |
 //! | `POST /api/admin/modules/{id}/disable` | disable (saved): services, hooks, routes stop; data kept |
-//! | `PUT /api/admin/modules/{id}/config` | validate and save a config override (`null` removes it); applies on next enable |
-//! | `POST /api/admin/modules/rescan` | pick up bundles dropped into the modules folder |
+//! | `PUT /api/admin/modules/{id}/config` | validate, apply to the running module at once (a fresh instance registered with it) and save a config override (`null` removes it); refused and not saved when the module refuses it |
+//! | `POST /api/admin/modules/rescan` | pick up bundles dropped into the modules folder; running modules whose bundle changed are upgraded in place (`{"force": true}`: a downgrade too) |
 //! | `GET /api/admin/modules/{id}/dead-letters` | hook events the module's handler failed on: `dead` (attempts ran out) and `retrying` |
 //! | `POST /api/admin/modules/{id}/dead-letters/{eventId}/replay` | deliver a dead letter again (attempts start over); 409 while it is still retrying |
 //! | `GET`/`PUT /api/admin/modules/{id}/grants` | capabilities asked for, granted, missing ([`super::admin_module_policy`]) |
@@ -141,9 +141,32 @@ async fn put_module_config(
 
 async fn rescan_modules(
     state: web::Data<AppState>,
-    _body: JsonBytes,
+    body: JsonBytes,
 ) -> Result<HttpResponse, AdminError> {
-    run_op(&state, |host| host.rescan()).await
+    let force = rescan_force(&body)?;
+    run_op(&state, move |host| host.rescan_with(force)).await
+}
+
+/// The optional body of a rescan: `{}` or `{"force": true}` (downgrade running modules too).
+fn rescan_force(body: &JsonBytes) -> Result<bool, AdminError> {
+    if body.is_blank() {
+        return Ok(false);
+    }
+    let bad = |message: String| AdminError::Api(ApiError::bad_field("force", message));
+    match serde_json::from_slice::<Value>(&body.0) {
+        Ok(Value::Object(map)) => {
+            if let Some(extra) = map.keys().find(|k| *k != "force") {
+                return Err(bad(format!("unknown field `{extra}`, expected `force`")));
+            }
+            match map.get("force") {
+                None => Ok(false),
+                Some(Value::Bool(force)) => Ok(*force),
+                Some(other) => Err(bad(format!("`force` must be true or false, got {other}"))),
+            }
+        }
+        Ok(other) => Err(bad(format!("the body must be a JSON object, got {other}"))),
+        Err(e) => Err(bad(format!("the body is not valid JSON: {e}"))),
+    }
 }
 
 /// Runs a lifecycle operation on a blocking thread and answers its result as JSON.

@@ -1,8 +1,9 @@
 // Settings → Modules: every discovered module with its status, reason, version, slot and
 // counters; its isolation level, executor (capacity budget) and, at the process level, its child
 // process; its hook delivery (lag, failed events, replay: module_delivery.js); its access
-// (capabilities granted, companies served: module_access.js); enable/disable; a configuration form generated from its configSchema, saved to the
-// server and applied on the module's next enable (or the next server start).
+// (capabilities granted, companies served: module_access.js); enable/disable; its last hot
+// upgrade; a configuration form generated from its configSchema, saved to the server and applied
+// to the running module at once.
 
 import { api } from "../api.js";
 import { badge, pageHead } from "../components.js";
@@ -13,7 +14,7 @@ import { deliverySection } from "./module_delivery.js";
 import { accessSection } from "./module_access.js";
 import { allModules, onRefresh, refreshModules } from "../module_registry.js";
 
-export const APPLY_NOTE = "Saved configuration applies the next time the module is enabled (disable it, then enable it) or when the server restarts; a running module keeps the configuration it started with until then.";
+export const APPLY_NOTE = "Saving applies the configuration at once: a running module is registered again with it (its routes may answer 503 for a moment), and a configuration the module refuses is not saved.";
 
 export default async function moduleSettings(ctx) {
   await refreshModules();
@@ -107,7 +108,9 @@ function moduleCard(initial) {
       result.replaceChildren();
       try {
         const saved = await api.put(`/api/admin/modules/${encodeURIComponent(id)}/config`, config);
-        // Show the configuration as it will apply (defaults filled in).
+        // Show the configuration as it now applies (defaults filled in); the poll that follows
+        // shows the same, so the form (and this note) stay.
+        formKey = JSON.stringify([module.configSchema, saved.config]);
         buildForm({ configSchema: module.configSchema, config: saved.config }, h("div", { class: "ok-box" }, `Saved. ${saved.message}`));
         await refreshModules().catch(() => {});
       } catch (error) {
@@ -130,7 +133,7 @@ function moduleCard(initial) {
   };
 
   const update = (module) => {
-    replace(element.querySelector(".module-status"), badge(module.status), signatureBadge(module), module.configPending ? h("span", { class: "badge s-paused", title: APPLY_NOTE }, "config pending") : null, module.restartRequired ? h("span", { class: "badge s-paused" }, "restart required") : null);
+    replace(element.querySelector(".module-status"), badge(module.status), signatureBadge(module), module.configPending ? h("span", { class: "badge s-paused", title: APPLY_NOTE }, "config pending") : null, module.restartRequired ? h("span", { class: "badge s-paused", title: upgradeTitle(module) }, "restart required") : null);
     const c = module.counters || {};
     const running = module.status === "active" || module.status === "degraded";
     const canEnable = !module.enabled || !running;
@@ -140,7 +143,7 @@ function moduleCard(initial) {
       h(
         "dl",
         { class: "kv" },
-        h("dt", null, "Version"), h("dd", { class: "module-version" }, module.version || "—"),
+        h("dt", null, "Version"), h("dd", { class: "module-version" }, module.version || "—", module.lastUpgrade ? h("span", { class: module.lastUpgrade.outcome === "upgraded" ? "muted small module-upgrade" : "error-box small module-upgrade" }, ` — ${upgradeTitle(module)}`) : null),
         h("dt", null, "Signature"), h("dd", { class: "module-signature" }, signatureSummary(module)),
         h("dt", null, "Slot"), h("dd", null, module.slot || "—"),
         h("dt", null, "Routes"), h("dd", null, module.routePrefix ? h("code", null, `/api/modules${module.routePrefix}/`) : "—"),
@@ -212,6 +215,14 @@ function signatureSummary(module) {
     `${s.state}${s.keyId ? ` (key ${s.keyId})` : ""}, policy ${s.policy}`,
     s.problem ? h("div", { class: s.state === "verified" ? "muted small" : "error-box small", dataset: { signatureProblem: "" } }, s.problem) : null,
   );
+}
+
+/** What the last hot upgrade did, for the "restart required" badge and the upgrade line. */
+function upgradeTitle(module) {
+  const u = module.lastUpgrade;
+  if (!u) return "The bundle changed on disk; the new files are loaded at the next start.";
+  if (u.outcome === "upgraded") return `Upgraded from ${u.from} to ${u.to} without a restart.`;
+  return `Version ${u.to} was not loaded (${u.reason || "refused"}); ${u.from} goes on.`;
 }
 
 function uiSummary(ui) {

@@ -1,0 +1,1 @@
+DROP TABLE mod_upgrade_probe_events;
