@@ -16,8 +16,7 @@ mod modules_support;
 
 use modules_support::{module, wait_for, wait_for_status, ModulesDir};
 use paperclip_e2e::{
-    each_backend_and_level, json, ApiClient, DirectDb, Method, ServerOptions, StatusCode,
-    TestBackend, TestServer, Value,
+    each_backend_and_level, json, ApiClient, DirectDb, Method, StatusCode, TestServer, Value,
 };
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -25,17 +24,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const PROBE: &str = "delivery-probe";
-
-/// A server running `dir`'s modules with `modules` settings merged into the config.
-fn start(backend: TestBackend, dir: &ModulesDir, modules: Value) -> TestServer {
-    let mut config = dir.config(json!({}));
-    if let Value::Object(settings) = modules {
-        for (key, value) in settings {
-            config["modules"][key] = value;
-        }
-    }
-    TestServer::start(backend, ServerOptions::new().config(config))
-}
 
 /// The event ids module `id` recorded, with how many deliveries each got.
 fn received(db: &mut DirectDb, id: &str) -> Vec<(String, i64)> {
@@ -82,7 +70,7 @@ fn a_crash_during_a_burst_loses_no_committed_event() {
         dir.add_as(PROBE, "probe-best-effort", |m| {
             m["delivery"] = json!("best-effort")
         });
-        let mut server = start(backend, &dir, json!({}));
+        let mut server = dir.start(backend, json!({}));
         wait_for_status(&server, PROBE, "active");
         wait_for_status(&server, "probe-best-effort", "active");
         let company = server.create_company("Burst");
@@ -177,11 +165,7 @@ fn a_failing_event_is_retried_dead_lettered_and_replayed_without_blocking_the_re
     each_backend_and_level(|backend, _level| {
         let dir = ModulesDir::new();
         dir.add(PROBE);
-        let server = start(
-            backend,
-            &dir,
-            json!({ "maxAttempts": 3, "retryBackoffMs": 50 }),
-        );
+        let server = dir.start(backend, json!({ "maxAttempts": 3, "retryBackoffMs": 50 }));
         wait_for_status(&server, PROBE, "active");
         let company = server.create_company("Poison");
         let client = server.client().clone();
@@ -262,7 +246,7 @@ fn catch_up_decides_what_a_re_enabled_module_gets() {
         let dir = ModulesDir::new();
         dir.add_as(PROBE, "probe-catch-up", |m| m["catchUp"] = json!(true));
         dir.add_as(PROBE, "probe-from-now", |_| {});
-        let server = start(backend, &dir, json!({}));
+        let server = dir.start(backend, json!({}));
         for id in ["probe-catch-up", "probe-from-now"] {
             wait_for_status(&server, id, "active");
         }
@@ -323,7 +307,7 @@ fn the_outbox_stays_bounded_with_a_module_disabled() {
         let dir = ModulesDir::new();
         dir.add(PROBE);
         dir.add_as(PROBE, "probe-disabled", |_| {});
-        let server = start(backend, &dir, json!({ "outboxPruneSeconds": 1 }));
+        let server = dir.start(backend, json!({ "outboxPruneSeconds": 1 }));
         wait_for_status(&server, PROBE, "active");
         let (status, body) = server.post("/api/admin/modules/probe-disabled/disable", &json!({}));
         assert_eq!(status, StatusCode::OK, "{body}");

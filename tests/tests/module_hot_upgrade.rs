@@ -9,7 +9,8 @@
 //!   ABI: v1 goes on serving, the refusal is reported; a downgrade needs force and is refused
 //!   even then once the database has v2's migration;
 //! - live configuration: a saved config shows in the module's answers at once; an invalid one
-//!   is refused (400) and one the module refuses (409) is not saved, and the old keeps serving.
+//!   is refused (400) and one the module refuses (409) is not saved, and the old keeps serving;
+//!   the same through `paperclipai module config` and `paperclipai module rescan`.
 //!
 //! Needs `scripts/build-modules.sh` and `cargo build -p paperclip-server` first.
 
@@ -17,8 +18,8 @@ mod modules_support;
 
 use modules_support::{module, wait_for, wait_for_status, ModulesDir};
 use paperclip_e2e::{
-    copy_dir, each_backend, find_bundle, json, ApiClient, DirectDb, ServerOptions, StatusCode,
-    TestBackend, TestServer, Value,
+    copy_dir, each_backend, find_bundle, json, run_cli, ApiClient, DirectDb, ServerOptions,
+    StatusCode, TestBackend, TestServer, Value,
 };
 use std::collections::HashMap;
 use std::path::Path;
@@ -344,4 +345,63 @@ fn a_saved_config_applies_at_once_and_a_refused_one_changes_nothing() {
         assert_eq!(view["status"], "active", "{view}");
         assert_eq!(view["config"]["greeting"], "bonjour", "{view}");
     });
+}
+
+#[test]
+fn the_cli_saves_a_live_config_and_rescans_into_an_upgrade() {
+    let dir = ModulesDir::new();
+    let server = start(TestBackend::Sqlite, &dir);
+    wait_for_status(&server, PROBE, "active");
+    let url = server.base_url().to_string();
+
+    let saved = run_cli(&[
+        "module",
+        "config",
+        PROBE,
+        r#"{"greeting": "hej"}"#,
+        "--server",
+        &url,
+    ]);
+    assert!(saved.success(), "{}\n{}", saved.stdout, saved.stderr);
+    assert!(saved.stdout.contains("applied"), "{}", saved.stdout);
+    assert_eq!(served_version(&server)["greeting"], "hej");
+    let bad = run_cli(&[
+        "module",
+        "config",
+        PROBE,
+        r#"{"greeting": 5}"#,
+        "--server",
+        &url,
+    ]);
+    assert!(!bad.success(), "{}", bad.stdout);
+    assert!(bad.stderr.contains("greeting"), "{}", bad.stderr);
+    let not_json = run_cli(&["module", "config", PROBE, "{", "--server", &url]);
+    assert!(!not_json.success());
+    assert!(
+        not_json.stderr.contains("not valid JSON"),
+        "{}",
+        not_json.stderr
+    );
+    assert_eq!(served_version(&server)["greeting"], "hej");
+
+    put_version(&dir, "upgrade-probe-v2", |_| {});
+    let rescanned = run_cli(&["module", "rescan", "--server", &url]);
+    assert!(
+        rescanned.success(),
+        "{}\n{}",
+        rescanned.stdout,
+        rescanned.stderr
+    );
+    assert!(
+        rescanned
+            .stdout
+            .contains("upgraded in place: upgrade-probe"),
+        "{}",
+        rescanned.stdout
+    );
+    let after = served_version(&server);
+    assert_eq!(
+        (&after["version"], &after["greeting"]),
+        (&json!("2"), &json!("hej"))
+    );
 }

@@ -17,22 +17,10 @@ mod modules_support;
 
 use modules_support::{assert_status, module, wait_for, wait_for_status, ModulesDir};
 use paperclip_e2e::{
-    each_backend, each_backend_and_level, json, DirectDb, ServerOptions, StatusCode, TestBackend,
-    TestServer, Value,
+    each_backend, each_backend_and_level, json, DirectDb, StatusCode, TestServer, Value,
 };
 
 const PROBE: &str = "actor-probe";
-
-/// A server running the probe from `dir`, with `modules` settings merged into the config.
-fn start(backend: TestBackend, dir: &ModulesDir, modules: Value) -> TestServer {
-    let mut config = dir.config(json!({}));
-    if let Value::Object(settings) = modules {
-        for (key, value) in settings {
-            config["modules"][key] = value;
-        }
-    }
-    TestServer::start(backend, ServerOptions::new().config(config))
-}
 
 /// Issues of `company` whose title is `title`.
 fn issues_titled(server: &TestServer, company: &str, title: &str) -> Vec<Value> {
@@ -63,7 +51,7 @@ fn a_module_waits_for_its_grants_which_survive_a_restart() {
     each_backend(|backend| {
         let dir = ModulesDir::new();
         dir.add(PROBE);
-        let mut server = start(backend, &dir, json!({}));
+        let mut server = dir.start(backend, json!({}));
         let view = assert_status(
             &server,
             PROBE,
@@ -133,9 +121,8 @@ fn granted_writes_act_as_the_module_carry_their_cause_and_stop_at_the_depth_limi
     each_backend_and_level(|backend, _level| {
         let dir = ModulesDir::new();
         dir.add(PROBE);
-        let server = start(
+        let server = dir.start(
             backend,
-            &dir,
             json!({"grants": {PROBE: ["issues.create", "agents.pause"]}}),
         );
         let view = wait_for_status(&server, PROBE, "active");
@@ -236,9 +223,8 @@ fn a_module_enabled_for_some_companies_sees_and_touches_only_those() {
     each_backend(|backend| {
         let dir = ModulesDir::new();
         dir.add(PROBE);
-        let server = start(
+        let server = dir.start(
             backend,
-            &dir,
             json!({"grants": {PROBE: ["issues.create", "agents.pause"]}}),
         );
         wait_for_status(&server, PROBE, "active");
@@ -331,9 +317,8 @@ fn a_new_version_asking_for_another_capability_waits_for_approval() {
     each_backend(|backend| {
         let dir = ModulesDir::new();
         let folder = dir.add(PROBE);
-        let mut server = start(
+        let mut server = dir.start(
             backend,
-            &dir,
             json!({"grants": {PROBE: ["issues.create", "agents.pause"]}}),
         );
         wait_for_status(&server, PROBE, "active");

@@ -68,3 +68,16 @@ fn init_logging() {
         .with_ansi(std::io::stderr().is_terminal() && !no_color)
         .try_init();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// clap's own checks of every subcommand (unique argument names, …), which otherwise only
+    /// fail when that subcommand is run.
+    #[test]
+    fn every_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,11 +1,16 @@
-//! `paperclipai module list|enable|disable <id>`: asks the running server (admin API); when no
-//! server answers, reads and writes the saved module state in the database directly, which the
-//! server applies at its next start.
+//! `paperclipai module list|enable|disable|config <id>|rescan`: asks the running server (admin
+//! API: a saved configuration applies to the running module at once, a rescan upgrades running
+//! modules whose bundle changed); when no server answers, reads and writes the saved module
+//! state in the database directly, which the server applies at its next start (`rescan` needs a
+//! server).
 
 use crate::app;
 use crate::config::Config;
 use crate::module_host::discovery::discover;
-use crate::module_host::module_state_store::{load_saved_states, save_enabled};
+use crate::module_host::module_config::{effective_config, ConfigSource};
+use crate::module_host::module_state_store::{
+    load_saved_states, save_config_override, save_enabled,
+};
 use crate::module_host::ModuleView;
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
@@ -29,6 +34,26 @@ pub enum ModuleCommand {
     Disable {
         /// Module id.
         id: String,
+        #[command(flatten)]
+        args: ModuleArgs,
+    },
+    /// Save a module's configuration (JSON text, `@file`, or `null` for the config file's); a
+    /// running server applies it at once, or refuses it and keeps the running one.
+    Config {
+        /// Module id.
+        id: String,
+        /// The configuration: JSON text, `@path` to a JSON file, or `null`.
+        #[arg(value_name = "CONFIG")]
+        value: String,
+        #[command(flatten)]
+        args: ModuleArgs,
+    },
+    /// Ask the running server to rescan its modules folder: new bundles load, running modules
+    /// whose bundle changed are upgraded in place.
+    Rescan {
+        /// Also downgrade a running module whose bundle now holds an older version.
+        #[arg(long)]
+        force: bool,
         #[command(flatten)]
         args: ModuleArgs,
     },
@@ -72,33 +97,56 @@ pub fn run(command: ModuleCommand) -> anyhow::Result<()> {
         ModuleCommand::List(args) => (Action::List, None, args),
         ModuleCommand::Enable { id, args } => (Action::Enable, Some(id), args),
         ModuleCommand::Disable { id, args } => (Action::Disable, Some(id), args),
+        ModuleCommand::Config { id, value, args } => {
+            (Action::Config(read_config(&value)?), Some(id), args)
+        }
+        ModuleCommand::Rescan { force, args } => (Action::Rescan(force), None, args),
         ModuleCommand::Pack(args) => return super::module_pack_command::run(args),
         ModuleCommand::Keygen(args) => return super::module_keygen_command::run(args),
         ModuleCommand::New(args) => return super::module_new_command::run(args),
     };
-    match ask_server(&args, action, id.as_deref())? {
-        Some(answer) => print_server_answer(&args, action, &answer),
+    match ask_server(&args, &action, id.as_deref())? {
+        Some(answer) => print_server_answer(&args, &action, &answer),
+        None if matches!(action, Action::Rescan(_)) => {
+            bail!("no server answers at {}; a rescan needs a running server (it scans the folder at its start anyway)", args.server)
+        }
         None => {
             eprintln!(
                 "no server answers at {}; using the database directly (changes apply at the next start)",
                 args.server
             );
-            offline(&args, action, id.as_deref())
+            offline(&args, &action, id.as_deref())
         }
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Action {
     List,
     Enable,
     Disable,
+    /// Save (and apply) this configuration.
+    Config(Value),
+    /// Rescan; `true`: downgrades too.
+    Rescan(bool),
+}
+
+/// The configuration argument: JSON text, `@path` to a JSON file, or `null`.
+fn read_config(text: &str) -> anyhow::Result<Value> {
+    let (source, text) = match text.strip_prefix('@') {
+        Some(path) => (
+            format!("the file {path}"),
+            std::fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?,
+        ),
+        None => ("the configuration".to_string(), text.to_string()),
+    };
+    serde_json::from_str(&text).with_context(|| format!("{source} is not valid JSON"))
 }
 
 /// Sends the request to the server; `None` when nothing listens there.
 fn ask_server(
     args: &ModuleArgs,
-    action: Action,
+    action: &Action,
     id: Option<&str>,
 ) -> anyhow::Result<Option<Value>> {
     let base = args.server.trim_end_matches('/');
@@ -113,6 +161,12 @@ fn ask_server(
         Action::List => client.get(format!("{base}/api/admin/modules")),
         Action::Enable => client.post(format!("{base}/api/admin/modules/{id}/enable")),
         Action::Disable => client.post(format!("{base}/api/admin/modules/{id}/disable")),
+        Action::Config(config) => client
+            .put(format!("{base}/api/admin/modules/{id}/config"))
+            .json(config),
+        Action::Rescan(force) => client
+            .post(format!("{base}/api/admin/modules/rescan"))
+            .json(&serde_json::json!({ "force": force })),
     };
     let request = match &args.api_key {
         Some(key) => request.bearer_auth(key),
@@ -134,7 +188,7 @@ fn ask_server(
     Ok(Some(body))
 }
 
-fn print_server_answer(args: &ModuleArgs, action: Action, answer: &Value) -> anyhow::Result<()> {
+fn print_server_answer(args: &ModuleArgs, action: &Action, answer: &Value) -> anyhow::Result<()> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(answer)?);
     }
@@ -160,6 +214,38 @@ fn print_server_answer(args: &ModuleArgs, action: Action, answer: &Value) -> any
             }
             Ok(())
         }
+        Action::Config(_) => {
+            if !args.json {
+                let id = answer["module"]["id"].as_str().unwrap_or("module");
+                let message = answer["message"].as_str().unwrap_or("saved");
+                println!("module {id}: configuration {message}");
+            }
+            Ok(())
+        }
+        Action::Rescan(_) => {
+            if !args.json {
+                let list = |key: &str| -> String {
+                    let ids: Vec<&str> = answer[key]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(Value::as_str).collect())
+                        .unwrap_or_default();
+                    if ids.is_empty() {
+                        "—".into()
+                    } else {
+                        ids.join(", ")
+                    }
+                };
+                println!("added: {}", list("added"));
+                println!("removed: {}", list("removed"));
+                println!("upgraded in place: {}", list("upgraded"));
+                println!(
+                    "upgrade refused (old version kept): {}",
+                    list("upgradeRefused")
+                );
+                println!("restart required: {}", list("restartRequired"));
+            }
+            Ok(())
+        }
         Action::Enable | Action::Disable => {
             let view: ModuleView = serde_json::from_value(answer.clone())
                 .context("the server's answer has an unexpected shape")?;
@@ -172,7 +258,10 @@ fn print_server_answer(args: &ModuleArgs, action: Action, answer: &Value) -> any
                 println!("module {}: {}{reason}", view.id, view.status);
             }
             let ok = match action {
-                Action::Enable => matches!(view.status.as_str(), "active" | "degraded"),
+                Action::Enable => matches!(
+                    view.status.as_str(),
+                    "active" | "degraded" | "awaiting_approval"
+                ),
                 _ => view.status.as_str() == "disabled",
             };
             if !ok {
@@ -184,7 +273,7 @@ fn print_server_answer(args: &ModuleArgs, action: Action, answer: &Value) -> any
 }
 
 /// Works on the saved state in the database (the server is not running).
-fn offline(args: &ModuleArgs, action: Action, id: Option<&str>) -> anyhow::Result<()> {
+fn offline(args: &ModuleArgs, action: &Action, id: Option<&str>) -> anyhow::Result<()> {
     let config_path = args
         .config
         .clone()
@@ -236,9 +325,40 @@ fn offline(args: &ModuleArgs, action: Action, id: Option<&str>) -> anyhow::Resul
             }
             Ok(())
         }
+        (Action::Config(value), Some(id)) => {
+            let Some(bundle) = bundles.iter().find(|b| b.id == id) else {
+                bail!("no module `{id}` in {}", display_dir(&config.modules.dir));
+            };
+            let manifest = bundle
+                .manifest
+                .as_ref()
+                .map_err(|e| anyhow::anyhow!("module `{id}` has an invalid manifest: {e}"))?;
+            let saved_value = (!value.is_null()).then_some(value);
+            if let Some(value) = saved_value {
+                effective_config(
+                    id,
+                    Some(value),
+                    &ConfigSource::SavedOverride,
+                    manifest.config_schema.as_ref(),
+                )
+                .map_err(|problems| {
+                    anyhow::anyhow!(
+                        "the configuration does not match the module's configSchema: {problems}"
+                    )
+                })?;
+            }
+            let enabled = saved
+                .get(id)
+                .map_or_else(|| enabled_by_config(id), |s| s.enabled);
+            save_config_override(&mut conn, id, saved_value, enabled)
+                .context("cannot save the module configuration")?;
+            println!("module {id}: configuration saved (applies when the server starts)");
+            Ok(())
+        }
+        (Action::Rescan(_), _) => bail!("a rescan needs a running server"),
         (action, Some(id)) => {
             let installed = bundles.iter().find(|b| b.id == id);
-            if action == Action::Enable {
+            if *action == Action::Enable {
                 match installed {
                     None => bail!("no module `{id}` in {}", display_dir(&config.modules.dir)),
                     Some(bundle) => {
@@ -250,7 +370,7 @@ fn offline(args: &ModuleArgs, action: Action, id: Option<&str>) -> anyhow::Resul
             } else if installed.is_none() && !saved.contains_key(id) {
                 bail!("no module `{id}` in {}", display_dir(&config.modules.dir));
             }
-            let enable = action == Action::Enable;
+            let enable = *action == Action::Enable;
             save_enabled(&mut conn, id, enable).context("cannot save the module state")?;
             println!(
                 "module {id}: {} (saved; applies when the server starts)",

@@ -338,6 +338,19 @@ impl ModulesDir {
         config["modules"]["dir"] = json!(self.path().to_string_lossy());
         config
     }
+
+    /// A server running this folder's modules, with `modules` settings (an object) merged into
+    /// the config's `modules` section.
+    #[allow(dead_code)]
+    pub fn start(&self, backend: TestBackend, modules: Value) -> TestServer {
+        let mut config = self.config(json!({}));
+        if let Value::Object(settings) = modules {
+            for (key, value) in settings {
+                config["modules"][key] = value;
+            }
+        }
+        TestServer::start(backend, paperclip_e2e::ServerOptions::new().config(config))
+    }
 }
 
 /// Copies the built bundle `name` to `target` as module `new_id`: the manifest's `id`, `name`
