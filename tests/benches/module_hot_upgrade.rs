@@ -97,13 +97,29 @@ fn main() {
         client.join().expect("a client");
     }
 
-    let calls = calls.lock().unwrap();
+    let mut calls = calls.lock().unwrap();
+    calls.sort_by_key(|c| c.started + c.took);
+    // The longest time without any answer (all clients together), inside a swap window and
+    // outside: a pause of the routes shows as a gap no client got an answer in.
+    let (mut gap_during, mut gap_between) = (Duration::ZERO, Duration::ZERO);
+    for pair in calls.windows(2) {
+        let (a, b) = (
+            pair[0].started + pair[0].took,
+            pair[1].started + pair[1].took,
+        );
+        let gap = b - a;
+        if windows.iter().any(|(from, to)| a < *to && b > *from) {
+            gap_during = gap_during.max(gap);
+        } else {
+            gap_between = gap_between.max(gap);
+        }
+    }
     let mut during = LatencyStats::new();
     let mut between = LatencyStats::new();
-    let mut failed = 0;
+    let mut failed: std::collections::BTreeMap<u16, usize> = Default::default();
     for call in calls.iter() {
         if call.status != 200 {
-            failed += 1;
+            *failed.entry(call.status).or_default() += 1;
         }
         let ended = call.started + call.took;
         let overlaps = windows
@@ -143,7 +159,12 @@ fn main() {
         millis(between.percentile(99.0)),
         millis(between.max())
     );
-    println!("  non-200 answers: {failed}");
+    println!(
+        "  longest time without any answer: during swaps {}, between swaps {} (the routes' pause)",
+        millis(gap_during),
+        millis(gap_between)
+    );
+    println!("  non-200 answers by status: {failed:?}");
     println!("load average after: {}", load_average());
 }
 
