@@ -116,6 +116,10 @@ struct Queue {
     /// No more hook work is taken (its delivery is handed to a new instance); routes and
     /// services go on.
     hooks_stopped: bool,
+    /// Outbox positions of the events in the running hook call: an event read back from the
+    /// outbox may still be offered from memory while it runs (its emitter is slower than the
+    /// read), and must not be queued again.
+    hooks_in_call: Vec<i64>,
 }
 
 impl Queue {
@@ -138,10 +142,15 @@ impl Queue {
             } else {
                 None
             };
-            if job.is_some() {
+            if let Some(job) = job {
                 self.hook_running = true;
                 self.hook_started = Some(Instant::now());
-                return job;
+                self.hooks_in_call = match &job {
+                    CallJob::Hooks(events) => events.iter().filter_map(|e| e.seq).collect(),
+                    CallJob::Retry(item) => item.event.seq.into_iter().collect(),
+                    _ => Vec::new(),
+                };
+                return Some(job);
             }
         }
         if let Some(job) = self.routes.pop_front() {
@@ -590,9 +599,11 @@ impl ModuleExecutor {
                     return;
                 }
                 if seq <= queue.read_through
-                    && (delivery.is_handled(seq) || queue.hooks.iter().any(|q| q.seq == Some(seq)))
+                    && (delivery.is_handled(seq)
+                        || queue.hooks_in_call.contains(&seq)
+                        || queue.hooks.iter().any(|q| q.seq == Some(seq)))
                 {
-                    // Read from the outbox already.
+                    // Read from the outbox already (handled, being handled, or queued).
                     return;
                 }
                 if hook_overdue || queue.hooks.len() >= self.settings.hook_queue_capacity {
@@ -934,6 +945,7 @@ impl ModuleExecutor {
         let mut queue = self.queue.lock();
         queue.hook_running = false;
         queue.hook_started = None;
+        queue.hooks_in_call.clear();
         self.publish(&queue);
         if queue.pending() > 0 && queue.idle > 0 {
             // This thread takes it next unless an idle one does first.
