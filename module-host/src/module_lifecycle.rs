@@ -30,13 +30,12 @@ use super::discovery::{discover, file_fingerprint, library_file_name, Bundle};
 use super::executor::{DeliverySettings, ExecutorSettings, ModuleClock};
 use super::load_plan::{plan_load, Bystander, ClaimRank, PlanCandidate};
 use super::manifest::Manifest;
-use super::module_activation::{activate, deactivate, ActivationContext, ModuleRuntime, RawConfig};
+use super::module_activation::{activate, deactivate, ModuleRuntime, RawConfig};
 use super::module_config::{displayed_config, effective_config, ConfigProblems, ConfigSource};
 use super::module_counters::{CounterSnapshot, ModuleCounters};
 use super::module_db::ModuleDbLimits;
 use super::module_entry::{LibraryEntry, ModuleEntry};
 use super::module_loader::{LibraryCache, LoadedLibrary};
-use super::module_policy::ModulePolicy;
 use super::module_policy_store::{load_policies, SavedPolicy};
 use super::module_state_store::{
     load_saved_states, save_config_override, save_enabled, save_first_enabled, SavedModuleState,
@@ -1195,49 +1194,23 @@ impl ModuleHost {
             let Some(manifest) = record.manifest() else {
                 return;
             };
-            let library = record.library;
-            let id = manifest.id.clone();
-            let (raw, source) = match state.saved.get(&id).and_then(|s| s.config_override.clone()) {
-                Some(saved) => (Some(saved), ConfigSource::SavedOverride),
-                None => (
-                    self.settings.config.get(&id).cloned(),
-                    ConfigSource::ConfigFile,
-                ),
-            };
+            let (level, _) = self.settings.isolation_of(&manifest.id, Some(manifest));
+            let (raw, source) = self.raw_config(&state, &manifest.id);
             let known_ids: Vec<String> = state.records.iter().map(|r| r.id().to_string()).collect();
-            let granted = self.effective_grants(&state, &id);
-            let scope = self.company_scope(&state, &id);
             (
                 manifest.clone(),
                 record.bundle.dir.clone(),
-                library,
+                record.library,
                 raw,
                 source,
                 Arc::clone(&record.counters),
                 known_ids,
-                granted,
-                scope,
+                self.new_policy(&state, manifest, level),
+                level,
             )
         };
-        let (manifest, dir, library, raw, source, counters, known_ids, granted, scope) = prepared;
-        let (level, _) = self.settings.isolation_of(&manifest.id, Some(&manifest));
-        let ctx = ActivationContext {
-            core: &self.core,
-            routes: &self.routes,
-            executor: self.settings.executor(),
-            delivery: self.settings.delivery(&manifest),
-            clock: &self.clock,
-            known_ids: &known_ids,
-            db_limits: self.settings.db_limits,
-            policy: ModulePolicy::new(
-                &manifest.id,
-                manifest.requested_capabilities(),
-                granted,
-                scope,
-                self.settings.max_causation_depth,
-                level == IsolationLevel::Process,
-            ),
-        };
+        let (manifest, dir, library, raw, source, counters, known_ids, policy, level) = prepared;
+        let ctx = self.context(&manifest, policy, &known_ids);
         let entry = self.module_entry(&manifest, &dir, library, level);
         let build = entry
             .as_ref()

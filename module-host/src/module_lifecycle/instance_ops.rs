@@ -51,7 +51,7 @@ type Failed = (StatusReason, Option<Box<ModuleRuntime>>);
 
 impl ModuleHost {
     /// The activation context for `manifest` under `policy`.
-    fn context<'a>(
+    pub(super) fn context<'a>(
         &'a self,
         manifest: &Manifest,
         policy: Arc<ModulePolicy>,
@@ -203,24 +203,13 @@ impl ModuleHost {
         let Some((old, _, _, _, counters, known_ids)) = self.take_runtime(folder) else {
             return refused("the module is not running".into());
         };
-        let (granted, scope, raw, source) = {
+        let (policy, (raw, source)) = {
             let state = self.state.lock();
-            let (raw, source) = self.raw_config(&state, &manifest.id);
             (
-                self.effective_grants(&state, &manifest.id),
-                self.company_scope(&state, &manifest.id),
-                raw,
-                source,
+                self.new_policy(&state, &manifest, level),
+                self.raw_config(&state, &manifest.id),
             )
         };
-        let policy = ModulePolicy::new(
-            &manifest.id,
-            manifest.requested_capabilities(),
-            granted,
-            scope,
-            self.settings.max_causation_depth,
-            level == IsolationLevel::Process,
-        );
         let ctx = self.context(&manifest, policy, &known_ids);
         let outcome = self
             .module_entry(&manifest, &bundle.dir, library, level)
@@ -317,11 +306,12 @@ impl ModuleHost {
                 .into_iter()
                 .map(|m| m.version)
                 .collect();
-            let applied = self
-                .with_conn(|conn| {
-                    applied_migrations(conn, &new.id)
-                        .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))
-                })
+            let mut conn = self
+                .core
+                .db()
+                .conn()
+                .map_err(|e| format!("cannot read the applied migrations: {e}"))?;
+            let applied = applied_migrations(&mut conn, &new.id)
                 .map_err(|e| format!("cannot read the applied migrations: {e}"))?;
             let newer: Vec<String> = applied
                 .into_iter()

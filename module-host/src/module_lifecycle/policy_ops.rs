@@ -4,14 +4,16 @@
 
 use super::{HostState, ModuleHost, ModuleOpError, ModuleRecord};
 use crate::manifest::Manifest;
-use crate::module_policy::PolicyCounts;
+use crate::module_policy::{ModulePolicy, PolicyCounts};
 use crate::module_policy_store::{save_grants, save_scope};
 use crate::module_status::{ModuleStatus, StatusReason};
 use crate::module_view::ModuleView;
 use module_sdk::{Capability, CompanyScope};
 use paperclip_core::core::company;
+use paperclip_core::isolation_level::IsolationLevel;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// One capability a module asks for, as the Modules page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +95,24 @@ impl ModuleHost {
             .policies
             .get(id)
             .map_or(CompanyScope::All, |p| p.scope.clone())
+    }
+
+    /// A fresh policy for `manifest` running at `level`: what it asks for, what is granted to
+    /// its id, the companies it serves.
+    pub(super) fn new_policy(
+        &self,
+        state: &HostState,
+        manifest: &Manifest,
+        level: IsolationLevel,
+    ) -> Arc<ModulePolicy> {
+        ModulePolicy::new(
+            &manifest.id,
+            manifest.requested_capabilities(),
+            self.effective_grants(state, &manifest.id),
+            self.company_scope(state, &manifest.id),
+            self.settings.max_causation_depth,
+            level == IsolationLevel::Process,
+        )
     }
 
     /// The grants part of a module's view.
