@@ -70,6 +70,7 @@ pub fn send_email(
     let server = format!("{}:{}", settings.host, settings.port);
     let mailer = transport.build();
     let (done, outcome) = mpsc::channel();
+    let started = std::time::Instant::now();
     std::thread::Builder::new()
         .name("notifications-smtp".into())
         .spawn(move || {
@@ -77,13 +78,19 @@ pub fn send_email(
             let _ = done.send(sent);
         })
         .map_err(|e| format!("cannot start the SMTP send: {e}"))?;
-    match outcome.recv_timeout(timeout) {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(scrub(&format!("SMTP {server}: {e}"), &secret)),
-        Err(_) => Err(format!(
+    let no_answer = || {
+        format!(
             "SMTP {server}: no answer within {:.1} s (sendTimeoutSeconds)",
             timeout.as_secs_f64()
-        )),
+        )
+    };
+    match outcome.recv_timeout(timeout) {
+        Ok(Ok(())) => Ok(()),
+        // The socket's own read limit (the same `timeout`) can fire just before ours: that is
+        // the same time-out, whatever the OS calls it.
+        Ok(Err(_)) if started.elapsed() >= timeout => Err(no_answer()),
+        Ok(Err(e)) => Err(scrub(&format!("SMTP {server}: {e}"), &secret)),
+        Err(_) => Err(no_answer()),
     }
 }
 
