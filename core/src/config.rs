@@ -104,6 +104,9 @@ fn default_sync_interval_ms() -> u64 {
 pub struct DatabaseConfig {
     /// Database URL; `DATABASE_URL` overrides it. Default: SQLite file in the data directory.
     pub url: Option<String>,
+    /// Connections in the server's pool (default 8 on SQLite, 16 on PostgreSQL). Replicas on
+    /// one PostgreSQL database each keep theirs open: size them to fit `max_connections`.
+    pub pool_size: Option<u32>,
 }
 
 /// `auth` section.

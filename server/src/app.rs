@@ -14,6 +14,7 @@ use crate::cluster::state_sync::StateSync;
 use crate::config::Config;
 use crate::core::Core;
 pub use crate::db::open_database;
+use crate::db::migrations::open_database_sized;
 use crate::db::Backend;
 use crate::hooks::outbox_retention::keep_outbox_bounded;
 use crate::hooks::{Hook, HookBus};
@@ -75,20 +76,21 @@ pub async fn run(options: RunOptions) -> anyhow::Result<()> {
 
     let url = database_url(&config, &options.data_dir);
     // One server per SQLite file; several replicas share data through PostgreSQL.
-    let _sqlite_lock = match Backend::from_url(&url) {
-        Backend::Sqlite => Some(DataDirLock::acquire(Path::new(
+    let _data_lock = match Backend::from_url(&url) {
+        Backend::Sqlite => DataDirLock::acquire(Path::new(
             url.strip_prefix("sqlite://").unwrap_or(&url),
-        ))?),
-        Backend::Postgres => None,
+        ))?,
+        Backend::Postgres => DataDirLock::acquire_replica_dir(&options.data_dir)?,
     };
-    let db = tokio::task::spawn_blocking(move || open_database(&url)).await??;
+    let pool_size = config.database.pool_size;
+    let db = tokio::task::spawn_blocking(move || open_database_sized(&url, pool_size)).await??;
     let hooks = Arc::new(HookBus::new());
     let core = Core::new(db.clone(), hooks.clone());
     let mut settings = HostSettings::from(&config.modules);
     // `modules.signatures: auto` is `warn` on loopback and `required` beyond it.
     settings.signatures = config.modules.signatures.for_bind(options.bind);
     tracing::info!(policy = %settings.signatures, trusted_keys = settings.trusted_keys.len(), "module bundle signatures");
-    let replica = cluster::replica_id();
+    let replica = cluster::replica_id(&options.data_dir);
     let membership = match db.backend() {
         Backend::Postgres => Cluster::coordinated(&replica, config.cluster.lease()),
         Backend::Sqlite => Cluster::single(&replica),

@@ -1,8 +1,10 @@
-//! One server per SQLite database: an exclusive lock on `<database file>.lock`, held for the
-//! life of the process (the operating system drops it when the process dies, even by
-//! `kill -9`). A second `paperclipai run` on the same file is refused at start with a message
-//! naming the file and the process holding it, instead of two processes sharing one database
-//! unknowingly (PostgreSQL is how several replicas share data).
+//! One server per SQLite database, one replica per data directory: an exclusive lock on
+//! `<database file>.lock` (SQLite) or `<data dir>/replica.lock` (PostgreSQL, where the data
+//! directory keeps the replica's id), held for the life of the process (the operating system
+//! drops it when the process dies, even by `kill -9`). A second `paperclipai run` on the same
+//! file or folder is refused at start with a message naming it and the process holding it,
+//! instead of two processes sharing one SQLite file — or one replica id — unknowingly
+//! (PostgreSQL is how several replicas share data, each with its own data directory).
 
 use anyhow::bail;
 use fs4::fs_std::FileExt;
@@ -22,7 +24,24 @@ impl DataDirLock {
     pub fn acquire(database: &Path) -> anyhow::Result<DataDirLock> {
         let mut name = database.as_os_str().to_owned();
         name.push(".lock");
-        let path = PathBuf::from(name);
+        DataDirLock::lock(
+            PathBuf::from(name),
+            &format!("the SQLite database {}", database.display()),
+            "two servers must not share one SQLite file. Stop the other server, give this one \
+             its own --data-dir, or run several replicas on PostgreSQL (DATABASE_URL=postgres://…)",
+        )
+    }
+
+    /// Locks the data directory of a replica on PostgreSQL, or explains who holds it.
+    pub fn acquire_replica_dir(data_dir: &Path) -> anyhow::Result<DataDirLock> {
+        DataDirLock::lock(
+            data_dir.join("replica.lock"),
+            &format!("the data directory {}", data_dir.display()),
+            "each replica needs a --data-dir of its own (it keeps the replica's id)",
+        )
+    }
+
+    fn lock(path: PathBuf, what: &str, advice: &str) -> anyhow::Result<DataDirLock> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
         }
@@ -45,12 +64,7 @@ impl DataDirLock {
             } else {
                 format!("another paperclipai ({holder})")
             };
-            bail!(
-                "the SQLite database {} is already served by {who}: two servers must not share one \
-                 SQLite file. Stop the other server, give this one its own --data-dir, or run \
-                 several replicas on PostgreSQL (DATABASE_URL=postgres://…)",
-                database.display()
-            );
+            bail!("{what} is already served by {who}: {advice}");
         }
         file.set_len(0)?;
         file.seek(SeekFrom::Start(0))?;
@@ -83,5 +97,10 @@ mod tests {
         assert_eq!(first.path(), dir.path().join("paperclip.db.lock"));
         drop(first);
         DataDirLock::acquire(&db).unwrap();
+        let _replica = DataDirLock::acquire_replica_dir(dir.path()).unwrap();
+        let refused = DataDirLock::acquire_replica_dir(dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("needs a --data-dir of its own"), "{refused}");
     }
 }

@@ -11,11 +11,28 @@ pub mod replica_keeper;
 pub mod state_sync;
 
 /// This replica's id: `PAPERCLIP_REPLICA_ID` when set (e.g. `a`, `b`, `c` in a compose file),
-/// else a fresh UUID.
-pub fn replica_id() -> String {
-    std::env::var("PAPERCLIP_REPLICA_ID")
+/// else the one kept in `<data dir>/replica-id`, else a fresh UUID kept there — so a replica
+/// restarted after a crash is the same replica and takes its module leases back at once
+/// (the data directory's lock keeps two processes from sharing one id).
+pub fn replica_id(data_dir: &std::path::Path) -> String {
+    if let Some(id) = std::env::var("PAPERCLIP_REPLICA_ID")
         .ok()
         .map(|id| id.trim().to_string())
         .filter(|id| !id.is_empty())
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+    {
+        return id;
+    }
+    let file = data_dir.join("replica-id");
+    if let Some(id) = std::fs::read_to_string(&file)
+        .ok()
+        .map(|text| text.trim().to_string())
+        .filter(|id| !id.is_empty())
+    {
+        return id;
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    if let Err(error) = std::fs::create_dir_all(data_dir).and_then(|()| std::fs::write(&file, &id)) {
+        tracing::warn!(%error, file = %file.display(), "replica id not kept (a restart gets a new one)");
+    }
+    id
 }
