@@ -13,8 +13,8 @@ use crate::cluster::replica_keeper::ReplicaKeeper;
 use crate::cluster::state_sync::StateSync;
 use crate::config::Config;
 use crate::core::Core;
-pub use crate::db::open_database;
 use crate::db::migrations::open_database_sized;
+pub use crate::db::open_database;
 use crate::db::Backend;
 use crate::hooks::outbox_retention::keep_outbox_bounded;
 use crate::hooks::{Hook, HookBus};
@@ -77,9 +77,9 @@ pub async fn run(options: RunOptions) -> anyhow::Result<()> {
     let url = database_url(&config, &options.data_dir);
     // One server per SQLite file; several replicas share data through PostgreSQL.
     let _data_lock = match Backend::from_url(&url) {
-        Backend::Sqlite => DataDirLock::acquire(Path::new(
-            url.strip_prefix("sqlite://").unwrap_or(&url),
-        ))?,
+        Backend::Sqlite => {
+            DataDirLock::acquire(Path::new(url.strip_prefix("sqlite://").unwrap_or(&url)))?
+        }
         Backend::Postgres => DataDirLock::acquire_replica_dir(&options.data_dir)?,
     };
     let pool_size = config.database.pool_size;

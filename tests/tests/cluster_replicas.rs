@@ -89,7 +89,10 @@ fn three_replicas(admin_url: &str, extra: Value) -> Replicas {
 fn replica_id(server: &TestServer) -> String {
     let health = server.get_ok("/api/health");
     assert_eq!(health["database"], "postgres", "{health}");
-    health["replica"].as_str().expect("a replica id").to_string()
+    health["replica"]
+        .as_str()
+        .expect("a replica id")
+        .to_string()
 }
 
 /// Waits until `probe` holds on `server`, returning how long it took.
@@ -116,13 +119,20 @@ fn module_state_and_store_installs_made_through_one_replica_apply_on_every_repli
         vec![module_entry("tiny", "0.1.0", tiny.index_bundle())],
         vec![],
     );
-    let replicas = three_replicas(&admin_url, json!({ "store": { "index": store.index_url() } }));
+    let replicas = three_replicas(
+        &admin_url,
+        json!({ "store": { "index": store.index_url() } }),
+    );
     let (a, b, c) = (&replicas[0], &replicas[1], &replicas[2]);
     let ids: BTreeSet<String> = replicas.iter().map(replica_id).collect();
     assert_eq!(ids.len(), 3, "each replica has its own id: {ids:?}");
     let cluster = a.get_ok("/api/admin/cluster");
     assert_eq!(cluster["coordinated"], true, "{cluster}");
-    assert_eq!(cluster["replicas"].as_array().map(Vec::len), Some(3), "{cluster}");
+    assert_eq!(
+        cluster["replicas"].as_array().map(Vec::len),
+        Some(3),
+        "{cluster}"
+    );
     for replica in replicas.iter() {
         assert_eq!(ping(replica).0, StatusCode::OK);
     }
@@ -131,11 +141,16 @@ fn module_state_and_store_installs_made_through_one_replica_apply_on_every_repli
     let (status, body) = a.post("/api/admin/modules/replica-probe/disable", &json!({}));
     assert_eq!(status, StatusCode::OK, "{body}");
     for other in [b, c] {
-        let took = within("the module's routes 404 on the other replica", PROPAGATION, || {
-            ping(other).0 == StatusCode::NOT_FOUND
-        });
+        let took = within(
+            "the module's routes 404 on the other replica",
+            PROPAGATION,
+            || ping(other).0 == StatusCode::NOT_FOUND,
+        );
         eprintln!("disable propagated in {took:?}");
-        assert_eq!(other.get_ok("/api/admin/modules/replica-probe")["enabled"], false);
+        assert_eq!(
+            other.get_ok("/api/admin/modules/replica-probe")["enabled"],
+            false
+        );
     }
 
     // Enabled through B, configured through B: A and C run it with B's configuration.
@@ -147,10 +162,14 @@ fn module_state_and_store_installs_made_through_one_replica_apply_on_every_repli
     );
     assert_eq!(status, StatusCode::OK, "{body}");
     for other in [a, c] {
-        let took = within("B's configuration on the other replica", PROPAGATION, || {
-            let (status, body) = ping(other);
-            status == StatusCode::OK && body["label"] == "from-b"
-        });
+        let took = within(
+            "B's configuration on the other replica",
+            PROPAGATION,
+            || {
+                let (status, body) = ping(other);
+                status == StatusCode::OK && body["label"] == "from-b"
+            },
+        );
         eprintln!("enable + config propagated in {took:?}");
     }
 
@@ -170,9 +189,11 @@ fn module_state_and_store_installs_made_through_one_replica_apply_on_every_repli
     assert_eq!(status, StatusCode::OK, "{answer}");
     let on_c = wait_for_status(c, "tiny", "active");
     for other in [a, b] {
-        let took = within("the store install active on the other replica", PROPAGATION, || {
-            other.get("/api/admin/modules/tiny").1["status"] == "active"
-        });
+        let took = within(
+            "the store install active on the other replica",
+            PROPAGATION,
+            || other.get("/api/admin/modules/tiny").1["status"] == "active",
+        );
         eprintln!("store install propagated in {took:?}");
         let view = other.get_ok("/api/admin/modules/tiny");
         assert_eq!(view["version"], "0.1.0", "{view}");
@@ -224,7 +245,10 @@ fn a_service_runs_on_one_replica_at_a_time_and_moves_when_that_replica_is_killed
         return;
     };
     let mut replicas = three_replicas(&admin_url, json!({}));
-    let pids: Vec<i64> = replicas.iter().map(|r| i64::from(r.pid().unwrap())).collect();
+    let pids: Vec<i64> = replicas
+        .iter()
+        .map(|r| i64::from(r.pid().unwrap()))
+        .collect();
     std::thread::sleep(Duration::from_millis(500));
     let before = runs(&replicas[0]);
     std::thread::sleep(Duration::from_secs(10));
@@ -234,10 +258,17 @@ fn a_service_runs_on_one_replica_at_a_time_and_moves_when_that_replica_is_killed
         .copied()
         .filter(|pid| after.get(pid).copied().unwrap_or(0) > before.get(pid).copied().unwrap_or(0))
         .collect();
-    assert_eq!(ran.len(), 1, "over 10 s exactly one replica ran the service: {before:?} → {after:?}");
+    assert_eq!(
+        ran.len(),
+        1,
+        "over 10 s exactly one replica ran the service: {before:?} → {after:?}"
+    );
     let runner = pids.iter().position(|p| *p == ran[0]).unwrap();
     let holder = lease_holder(&replicas, &[0, 1, 2]);
-    assert_eq!(holder, runner, "the lease holder is the replica that runs the service");
+    assert_eq!(
+        holder, runner,
+        "the lease holder is the replica that runs the service"
+    );
     let view = replicas[(runner + 1) % 3].get_ok("/api/admin/modules/replica-probe");
     assert_eq!(view["work"]["services"], json!(["tick"]), "{view}");
     assert_eq!(view["work"]["thisReplica"], false, "{view}");
@@ -292,7 +323,9 @@ fn each_event_reaches_the_module_once_across_replicas_and_none_is_lost_when_its_
         return;
     };
     let mut replicas = three_replicas(&admin_url, json!({}));
-    let company = replicas[0].post("/api/companies", &json!({ "name": "Spread" })).1["id"]
+    let company = replicas[0]
+        .post("/api/companies", &json!({ "name": "Spread" }))
+        .1["id"]
         .as_str()
         .expect("company id")
         .to_string();
@@ -301,7 +334,8 @@ fn each_event_reaches_the_module_once_across_replicas_and_none_is_lost_when_its_
     // Core writes spread over the three replicas.
     let mut created = BTreeSet::new();
     for n in 0..60 {
-        let (status, body) = replicas[n % 3].post(&path, &json!({ "title": format!("spread {n}") }));
+        let (status, body) =
+            replicas[n % 3].post(&path, &json!({ "title": format!("spread {n}") }));
         assert_eq!(status, StatusCode::CREATED, "{body}");
         created.insert(body["id"].as_str().expect("issue id").to_string());
     }
@@ -310,7 +344,10 @@ fn each_event_reaches_the_module_once_across_replicas_and_none_is_lost_when_its_
     });
     eprintln!("60 events spread over 3 replicas delivered {took:?} after the last write");
     let events = probe_events(&replicas[2]);
-    assert_eq!(events["byTwoReplicas"], 0, "no event delivered by two replicas: {events}");
+    assert_eq!(
+        events["byTwoReplicas"], 0,
+        "no event delivered by two replicas: {events}"
+    );
     assert_eq!(events["deliveries"], 60, "each delivered once: {events}");
 
     // The delivery's owner is killed in the middle of a burst written through every replica.
@@ -337,7 +374,11 @@ fn each_event_reaches_the_module_once_across_replicas_and_none_is_lost_when_its_
         "after the owner was killed: {} events, {} deliveries, {} by two replicas; all delivered {took:?} after the burst",
         events["events"], events["deliveries"], events["byTwoReplicas"]
     );
-    assert_eq!(events["events"].as_u64(), Some(created.len() as u64), "{events}");
+    assert_eq!(
+        events["events"].as_u64(),
+        Some(created.len() as u64),
+        "{events}"
+    );
 }
 
 #[test]
@@ -352,11 +393,17 @@ fn a_second_server_on_the_same_sqlite_data_directory_is_refused() {
         Err(failure) => failure,
     };
     assert!(
-        failure.stderr.contains("is already served by another paperclipai (pid "),
+        failure
+            .stderr
+            .contains("is already served by another paperclipai (pid "),
         "{}",
         failure.stderr
     );
-    assert!(failure.stderr.contains("paperclip.db"), "{}", failure.stderr);
+    assert!(
+        failure.stderr.contains("paperclip.db"),
+        "{}",
+        failure.stderr
+    );
     // The first one goes on serving.
     assert_eq!(first.get_ok("/api/health")["status"], "ok");
 }

@@ -101,6 +101,9 @@ mod tests {
         let refused = DataDirLock::acquire_replica_dir(dir.path())
             .unwrap_err()
             .to_string();
-        assert!(refused.contains("needs a --data-dir of its own"), "{refused}");
+        assert!(
+            refused.contains("needs a --data-dir of its own"),
+            "{refused}"
+        );
     }
 }

@@ -31,7 +31,8 @@ pub fn replica_id(data_dir: &std::path::Path) -> String {
         return id;
     }
     let id = uuid::Uuid::new_v4().to_string();
-    if let Err(error) = std::fs::create_dir_all(data_dir).and_then(|()| std::fs::write(&file, &id)) {
+    if let Err(error) = std::fs::create_dir_all(data_dir).and_then(|()| std::fs::write(&file, &id))
+    {
         tracing::warn!(%error, file = %file.display(), "replica id not kept (a restart gets a new one)");
     }
     id
