@@ -101,10 +101,9 @@ impl ModuleHost {
         for (id, executor) in &running {
             let holds = self.cluster.take(db, id);
             match (executor.owns_work(), holds) {
-                (false, true) if op.is_some() => {
-                    if !executor.gain_work() {
-                        self.cluster.release(db, id);
-                    }
+                // Taken, but the delivery could not resume: let another replica try.
+                (false, true) if op.is_some() && !executor.gain_work() => {
+                    self.cluster.release(db, id);
                 }
                 (true, false) => executor.lose_work(),
                 _ => {}
