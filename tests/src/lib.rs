@@ -80,8 +80,8 @@ pub use isolation::{
     current_isolation, each_backend_and_level, test_levels, ISOLATION_LEVELS, TEST_ISOLATION_VAR,
 };
 pub use module_bundles::{copy_dir, dev_signing_key, find_bundle};
-pub use raw_http::{raw_request, RawResponse};
 pub use paperclip_test_support::TestDatabase;
+pub use raw_http::{raw_request, RawResponse};
 pub use server_log::strip_ansi;
 pub use server_options::ServerOptions;
 pub use test_server::{StartFailure, TestServer};

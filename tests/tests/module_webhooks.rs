@@ -19,111 +19,14 @@
 //! Needs `scripts/build-modules.sh` and `cargo build -p paperclip-server -p paperclip-module-runner`.
 
 mod modules_support;
+mod webhooks_support;
 
-use hmac::{Hmac, Mac};
 use modules_support::{wait_for_status, ModulesDir};
 use paperclip_e2e::{
-    each_backend, each_backend_and_level, json, raw_request, Method, ServerOptions, StatusCode,
-    TestServer, Value,
+    each_backend, each_backend_and_level, json, raw_request, ServerOptions, StatusCode, TestServer,
+    Value,
 };
-use sha2::Sha256;
-use std::time::{SystemTime, UNIX_EPOCH};
-
-const PROBE: &str = "webhook-probe";
-const SECRET: &str = "whsec_e2e_probe_secret";
-const STRIPE: &str = "/webhooks/webhook-probe/stripe";
-const KEY: &str = "k1";
-
-/// The bytes a provider signs: odd white space, non-ASCII text and a byte that is not UTF-8,
-/// so that any re-encoding on the way shows.
-fn raw_body() -> Vec<u8> {
-    let mut body = br#"{ "id":"evt_1",  "type":"invoice.paid", "note":"caf"#.to_vec();
-    body.extend_from_slice("é \u{2603}".as_bytes());
-    body.extend_from_slice(b"\"}\n\xff");
-    body
-}
-
-fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
-}
-
-/// `t=<t>,v1=<hex HMAC-SHA256 of "{t}.{body}">`, computed here with the `hmac` crate.
-fn stripe_signature(body: &[u8], secret: &str, t: i64) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(format!("{t}.").as_bytes());
-    mac.update(body);
-    format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
-}
-
-/// The config of a server running the probe with `secret`, and `webhooks` granted if `grant`.
-fn probe_config(dir: &ModulesDir, grant: bool) -> Value {
-    let mut config = dir.config(json!({
-        "modules": { "config": { PROBE: { "stripeWebhookSecret": SECRET } } }
-    }));
-    if grant {
-        config["modules"]["grants"] = json!({ PROBE: ["webhooks"] });
-    }
-    config
-}
-
-fn start_probe(backend: paperclip_e2e::TestBackend, grant: bool) -> (ModulesDir, TestServer) {
-    let dir = ModulesDir::new();
-    dir.add(PROBE);
-    let server = TestServer::start(
-        backend,
-        ServerOptions::new().config(probe_config(&dir, grant)),
-    );
-    wait_for_status(&server, PROBE, "active");
-    (dir, server)
-}
-
-/// `POST path` with `body` and `headers`, without any API key; the status and the body as JSON.
-fn post_webhook(
-    server: &TestServer,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> (StatusCode, Value) {
-    let mut request = server
-        .without_key()
-        .request(Method::POST, path)
-        .body(body.to_vec());
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    server.send(request)
-}
-
-/// A correctly signed delivery of `body` to `path`.
-fn post_signed(server: &TestServer, path: &str, body: &[u8]) -> (StatusCode, Value) {
-    let signature = stripe_signature(body, SECRET, now());
-    post_webhook(server, path, &[("Stripe-Signature", &signature)], body)
-}
-
-/// What the probe's stripe handler recorded, oldest first.
-fn received(server: &TestServer) -> Vec<Value> {
-    let rows = server.get_ok("/api/modules/webhook-probe/received");
-    rows.as_array().cloned().unwrap_or_default()
-}
-
-/// The admin view of the probe's webhooks with `limit` deliveries.
-fn webhooks_view(server: &TestServer, limit: u32) -> Value {
-    server.get_ok(&format!("/api/admin/modules/{PROBE}/webhooks?limit={limit}"))
-}
-
-/// The statuses of the newest `n` recorded deliveries, newest first.
-fn recorded_statuses(server: &TestServer, n: u32) -> Vec<u64> {
-    webhooks_view(server, n)["deliveries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["status"].as_u64().unwrap())
-        .collect()
-}
-
-fn truthy(value: &Value) -> bool {
-    value == &json!(true) || value == &json!(1) || value == &json!("1") || value == &json!("t")
-}
+use webhooks_support::*;
 
 #[test]
 fn a_signed_delivery_reaches_the_module_with_its_exact_bytes_and_every_delivery_is_recorded() {
@@ -142,10 +45,7 @@ fn a_signed_delivery_reaches_the_module_with_its_exact_bytes_and_every_delivery_
             &body,
         );
         assert_eq!(status, StatusCode::OK, "[{level}] {answer}");
-        assert_eq!(
-            answer,
-            json!({ "received": true, "bodyBytes": body.len() })
-        );
+        assert_eq!(answer, json!({ "received": true, "bodyBytes": body.len() }));
         let got = received(&server);
         assert_eq!(got.len(), 1, "{got:?}");
         assert!(truthy(&got[0]["verified"]), "{got:?}");
@@ -179,8 +79,12 @@ fn a_signed_delivery_reaches_the_module_with_its_exact_bytes_and_every_delivery_
         // The body changed after signing.
         let mut tampered = body.clone();
         tampered[3] = b'X';
-        let (status, _) =
-            post_webhook(&server, STRIPE, &[("Stripe-Signature", &signature)], &tampered);
+        let (status, _) = post_webhook(
+            &server,
+            STRIPE,
+            &[("Stripe-Signature", &signature)],
+            &tampered,
+        );
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         let (status, answer) = post_webhook(&server, STRIPE, &[], &body);
         assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
@@ -205,7 +109,11 @@ fn a_signed_delivery_reaches_the_module_with_its_exact_bytes_and_every_delivery_
         let (status, _) = post_signed(&server, "/webhooks/webhook-probe/declared-only", b"{}");
         assert_eq!(status, StatusCode::NOT_FOUND);
         let (status, answer) = post_signed(&server, STRIPE, &body);
-        assert_eq!(status, StatusCode::OK, "[{level}] after the panic: {answer}");
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "[{level}] after the panic: {answer}"
+        );
 
         let view = webhooks_view(&server, 100);
         assert_eq!(view["module"], PROBE);
@@ -228,12 +136,27 @@ fn a_signed_delivery_reaches_the_module_with_its_exact_bytes_and_every_delivery_
             .map(|d| d["status"].as_u64().unwrap())
             .collect();
         assert_eq!(statuses, vec![200, 404, 500, 400, 401, 401, 401, 200]);
-        let keys: Vec<&str> = deliveries.iter().map(|d| d["key"].as_str().unwrap()).collect();
+        let keys: Vec<&str> = deliveries
+            .iter()
+            .map(|d| d["key"].as_str().unwrap())
+            .collect();
         assert_eq!(
             keys,
-            vec!["stripe", "declared-only", "panic", "stripe", "stripe", "stripe", "stripe", "stripe"]
+            vec![
+                "stripe",
+                "declared-only",
+                "panic",
+                "stripe",
+                "stripe",
+                "stripe",
+                "stripe",
+                "stripe"
+            ]
         );
-        let ids: Vec<i64> = deliveries.iter().map(|d| d["id"].as_i64().unwrap()).collect();
+        let ids: Vec<i64> = deliveries
+            .iter()
+            .map(|d| d["id"].as_i64().unwrap())
+            .collect();
         assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first: {ids:?}");
         assert_eq!(deliveries[0]["error"], Value::Null);
         assert_eq!(deliveries[0]["bodyBytes"], body.len());
@@ -250,11 +173,21 @@ fn a_signed_delivery_reaches_the_module_with_its_exact_bytes_and_every_delivery_
         );
         // Nothing of a body is kept.
         let text = view.to_string();
-        assert!(!text.contains("evt_1") && !text.contains("invoice.paid"), "{text}");
+        assert!(
+            !text.contains("evt_1") && !text.contains("invoice.paid"),
+            "{text}"
+        );
 
         assert_eq!(recorded_statuses(&server, 2), vec![200, 404]);
-        for (query, field) in [("limit=0", "limit"), ("limit=1001", "limit"), ("limit=x", "limit"), ("offset=1", "offset"), ("status=200", "status")] {
-            let (status, body) = server.get(&format!("/api/admin/modules/{PROBE}/webhooks?{query}"));
+        for (query, field) in [
+            ("limit=0", "limit"),
+            ("limit=1001", "limit"),
+            ("limit=x", "limit"),
+            ("offset=1", "offset"),
+            ("status=200", "status"),
+        ] {
+            let (status, body) =
+                server.get(&format!("/api/admin/modules/{PROBE}/webhooks?{query}"));
             assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
             assert_eq!(body["field"], field, "{query}: {body}");
         }
@@ -294,7 +227,13 @@ fn a_webhook_answers_the_same_404_unless_declared_running_and_granted() {
             assert_eq!(answer, not_granted, "{path}: the same body");
         }
         // Unknown endpoints are not recorded: only the one above.
-        assert_eq!(webhooks_view(&server, 100)["deliveries"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            webhooks_view(&server, 100)["deliveries"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
 
         // Granted: at once, no restart.
         let (status, _) = server.put(
@@ -337,7 +276,10 @@ fn a_webhook_answers_the_same_404_unless_declared_running_and_granted() {
                 .starts_with("the module is not running"),
             "{view}"
         );
-        assert_eq!(recorded_statuses(&server, 10), vec![404, 200, 404, 200, 404]);
+        assert_eq!(
+            recorded_statuses(&server, 10),
+            vec![404, 200, 404, 200, 404]
+        );
 
         // Enabled again: served again; the module saw exactly the two granted deliveries plus
         // this one.
@@ -380,7 +322,10 @@ fn beyond_loopback_with_api_keys_the_webhook_needs_no_key_and_the_api_still_does
         let (status, _) = post_webhook(
             &server,
             STRIPE,
-            &[("Stripe-Signature", &signature), ("Authorization", "Bearer wrong")],
+            &[
+                ("Stripe-Signature", &signature),
+                ("Authorization", "Bearer wrong"),
+            ],
             &body,
         );
         assert_eq!(status, StatusCode::OK);
@@ -399,7 +344,10 @@ fn beyond_loopback_with_api_keys_the_webhook_needs_no_key_and_the_api_still_does
             server.port(),
             "POST",
             STRIPE,
-            &[("Origin", "https://evil.example"), ("Stripe-Signature", &signature)],
+            &[
+                ("Origin", "https://evil.example"),
+                ("Stripe-Signature", &signature),
+            ],
             &body,
         );
         assert_eq!(foreign_origin.status, 403, "{foreign_origin:?}");
@@ -451,11 +399,17 @@ fn other_spellings_of_the_path_never_reach_the_handler_and_big_bodies_are_413() 
             &body,
         );
         assert_eq!(reserved.status, 404, "{reserved:?}");
-        assert!(reserved.json()["error"].as_str().unwrap().contains("reserved"));
+        assert!(reserved.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("reserved"));
         // Not POST: no handler.
         for method in ["GET", "PUT", "DELETE"] {
             let response = raw_request(server.port(), method, STRIPE, &headers, &body);
-            assert!(!(200..300).contains(&response.status) || !response.body.contains("received"), "{method}: {response:?}");
+            assert!(
+                !(200..300).contains(&response.status) || !response.body.contains("received"),
+                "{method}: {response:?}"
+            );
         }
         assert_eq!(received(&server).len(), 1);
 
@@ -466,8 +420,14 @@ fn other_spellings_of_the_path_never_reach_the_handler_and_big_bodies_are_413() 
         assert_eq!(received(&server).len(), 1);
         let newest = &webhooks_view(&server, 1)["deliveries"][0];
         assert_eq!(newest["status"], 413, "{newest}");
-        assert!(newest["bodyBytes"].as_u64().unwrap() > 16 * 1024 * 1024, "{newest}");
-        assert!(newest["error"].as_str().unwrap().contains("larger than"), "{newest}");
+        assert!(
+            newest["bodyBytes"].as_u64().unwrap() > 16 * 1024 * 1024,
+            "{newest}"
+        );
+        assert!(
+            newest["error"].as_str().unwrap().contains("larger than"),
+            "{newest}"
+        );
     });
 }
 
