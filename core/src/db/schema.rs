@@ -1,7 +1,7 @@
 //! Diesel table definitions of the core schema (`migrations/*/…_core/up.sql`, and
 //! `…_hook_outbox/up.sql` for `hook_outbox`, `…_hook_delivery/up.sql` for `hook_readers` and
-//! `hook_dead_letters`, `…_module_policy/up.sql` for `module_policy`, `…_module_webhooks/up.sql`
-//! for `module_webhook_deliveries`).
+//! `hook_dead_letters`, `…_module_policy/up.sql` for `module_policy`, `…_cluster/up.sql` for `replicas`,
+//! `cluster_leases` and `module_bundles`, `…_module_webhooks/up.sql` for `module_webhook_deliveries`).
 #![allow(missing_docs)]
 
 diesel::table! {
@@ -188,6 +188,38 @@ diesel::table! {
 }
 
 diesel::table! {
+    replicas (replica_id) {
+        replica_id -> Text,
+        host -> Text,
+        pid -> BigInt,
+        address -> Nullable<Text>,
+        version -> Text,
+        started_at -> Timestamp,
+        heartbeat_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cluster_leases (name) {
+        name -> Text,
+        holder -> Text,
+        acquired_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    module_bundles (sha256) {
+        sha256 -> Text,
+        module_id -> Text,
+        version -> Text,
+        archive -> Binary,
+        stored_by -> Text,
+        stored_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     module_webhook_deliveries (id) {
         id -> BigInt,
         module_id -> Text,
@@ -223,5 +255,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     hook_outbox,
     hook_readers,
     hook_dead_letters,
+    replicas,
+    cluster_leases,
+    module_bundles,
     module_webhook_deliveries,
 );
