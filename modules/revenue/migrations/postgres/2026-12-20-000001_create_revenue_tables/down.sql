@@ -1,0 +1,2 @@
+DROP TABLE mod_revenue_costs;
+DROP TABLE mod_revenue_income;

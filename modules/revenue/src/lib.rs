@@ -1,0 +1,65 @@
+//! # Revenue Tracking — income against agent costs
+//!
+//! Income per company, in integer minor units (cents) with an ISO 4217 currency, comes from
+//! Stripe (a signed webhook: paid checkouts and invoices, refunds as negative income) and from
+//! manual entries; costs come from the core's `budget:spend_recorded`. The profit and loss
+//! (`GET /pnl`) sets them against each other per UTC day, Monday week or month.
+//!
+//! | File | What it is |
+//! |------|------------|
+//! | `lib.rs` | the module type and `register`: config, the spend hook, routes |
+//! | `config.rs` | `modules.config.revenue`, as the manifest's `configSchema` describes it |
+//! | `costs.rs` | the `budget:spend_recorded` batch handler: spend → `mod_revenue_costs` |
+//! | `income.rs`, `income_input.rs`, `currency.rs` | an income entry, a manual entry's body, currency codes |
+//! | `income_store.rs` | the `mod_revenue_income` table |
+//! | `income_routes.rs` | `POST`/`GET /income`, `DELETE /income/{id}` |
+//! | `period.rs`, `pnl.rs`, `pnl_route.rs` | periods, the P&L sums, `GET /pnl` |
+//! | `companies.rs` | a request's company: it exists, the module serves it |
+//! | `routes.rs` | the route table |
+//! | `invalid.rs`, `reply.rs`, `query_params.rs`, `clock.rs` | helpers |
+//!
+//! Beside `src/`: `paperclip.module.json` (the manifest), `migrations/{sqlite,postgres}/` (the
+//! `mod_revenue_*` tables) and `ui/index.js` (the Revenue page and the margin widget).
+
+#![forbid(unsafe_code)]
+
+mod clock;
+mod companies;
+mod config;
+mod costs;
+mod currency;
+mod income;
+mod income_input;
+mod income_routes;
+mod income_store;
+mod invalid;
+mod period;
+mod pnl;
+mod pnl_route;
+mod query_params;
+mod reply;
+mod routes;
+
+use config::RevenueConfig;
+use module_sdk::{Hook, Module, Registrar, Result};
+
+/// The module instance, built by `register` each time the module is enabled.
+pub struct Revenue {
+    /// The validated config.
+    config: RevenueConfig,
+}
+
+impl Module for Revenue {
+    fn register(r: &mut Registrar<Self>) -> Result<Self> {
+        // The host already checked the config against `configSchema`, applied its defaults and
+        // resolved `$ENV_VAR` values (the Stripe secret among them).
+        let mut config: RevenueConfig = r.config_as()?;
+        config.check()?;
+        // Raw payloads: the row id is the payload's `eventId`, which the typed payload drops.
+        r.on_batch_raw(&[Hook::BudgetSpendRecorded], costs::on_spend);
+        r.routes(routes::router());
+        Ok(Revenue { config })
+    }
+}
+
+module_sdk::declare_module!(Revenue);
