@@ -11,10 +11,11 @@
 //! | `config.rs` | `modules.config.revenue`, as the manifest's `configSchema` describes it |
 //! | `costs.rs` | the `budget:spend_recorded` batch handler: spend → `mod_revenue_costs` |
 //! | `income.rs`, `income_input.rs`, `currency.rs` | an income entry, a manual entry's body, currency codes |
+//! | `stripe_event.rs` | what a Stripe event means for the income |
 //! | `income_store.rs` | the `mod_revenue_income` table |
 //! | `income_routes.rs` | `POST`/`GET /income`, `DELETE /income/{id}` |
 //! | `period.rs`, `pnl.rs`, `pnl_route.rs` | periods, the P&L sums, `GET /pnl` |
-//! | `companies.rs` | a request's company: it exists, the module serves it |
+//! | `companies.rs`, `companies_route.rs` | a request's company: it exists, the module serves it; the UI's picker |
 //! | `routes.rs` | the route table |
 //! | `invalid.rs`, `reply.rs`, `query_params.rs`, `clock.rs` | helpers |
 //!
@@ -25,6 +26,7 @@
 
 mod clock;
 mod companies;
+mod companies_route;
 mod config;
 mod costs;
 mod currency;
@@ -39,6 +41,7 @@ mod pnl_route;
 mod query_params;
 mod reply;
 mod routes;
+mod stripe_event;
 
 use config::RevenueConfig;
 use module_sdk::{Hook, Module, Registrar, Result};

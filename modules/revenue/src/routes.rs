@@ -2,7 +2,7 @@
 //! `routes.prefix`). This table is the whole REST API; each handler lives in its own file.
 
 use crate::reply::handler;
-use crate::{income_routes, pnl_route, Revenue};
+use crate::{companies_route, income_routes, pnl_route, Revenue};
 use module_sdk::Router;
 
 /// Every route of the module.
@@ -12,4 +12,5 @@ pub fn router() -> Router<Revenue> {
         .get("/income", handler(income_routes::list))
         .delete("/income/:id", handler(income_routes::delete))
         .get("/pnl", handler(pnl_route::get))
+        .get("/companies", companies_route::list)
 }
