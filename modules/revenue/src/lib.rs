@@ -7,11 +7,11 @@
 //!
 //! | File | What it is |
 //! |------|------------|
-//! | `lib.rs` | the module type and `register`: config, the spend hook, routes |
+//! | `lib.rs` | the module type and `register`: config, the spend hook, routes, the Stripe webhook |
 //! | `config.rs` | `modules.config.revenue`, as the manifest's `configSchema` describes it |
 //! | `costs.rs` | the `budget:spend_recorded` batch handler: spend → `mod_revenue_costs` |
 //! | `income.rs`, `income_input.rs`, `currency.rs` | an income entry, a manual entry's body, currency codes |
-//! | `stripe_event.rs` | what a Stripe event means for the income |
+//! | `stripe_event.rs`, `stripe_webhook.rs` | what a Stripe event means; the signed webhook that records it |
 //! | `income_store.rs` | the `mod_revenue_income` table |
 //! | `income_routes.rs` | `POST`/`GET /income`, `DELETE /income/{id}` |
 //! | `period.rs`, `pnl.rs`, `pnl_route.rs` | periods, the P&L sums, `GET /pnl` |
@@ -42,6 +42,7 @@ mod query_params;
 mod reply;
 mod routes;
 mod stripe_event;
+mod stripe_webhook;
 
 use config::RevenueConfig;
 use module_sdk::{Hook, Module, Registrar, Result};
@@ -61,6 +62,7 @@ impl Module for Revenue {
         // Raw payloads: the row id is the payload's `eventId`, which the typed payload drops.
         r.on_batch_raw(&[Hook::BudgetSpendRecorded], costs::on_spend);
         r.routes(routes::router());
+        r.webhook(stripe_webhook::KEY, stripe_webhook::receive);
         Ok(Revenue { config })
     }
 }
