@@ -16,10 +16,12 @@
 mod delivery_ops;
 mod instance_ops;
 mod policy_ops;
+mod webhook_ops;
 
 pub use instance_ops::{UpgradeReport, LIBRARY_COPIES_DIR};
 use policy_ops::awaiting_approval;
 pub use policy_ops::{CapabilityView, GrantsView};
+pub use webhook_ops::{WebhookEndpointView, WebhooksView};
 
 pub use delivery_ops::dead_letter_json;
 use delivery_ops::DeliverySource;
