@@ -15,7 +15,8 @@ use paperclip_e2e::{
     each_backend, json, wait_until, DirectDb, StatusCode, TestServer, Value,
 };
 use revenue_support::{
-    add_income, assert_pnl, assert_refused, expected_pnl, options, pnl, rfc3339, start, BASE, WAIT,
+    add_income, assert_pnl, assert_refused, deliver, deliver_signed, expected_pnl, options, pnl,
+    rfc3339, start, stripe_event, stripe_signature, BASE, SECRET, WAIT,
 };
 
 /// The income entries of `company` (newest first).
@@ -263,5 +264,151 @@ fn the_pnl_over_a_month_of_spend_and_income_matches_an_independent_computation()
         });
         assert_eq!(current["totals"]["incomeCents"], 777_777);
         assert_eq!(current["periods"].as_array().unwrap().len(), 1);
+    });
+}
+
+/// A checkout session paid for `company`.
+fn paid_checkout(id: &str, company: &str, cents: i64, created: i64) -> Value {
+    stripe_event(
+        id,
+        "checkout.session.completed",
+        created,
+        json!({"id": format!("cs_{id}"), "object": "checkout.session", "mode": "payment",
+               "payment_status": "paid", "invoice": null, "amount_total": cents,
+               "currency": "usd", "metadata": {"companyId": company}}),
+    )
+}
+
+#[test]
+fn stripe_deliveries_are_verified_and_recorded_once() {
+    each_backend(|backend| {
+        let server = start(backend, options(json!({})));
+        let company = server.create_company("Shop");
+        let now = Utc::now().timestamp();
+        let stripe_income = |query: &str| income_of(&server, &company, &format!("&source=stripe{query}"));
+
+        // A paid checkout, delivered twice (Stripe retries): one entry.
+        let checkout = paid_checkout("evt_checkout_1", &company, 4_900, now - 60);
+        let (status, first) = deliver_signed(&server, &checkout);
+        assert_eq!(status, StatusCode::OK, "{first}");
+        assert_eq!((first["recorded"].as_bool(), first["duplicate"].as_bool()), (Some(true), Some(false)), "{first}");
+        assert_eq!(first["income"]["amountCents"], 4_900);
+        assert_eq!(first["income"]["occurredAt"], rfc3339((now - 60) * 1000));
+        let (status, again) = deliver_signed(&server, &checkout);
+        assert_eq!(status, StatusCode::OK, "{again}");
+        assert_eq!(again["duplicate"], true, "{again}");
+        let entries = stripe_income("");
+        assert_eq!(entries["total"], 1, "{entries}");
+        assert_eq!(entries["items"][0]["stripeEventId"], "evt_checkout_1");
+        assert_eq!(entries["items"][0]["currency"], "USD");
+        // A Stripe entry is not deleted by hand.
+        let id = entries["items"][0]["id"].as_str().unwrap().to_owned();
+        let (status, body) = server.delete(&format!("{BASE}/income/{id}"));
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+
+        // An invoice paid, then its charge refunded in two parts (amount_refunded is the
+        // charge's refunds so far): each part counts once, whatever is delivered again.
+        let invoice = stripe_event(
+            "evt_invoice_1",
+            "invoice.paid",
+            now - 50,
+            json!({"id": "in_1", "object": "invoice", "amount_paid": 10_000, "currency": "usd",
+                   "metadata": {"companyId": company}}),
+        );
+        assert_eq!(deliver_signed(&server, &invoice).0, StatusCode::OK);
+        let refund = |event: &str, refunded: i64| {
+            stripe_event(
+                event,
+                "charge.refunded",
+                now - 40,
+                json!({"id": "ch_1", "object": "charge", "amount": 10_000,
+                       "amount_refunded": refunded, "currency": "usd",
+                       "metadata": {"companyId": company}}),
+            )
+        };
+        for (event, refunded) in [("evt_refund_1", 2_500), ("evt_refund_1", 2_500), ("evt_refund_2", 4_000)] {
+            let (status, body) = deliver_signed(&server, &refund(event, refunded));
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        let refunds: Vec<i64> = stripe_income("")["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["stripeEventType"] == "charge.refunded")
+            .map(|e| e["amountCents"].as_i64().unwrap())
+            .collect();
+        assert_eq!(refunds.iter().sum::<i64>(), -4_000, "{refunds:?}");
+        assert_eq!(refunds.len(), 2);
+
+        // Other event types are acknowledged and ignored.
+        let (status, ignored) = deliver_signed(
+            &server,
+            &stripe_event("evt_customer", "customer.created", now, json!({"id": "cus_1"})),
+        );
+        assert_eq!(status, StatusCode::OK, "{ignored}");
+        assert_eq!(ignored["recorded"], false);
+
+        // Refused: no company, a wrong signature, an old timestamp, no signature at all.
+        let mut orphan = paid_checkout("evt_orphan", &company, 100, now);
+        orphan["data"]["object"]["metadata"] = json!({});
+        let (status, body) = deliver_signed(&server, &orphan);
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(body["error"].as_str().unwrap().contains("metadata.companyId"), "{body}");
+        let forged = paid_checkout("evt_forged", &company, 1_000_000, now);
+        let body = forged.to_string();
+        let wrong = stripe_signature(&body, "whsec_someone_else", now);
+        let (status, answer) = deliver(&server, &body, Some(&wrong));
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+        let old = stripe_signature(&body, SECRET, now - 3_600);
+        let (status, answer) = deliver(&server, &body, Some(&old));
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+        assert!(answer["error"].as_str().unwrap().contains("tolerance"), "{answer}");
+        assert_eq!(deliver(&server, &body, None).0, StatusCode::BAD_REQUEST);
+        // The signature covers the raw bytes: the same JSON re-spaced does not verify.
+        let signed = stripe_signature(&body, SECRET, now);
+        let respaced = serde_json::to_string_pretty(&forged).unwrap();
+        assert_eq!(deliver(&server, &respaced, Some(&signed)).0, StatusCode::BAD_REQUEST);
+        assert_eq!(stripe_income("")["total"], 3);
+
+        // The income shows in the P&L of today.
+        let today = Utc::now().date_naive();
+        let day = pnl(&server, &company, &(today - Days::days(1)).to_string(), &(today + Days::days(1)).to_string(), "month");
+        assert_eq!(day["totals"]["incomeCents"], 4_900 + 10_000 - 4_000);
+
+        // Disabled, the module's webhook answers 404 like any unknown one.
+        let (status, body) = server.post("/api/admin/modules/revenue/disable", &json!({}));
+        assert!(status.is_success(), "{body}");
+        let (status, body) = deliver_signed(&server, &paid_checkout("evt_late", &company, 1, now));
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    });
+}
+
+#[test]
+fn beyond_loopback_the_webhook_needs_no_api_key_but_the_api_does() {
+    each_backend(|backend| {
+        let server = start(
+            backend,
+            options(json!({}))
+                .bind("0.0.0.0")
+                .api_key("rv-e2e-key-0123456789abcdef")
+                // Beyond loopback only trusted bundles load.
+                .trust_dev_signing_key(),
+        );
+        let company = server.create_company("Public");
+        let anonymous = server.without_key();
+        let (status, body) = anonymous.get(&format!("{BASE}/income?companyId={company}"));
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        let now = Utc::now().timestamp();
+        let (status, body) =
+            deliver_signed(&anonymous, &paid_checkout("evt_public", &company, 2_500, now));
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["recorded"], true, "{body}");
+        let listed = income_of(&server, &company, "");
+        assert_eq!(listed["total"], 1, "{listed}");
+        assert_eq!(listed["items"][0]["amountCents"], 2_500);
+        // Forged deliveries stay refused without a key too.
+        let body = paid_checkout("evt_public_2", &company, 9, now).to_string();
+        let wrong = stripe_signature(&body, "whsec_guess", now);
+        assert_eq!(deliver(&anonymous, &body, Some(&wrong)).0, StatusCode::BAD_REQUEST);
     });
 }
