@@ -149,7 +149,7 @@ function pnlChart(pnl, { width = 760, height = 260 } = {}) {
   max = Math.ceil(max / step) * step;
   min = Math.floor(min / step) * step;
   const y = (v) => top + ((max - v) / (max - min)) * plotH;
-  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": `Income, cost and margin per ${pnl.granularity} in ${currency}`, id: "rev-chart" });
+  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, width, height, role: "img", "aria-label": `Income, cost and margin per ${pnl.granularity} in ${currency}`, id: "rev-chart" });
 
   // Money axis: gridlines and labels in the currency.
   for (let v = min; v <= max + step / 2; v += step) {
@@ -161,7 +161,9 @@ function pnlChart(pnl, { width = 760, height = 260 } = {}) {
   // Time axis: one slot per period, left to right.
   const slot = periods.length ? plotW / periods.length : plotW;
   const barW = Math.max(1, Math.min(24, slot / 2 - 2));
-  const labelEvery = Math.max(1, Math.ceil(periods.length / 10));
+  // About 8 labels; the last period is always labelled, so one too close before it is left out.
+  const labelEvery = Math.max(1, Math.ceil(periods.length / 8));
+  const labelled = (i) => i === periods.length - 1 || (i % labelEvery === 0 && periods.length - 1 - i >= labelEvery * 0.6);
   const marginPoints = [];
   periods.forEach((p, i) => {
     const x = left + i * slot + slot / 2;
@@ -171,7 +173,7 @@ function pnlChart(pnl, { width = 760, height = 260 } = {}) {
       chart.appendChild(bar);
     }
     marginPoints.push([x, y(p.marginCents), p]);
-    if (i % labelEvery === 0 || i === periods.length - 1) {
+    if (labelled(i)) {
       chart.appendChild(svg("text", { x, y: height - bottom + 16, "font-size": 11, "text-anchor": "middle", fill: "currentColor", class: "rev-x-label" }, p.period));
     }
   });
