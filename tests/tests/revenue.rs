@@ -11,9 +11,7 @@
 mod revenue_support;
 
 use chrono::{Datelike, Duration as Days, NaiveDate, Utc};
-use paperclip_e2e::{
-    each_backend, json, wait_until, DirectDb, StatusCode, TestServer, Value,
-};
+use paperclip_e2e::{each_backend, json, wait_until, DirectDb, StatusCode, TestServer, Value};
 use revenue_support::{
     add_income, assert_pnl, assert_refused, deliver, deliver_signed, expected_pnl, options, pnl,
     rfc3339, start, stripe_event, stripe_signature, BASE, SECRET, WAIT,
@@ -101,7 +99,10 @@ fn manual_income_is_checked_listed_paged_and_deleted() {
         assert_eq!(window["total"], 1);
         assert_eq!(window["items"][0]["amountCents"], -20_000);
         let page = income_of(&server, &company, "&limit=2&offset=2");
-        assert_eq!((page["total"].as_i64(), page["limit"].as_i64()), (Some(3), Some(2)));
+        assert_eq!(
+            (page["total"].as_i64(), page["limit"].as_i64()),
+            (Some(3), Some(2))
+        );
         assert_eq!(page["items"].as_array().unwrap().len(), 1);
         assert_eq!(page["items"][0]["id"], first["id"]);
         for (query, field) in [
@@ -129,15 +130,27 @@ fn manual_income_is_checked_listed_paged_and_deleted() {
         let pnl_query = |query: &str| server.get(&format!("{BASE}/pnl?{query}"));
         let c = &company;
         for (query, field) in [
-            (format!("from=2026-11-01&to=2026-12-01"), "companyId"),
+            ("from=2026-11-01&to=2026-12-01".to_string(), "companyId"),
             (format!("companyId={c}&to=2026-12-01"), "from"),
             (format!("companyId={c}&from=2026-11-01"), "to"),
             (format!("companyId={c}&from=2026-12-01&to=2026-11-01"), "to"),
-            (format!("companyId={c}&from=2026-11-01&to=2026-12-01&granularity=year"), "granularity"),
-            (format!("companyId={c}&from=2020-01-01&to=2026-12-01&granularity=day"), "granularity"),
+            (
+                format!("companyId={c}&from=2026-11-01&to=2026-12-01&granularity=year"),
+                "granularity",
+            ),
+            (
+                format!("companyId={c}&from=2020-01-01&to=2026-12-01&granularity=day"),
+                "granularity",
+            ),
             (format!("companyId={c}&from=2026-11-01&to=2026-13-01"), "to"),
-            (format!("companyId={c}&from=2026-11-01&to=2026-12-01&currency=USD"), "currency"),
-            (format!("companyId=nope&from=2026-11-01&to=2026-12-01"), "companyId"),
+            (
+                format!("companyId={c}&from=2026-11-01&to=2026-12-01&currency=USD"),
+                "currency",
+            ),
+            (
+                "companyId=nope&from=2026-11-01&to=2026-12-01".to_string(),
+                "companyId",
+            ),
         ] {
             assert_refused(pnl_query(&query), field);
         }
@@ -173,8 +186,7 @@ fn the_pnl_over_a_month_of_spend_and_income_matches_an_independent_computation()
         let this_month = today.with_day(1).unwrap();
         let month = (this_month - Days::days(1)).with_day(1).unwrap();
         let days: Vec<NaiveDate> = month.iter_days().take_while(|d| *d < this_month).collect();
-        let midnight =
-            |d: NaiveDate| d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_millis();
+        let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_millis();
 
         // Spend, recorded through the core: each day's cost events are posted, the module's rows
         // for them waited for (the hook is delivered after the commit), then moved to a time of
@@ -219,7 +231,11 @@ fn the_pnl_over_a_month_of_spend_and_income_matches_an_independent_computation()
         let mut income: Vec<(i64, i64)> = Vec::new();
         for (k, day) in days.iter().enumerate().filter(|(k, _)| k % 2 == 0) {
             let at = midnight(*day) + (k as i64 * 3_600_000 * 7) % 86_400_000;
-            let cents = if k % 6 == 4 { -amount(k as i64, 100) } else { amount(k as i64, 3_000) };
+            let cents = if k % 6 == 4 {
+                -amount(k as i64, 100)
+            } else {
+                amount(k as i64, 3_000)
+            };
             add_income(
                 &server,
                 json!({"companyId": company, "amountCents": cents, "currency": "USD",
@@ -285,13 +301,18 @@ fn stripe_deliveries_are_verified_and_recorded_once() {
         let server = start(backend, options(json!({})));
         let company = server.create_company("Shop");
         let now = Utc::now().timestamp();
-        let stripe_income = |query: &str| income_of(&server, &company, &format!("&source=stripe{query}"));
+        let stripe_income =
+            |query: &str| income_of(&server, &company, &format!("&source=stripe{query}"));
 
         // A paid checkout, delivered twice (Stripe retries): one entry.
         let checkout = paid_checkout("evt_checkout_1", &company, 4_900, now - 60);
         let (status, first) = deliver_signed(&server, &checkout);
         assert_eq!(status, StatusCode::OK, "{first}");
-        assert_eq!((first["recorded"].as_bool(), first["duplicate"].as_bool()), (Some(true), Some(false)), "{first}");
+        assert_eq!(
+            (first["recorded"].as_bool(), first["duplicate"].as_bool()),
+            (Some(true), Some(false)),
+            "{first}"
+        );
         assert_eq!(first["income"]["amountCents"], 4_900);
         assert_eq!(first["income"]["occurredAt"], rfc3339((now - 60) * 1000));
         let (status, again) = deliver_signed(&server, &checkout);
@@ -326,7 +347,11 @@ fn stripe_deliveries_are_verified_and_recorded_once() {
                        "metadata": {"companyId": company}}),
             )
         };
-        for (event, refunded) in [("evt_refund_1", 2_500), ("evt_refund_1", 2_500), ("evt_refund_2", 4_000)] {
+        for (event, refunded) in [
+            ("evt_refund_1", 2_500),
+            ("evt_refund_1", 2_500),
+            ("evt_refund_2", 4_000),
+        ] {
             let (status, body) = deliver_signed(&server, &refund(event, refunded));
             assert_eq!(status, StatusCode::OK, "{body}");
         }
@@ -343,7 +368,12 @@ fn stripe_deliveries_are_verified_and_recorded_once() {
         // Other event types are acknowledged and ignored.
         let (status, ignored) = deliver_signed(
             &server,
-            &stripe_event("evt_customer", "customer.created", now, json!({"id": "cus_1"})),
+            &stripe_event(
+                "evt_customer",
+                "customer.created",
+                now,
+                json!({"id": "cus_1"}),
+            ),
         );
         assert_eq!(status, StatusCode::OK, "{ignored}");
         assert_eq!(ignored["recorded"], false);
@@ -353,7 +383,13 @@ fn stripe_deliveries_are_verified_and_recorded_once() {
         orphan["data"]["object"]["metadata"] = json!({});
         let (status, body) = deliver_signed(&server, &orphan);
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-        assert!(body["error"].as_str().unwrap().contains("metadata.companyId"), "{body}");
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .contains("metadata.companyId"),
+            "{body}"
+        );
         let forged = paid_checkout("evt_forged", &company, 1_000_000, now);
         let body = forged.to_string();
         let wrong = stripe_signature(&body, "whsec_someone_else", now);
@@ -362,17 +398,29 @@ fn stripe_deliveries_are_verified_and_recorded_once() {
         let old = stripe_signature(&body, SECRET, now - 3_600);
         let (status, answer) = deliver(&server, &body, Some(&old));
         assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
-        assert!(answer["error"].as_str().unwrap().contains("tolerance"), "{answer}");
+        assert!(
+            answer["error"].as_str().unwrap().contains("tolerance"),
+            "{answer}"
+        );
         assert_eq!(deliver(&server, &body, None).0, StatusCode::BAD_REQUEST);
         // The signature covers the raw bytes: the same JSON re-spaced does not verify.
         let signed = stripe_signature(&body, SECRET, now);
         let respaced = serde_json::to_string_pretty(&forged).unwrap();
-        assert_eq!(deliver(&server, &respaced, Some(&signed)).0, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            deliver(&server, &respaced, Some(&signed)).0,
+            StatusCode::BAD_REQUEST
+        );
         assert_eq!(stripe_income("")["total"], 3);
 
         // The income shows in the P&L of today.
         let today = Utc::now().date_naive();
-        let day = pnl(&server, &company, &(today - Days::days(1)).to_string(), &(today + Days::days(1)).to_string(), "month");
+        let day = pnl(
+            &server,
+            &company,
+            &(today - Days::days(1)).to_string(),
+            &(today + Days::days(1)).to_string(),
+            "month",
+        );
         assert_eq!(day["totals"]["incomeCents"], 4_900 + 10_000 - 4_000);
 
         // Disabled, the module's webhook answers 404 like any unknown one.
@@ -399,8 +447,10 @@ fn beyond_loopback_the_webhook_needs_no_api_key_but_the_api_does() {
         let (status, body) = anonymous.get(&format!("{BASE}/income?companyId={company}"));
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
         let now = Utc::now().timestamp();
-        let (status, body) =
-            deliver_signed(&anonymous, &paid_checkout("evt_public", &company, 2_500, now));
+        let (status, body) = deliver_signed(
+            &anonymous,
+            &paid_checkout("evt_public", &company, 2_500, now),
+        );
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["recorded"], true, "{body}");
         let listed = income_of(&server, &company, "");
@@ -409,6 +459,9 @@ fn beyond_loopback_the_webhook_needs_no_api_key_but_the_api_does() {
         // Forged deliveries stay refused without a key too.
         let body = paid_checkout("evt_public_2", &company, 9, now).to_string();
         let wrong = stripe_signature(&body, "whsec_guess", now);
-        assert_eq!(deliver(&anonymous, &body, Some(&wrong)).0, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            deliver(&anonymous, &body, Some(&wrong)).0,
+            StatusCode::BAD_REQUEST
+        );
     });
 }

@@ -45,7 +45,10 @@ fn the_revenue_page_and_widget_show_the_pnl_and_record_income() {
     assert_eq!(digits(&margin), "48766", "{margin}");
     assert!(margin.contains("USD"), "{margin}");
     let detail = browser.wait_for_css(&format!("{WIDGET} #rev-widget-detail"));
-    assert!(detail.contains("income") && detail.contains("cost"), "{detail}");
+    assert!(
+        detail.contains("income") && detail.contains("cost"),
+        "{detail}"
+    );
 
     // The page: a chart with a labelled money axis, and a table of 30 days with the totals.
     browser.click(MODULE_LINK);
@@ -54,7 +57,10 @@ fn the_revenue_page_and_widget_show_the_pnl_and_record_income() {
     assert_eq!(browser.count("#rev-table tbody tr.rev-period"), 30);
     assert_eq!(browser.count("#rev-chart rect.rev-bar-income"), 30);
     let totals = browser.wait_for_css("#rev-totals");
-    assert!(totals.contains("48,766") || digits(&totals).ends_with("48766"), "{totals}");
+    assert!(
+        totals.contains("48,766") || digits(&totals).ends_with("48766"),
+        "{totals}"
+    );
     // Time runs left to right: the first x label is the earliest day.
     let labels = browser.texts("#rev-chart text.rev-x-label");
     assert!(labels.len() >= 2, "{labels:?}");
@@ -76,7 +82,9 @@ fn the_revenue_page_and_widget_show_the_pnl_and_record_income() {
     );
     let entries = server.items(&format!("{BASE}/income?companyId={company}"));
     assert_eq!(entries.len(), 2, "{entries:?}");
-    assert!(entries.iter().any(|e| e["amountCents"] == 2_550 && e["currency"] == "USD"));
+    assert!(entries
+        .iter()
+        .any(|e| e["amountCents"] == 2_550 && e["currency"] == "USD"));
     wait_until("the new totals on the page", WAIT, || {
         let totals = browser.texts("#rev-totals");
         totals
@@ -88,7 +96,11 @@ fn the_revenue_page_and_widget_show_the_pnl_and_record_income() {
     // Deleting a manual entry.
     browser.click(".rev-entry .rev-delete");
     wait_until("one entry left", WAIT, || {
-        (server.items(&format!("{BASE}/income?companyId={company}")).len() == 1).then_some(())
+        (server
+            .items(&format!("{BASE}/income?companyId={company}"))
+            .len()
+            == 1)
+            .then_some(())
     });
     browser.wait_for(
         "one entry row",

@@ -54,6 +54,10 @@ mod tests {
         host.answer_core(json!(false));
         let unserved = check(&ctx, "c1", "companyId").unwrap().unwrap_err();
         assert_eq!(unserved.status, 403);
-        assert!(unserved.message.contains("not enabled"), "{}", unserved.message);
+        assert!(
+            unserved.message.contains("not enabled"),
+            "{}",
+            unserved.message
+        );
     }
 }

@@ -190,7 +190,10 @@ mod tests {
             occurred_at: 2,
         };
         let (sql, params) = insert_statement(&[row.clone(), row]);
-        assert!(sql.contains("($1, $2, $3, $4, $5), ($6, $7, $8, $9, $10)"), "{sql}");
+        assert!(
+            sql.contains("($1, $2, $3, $4, $5), ($6, $7, $8, $9, $10)"),
+            "{sql}"
+        );
         assert_eq!(params.len(), 10);
     }
 }

@@ -94,8 +94,10 @@ mod tests {
 
     #[test]
     fn a_valid_entry_is_normalized() {
-        let entry = input(json!({"companyId": " c1 ", "amountCents": 1999, "currency": "usd",
-                                 "occurredAt": "2026-11-02", "description": "  consulting "}))
+        let entry = input(
+            json!({"companyId": " c1 ", "amountCents": 1999, "currency": "usd",
+                                 "occurredAt": "2026-11-02", "description": "  consulting "}),
+        )
         .unwrap();
         assert_eq!(entry.company_id, "c1");
         assert_eq!(entry.currency, "USD");

@@ -34,7 +34,15 @@ pub fn create(_m: &Revenue, ctx: &ModuleContext, req: &Request) -> Reply {
 pub fn list(_m: &Revenue, ctx: &ModuleContext, req: &Request) -> Reply {
     reject_unknown(
         req,
-        &["companyId", "from", "to", "source", "currency", "limit", "offset"],
+        &[
+            "companyId",
+            "from",
+            "to",
+            "source",
+            "currency",
+            "limit",
+            "offset",
+        ],
     )?;
     let company_id = required(req, "companyId")?;
     let source = optional(req, "source");

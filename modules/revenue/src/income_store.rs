@@ -179,7 +179,10 @@ mod tests {
             sql,
             "company_id = $1 AND occurred_at >= $2 AND source = $3 AND currency = $4"
         );
-        assert_eq!(params, [json!("c1"), json!(5), json!("stripe"), json!("USD")]);
+        assert_eq!(
+            params,
+            [json!("c1"), json!(5), json!("stripe"), json!("USD")]
+        );
         assert!(insert_sql("").contains("$11"));
     }
 }

@@ -109,7 +109,10 @@ mod tests {
         assert_eq!(Granularity::Week.label(monday), "2026-W49");
         let december = parse("2026-12-01").unwrap();
         assert_eq!(Granularity::Month.start_of(thursday_noon), december);
-        assert_eq!(Granularity::Month.next(december), parse("2027-01-01").unwrap());
+        assert_eq!(
+            Granularity::Month.next(december),
+            parse("2027-01-01").unwrap()
+        );
         assert_eq!(
             Granularity::Month.next(parse("2027-01-01").unwrap()),
             parse("2027-02-01").unwrap()

@@ -139,7 +139,10 @@ mod tests {
         assert_eq!(periods(from, to, Granularity::Day).unwrap().len(), 16);
         assert_eq!(periods(from, to, Granularity::Month).unwrap().len(), 1);
         assert!(periods(0, 1001 * DAY_MS, Granularity::Day).is_none());
-        assert_eq!(periods(0, 1000 * DAY_MS, Granularity::Day).unwrap().len(), 1000);
+        assert_eq!(
+            periods(0, 1000 * DAY_MS, Granularity::Day).unwrap().len(),
+            1000
+        );
     }
 
     #[test]
@@ -159,7 +162,13 @@ mod tests {
             .map(|p| (p.sums.income, p.sums.cost, p.sums.margin()))
             .collect();
         assert_eq!(sums, [(1000, 300, 700), (500, 0, 500), (0, 50, -50)]);
-        assert_eq!(totals(&weeks), Sums { income: 1500, cost: 350 });
+        assert_eq!(
+            totals(&weeks),
+            Sums {
+                income: 1500,
+                cost: 350
+            }
+        );
         let view = view(&weeks);
         assert_eq!(view[0]["start"], "2026-11-04T12:00:00.000Z");
         assert_eq!(view[0]["marginCents"], 700);

@@ -75,13 +75,18 @@ mod tests {
             reject_unknown(&req, &["companyId"]).unwrap_err().field,
             "companyid"
         );
-        assert_eq!(integer_in(&req, "limit", 1, 500, 100).unwrap_err().field, "limit");
+        assert_eq!(
+            integer_in(&req, "limit", 1, 500, 100).unwrap_err().field,
+            "limit"
+        );
         assert_eq!(integer_in(&req, "offset", 0, 9, 0).unwrap(), 0);
         assert_eq!(optional(&req, "source"), None);
-        assert_eq!(required(&req, "companyId").unwrap_err().message, "`companyId` is required");
+        assert_eq!(
+            required(&req, "companyId").unwrap_err().message,
+            "`companyId` is required"
+        );
         assert_eq!(time(&req, "from").unwrap(), Some(1_793_491_200_000));
         assert_eq!(time(&req, "to").unwrap_err().field, "to");
         assert_eq!(time(&req, "since").unwrap(), None);
     }
-
 }

@@ -66,7 +66,9 @@ pub fn receive(m: &Revenue, ctx: &ModuleContext, req: &Request) -> Result<Respon
         Ok(Meaning::Paid(money)) => (money, false),
         Ok(Meaning::Refunded(money)) => (money, true),
     };
-    if let Err(refused) = companies::check(ctx, &money.company_id, "data.object.metadata.companyId")? {
+    if let Err(refused) =
+        companies::check(ctx, &money.company_id, "data.object.metadata.companyId")?
+    {
         return Ok(refused.response());
     }
     let outcome = ctx
@@ -148,7 +150,10 @@ mod tests {
 
     fn delivery(body: &str, secret: &str, at: i64) -> Request {
         Request::new("POST", "/")
-            .with_header("Stripe-Signature", &sign_stripe_payload(body.as_bytes(), secret, at))
+            .with_header(
+                "Stripe-Signature",
+                &sign_stripe_payload(body.as_bytes(), secret, at),
+            )
             .with_body(body)
     }
 
@@ -171,7 +176,11 @@ mod tests {
         let ignored = module.webhook(KEY, delivery(body, "whsec_a", now()));
         assert_eq!(ignored.status, 200);
         assert_eq!(ignored.body_json().unwrap()["recorded"], false);
-        assert!(host.calls().iter().all(|c| !c.contains("INSERT")), "{:?}", host.calls());
+        assert!(
+            host.calls().iter().all(|c| !c.contains("INSERT")),
+            "{:?}",
+            host.calls()
+        );
     }
 
     #[test]

@@ -60,7 +60,10 @@ pub fn assert_refused((status, body): (StatusCode, Value), field: &str) {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["field"], field, "{body}");
     let error = body["error"].as_str().unwrap_or_default();
-    assert!(error.contains(field), "error {error:?} does not name {field}");
+    assert!(
+        error.contains(field),
+        "error {error:?} does not name {field}"
+    );
 }
 
 /// `GET /pnl` with these parameters, asserting 200.
@@ -188,11 +191,7 @@ pub fn expected_pnl(
         starts.insert(midnight(start.max(from)), label);
         day += Days::days(1);
     }
-    let bounds: Vec<i64> = starts
-        .keys()
-        .copied()
-        .chain([midnight(to)])
-        .collect();
+    let bounds: Vec<i64> = starts.keys().copied().chain([midnight(to)]).collect();
     let sum = |items: &[(i64, i64)], start: i64, end: i64| {
         items
             .iter()
