@@ -9,16 +9,17 @@
 //! the module got round to the event either; an event without a v7 `eventId` (an older core)
 //! takes the time it is handled.
 //!
-//! The events of a batch are written in one transaction, with multi-row `INSERT`s.
+//! The events of a batch are written in one transaction: each row, then the day sums
+//! ([`crate::day_sums`]) of the rows that were new — an `INSERT` that found its id already there
+//! adds nothing to them either.
 
 use crate::clock;
+use crate::day_sums;
 use crate::Revenue;
-use module_sdk::{Error, Hook, ModuleContext, Result};
+use module_sdk::{params, Error, Hook, ModuleContext, Result};
 use serde::Deserialize;
 use serde_json::Value;
-
-/// Rows per `INSERT` statement (5 parameters each, far below both backends' limits).
-const ROWS_PER_STATEMENT: usize = 200;
+use std::collections::BTreeMap;
 
 /// One spend, as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,48 +99,38 @@ pub fn time_of_event(event_id: &str) -> Option<i64> {
         .map(|s| s * 1000 + i64::from(nanos / 1_000_000))
 }
 
-/// Inserts `rows` in one transaction, skipping those stored already.
+/// Inserts `rows` in one transaction, skipping those stored already, and adds the new ones to
+/// the day sums.
 fn write(ctx: &ModuleContext, rows: &[CostRow]) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
     ctx.db().transaction(|tx| {
-        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let (sql, params) = insert_statement(chunk);
-            tx.execute(&sql, &params)?;
+        let mut sums: BTreeMap<(&str, i64), i64> = BTreeMap::new();
+        for row in rows {
+            let new = tx.execute(
+                "INSERT INTO mod_revenue_costs \
+                 (id, company_id, agent_id, amount_cents, occurred_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+                &params![
+                    row.id,
+                    row.company_id,
+                    row.agent_id,
+                    row.amount_cents,
+                    row.occurred_at
+                ],
+            )?;
+            if new > 0 {
+                *sums
+                    .entry((row.company_id.as_str(), day_sums::day_of(row.occurred_at)))
+                    .or_insert(0) += row.amount_cents;
+            }
+        }
+        for ((company_id, day), cents) in sums {
+            day_sums::add_cost(tx, company_id, day, cents)?;
         }
         Ok(())
     })
-}
-
-/// One multi-row `INSERT … ON CONFLICT (id) DO NOTHING` of `rows`.
-fn insert_statement(rows: &[CostRow]) -> (String, Vec<Value>) {
-    let mut params = Vec::with_capacity(rows.len() * 5);
-    let mut tuples = Vec::with_capacity(rows.len());
-    for row in rows {
-        let n = params.len();
-        tuples.push(format!(
-            "(${}, ${}, ${}, ${}, ${})",
-            n + 1,
-            n + 2,
-            n + 3,
-            n + 4,
-            n + 5
-        ));
-        params.extend(module_sdk::params![
-            row.id,
-            row.company_id,
-            row.agent_id,
-            row.amount_cents,
-            row.occurred_at
-        ]);
-    }
-    let sql = format!(
-        "INSERT INTO mod_revenue_costs (id, company_id, agent_id, amount_cents, occurred_at) \
-         VALUES {} ON CONFLICT (id) DO NOTHING",
-        tuples.join(", ")
-    );
-    (sql, params)
 }
 
 #[cfg(test)]
@@ -177,23 +168,12 @@ mod tests {
         assert!(insert.contains("ON CONFLICT (id) DO NOTHING"), "{insert}");
         assert!(insert.contains(&event_id), "{insert}");
         assert!(insert.contains(r#""c1","a1",150,"#), "{insert}");
-        assert!(calls.iter().any(|c| c.starts_with("commit")), "{calls:?}");
-    }
-
-    #[test]
-    fn statements_number_their_parameters() {
-        let row = CostRow {
-            id: "e".into(),
-            company_id: "c".into(),
-            agent_id: "a".into(),
-            amount_cents: 1,
-            occurred_at: 2,
-        };
-        let (sql, params) = insert_statement(&[row.clone(), row]);
         assert!(
-            sql.contains("($1, $2, $3, $4, $5), ($6, $7, $8, $9, $10)"),
-            "{sql}"
+            calls
+                .iter()
+                .any(|c| c.contains("INSERT INTO mod_revenue_cost_days")),
+            "{calls:?}"
         );
-        assert_eq!(params.len(), 10);
+        assert!(calls.iter().any(|c| c.starts_with("commit")), "{calls:?}");
     }
 }

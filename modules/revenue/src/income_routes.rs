@@ -92,6 +92,9 @@ pub fn delete(_m: &Revenue, ctx: &ModuleContext, req: &Request) -> Reply {
             ),
         ));
     }
-    income_store::delete(ctx, id)?;
-    Ok(Response::status(204))
+    Ok(if income_store::delete(ctx, &entry)? {
+        Response::status(204)
+    } else {
+        Response::error(404, &format!("no income entry `{id}`"))
+    })
 }

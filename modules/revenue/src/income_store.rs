@@ -1,6 +1,7 @@
 //! The `mod_revenue_income` table. Values always travel as `$n` parameters; only fixed
 //! fragments of SQL are put together as text.
 
+use crate::day_sums;
 use crate::income::Income;
 use module_sdk::{params, Db, ModuleContext, Result};
 use serde_json::Value;
@@ -74,18 +75,35 @@ fn insert_sql(conflict: &str) -> String {
     )
 }
 
-/// Stores a manual entry.
-pub fn insert(ctx: &ModuleContext, entry: &Income) -> Result<()> {
-    ctx.db().execute(&insert_sql(""), &row_params(entry))?;
-    Ok(())
+/// Adds (or with `sign` -1 takes off) `entry` to its day's sum.
+fn add_to_day(db: &Db<'_>, entry: &Income, sign: i64) -> Result<()> {
+    day_sums::add_income(
+        db,
+        &entry.company_id,
+        day_sums::day_of(entry.occurred_at),
+        &entry.currency,
+        sign * entry.amount_cents,
+    )
 }
 
-/// Stores an entry of a Stripe event unless that event is stored already; whether it was new.
+/// Stores a manual entry (and its day's sum, in the same transaction).
+pub fn insert(ctx: &ModuleContext, entry: &Income) -> Result<()> {
+    ctx.db().transaction(|tx| {
+        tx.execute(&insert_sql(""), &row_params(entry))?;
+        add_to_day(tx, entry, 1)
+    })
+}
+
+/// Stores an entry of a Stripe event (and its day's sum) unless that event is stored already;
+/// whether it was new.
 pub fn insert_stripe(db: &Db<'_>, entry: &Income) -> Result<bool> {
     let inserted = db.execute(
         &insert_sql("ON CONFLICT (stripe_event_id) DO NOTHING"),
         &row_params(entry),
     )?;
+    if inserted > 0 {
+        add_to_day(db, entry, 1)?;
+    }
     Ok(inserted > 0)
 }
 
@@ -120,12 +138,18 @@ pub fn get(ctx: &ModuleContext, id: &str) -> Result<Option<Income>> {
         .transpose()
 }
 
-/// Deletes entry `id`; whether it was there.
-pub fn delete(ctx: &ModuleContext, id: &str) -> Result<bool> {
-    Ok(ctx
-        .db()
-        .execute("DELETE FROM mod_revenue_income WHERE id = $1", &params![id])?
-        > 0)
+/// Deletes `entry` (and takes it off its day's sum); whether it was there.
+pub fn delete(ctx: &ModuleContext, entry: &Income) -> Result<bool> {
+    ctx.db().transaction(|tx| {
+        let deleted = tx.execute(
+            "DELETE FROM mod_revenue_income WHERE id = $1",
+            &params![entry.id],
+        )? > 0;
+        if deleted {
+            add_to_day(tx, entry, -1)?;
+        }
+        Ok(deleted)
+    })
 }
 
 /// One page of the entries `filter` selects, newest first, and how many it selects in all.

@@ -14,6 +14,7 @@
 //! | `stripe_event.rs`, `stripe_webhook.rs` | what a Stripe event means; the signed webhook that records it |
 //! | `income_store.rs` | the `mod_revenue_income` table |
 //! | `income_routes.rs` | `POST`/`GET /income`, `DELETE /income/{id}` |
+//! | `day_sums.rs` | income and cost per company and UTC day, kept with every write |
 //! | `period.rs`, `pnl.rs`, `pnl_route.rs` | periods, the P&L sums, `GET /pnl` |
 //! | `companies.rs`, `companies_route.rs` | a request's company: it exists, the module serves it; the UI's picker |
 //! | `routes.rs` | the route table |
@@ -30,6 +31,7 @@ mod companies_route;
 mod config;
 mod costs;
 mod currency;
+mod day_sums;
 mod income;
 mod income_input;
 mod income_routes;

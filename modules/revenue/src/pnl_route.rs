@@ -10,11 +10,16 @@
 //! ```
 //!
 //! Costs are in the config's `currency`, and so is the income set against them; income in
-//! other currencies is never converted but listed in `otherCurrencies`. The database sums per
-//! UTC day (`occurred_at / 86400000`, the same integer division on SQLite and PostgreSQL) over
-//! the `(company_id, occurred_at)` index; the days are folded into periods here.
+//! other currencies is never converted but listed in `otherCurrencies`.
+//!
+//! Sums per UTC day come from the day sums ([`crate::day_sums`], one row per day) for the whole
+//! days of the range, and from the entries themselves (summed per day in SQL over the
+//! `(company_id, occurred_at)` index) for a day the range cuts (`from` or `to` not at midnight);
+//! the days are folded into periods here.
 
+use crate::clock::DAY_MS;
 use crate::companies;
+use crate::day_sums;
 use crate::invalid::Invalid;
 use crate::period::Granularity;
 use crate::pnl::{self, MAX_PERIODS};
@@ -64,17 +69,17 @@ pub fn get(m: &Revenue, ctx: &ModuleContext, req: &Request) -> Reply {
     })?;
     companies::check(ctx, &company_id, "companyId")??;
 
+    let (income_days, cost) = day_totals(ctx, &company_id, from, to)?;
     let currency = &m.config.currency;
     let mut income = BTreeMap::new();
     let mut other: BTreeMap<String, i64> = BTreeMap::new();
-    for (day, row_currency, cents) in income_days(ctx, &company_id, from, to)? {
+    for (day, row_currency, cents) in income_days {
         if row_currency == *currency {
             *income.entry(day).or_insert(0) += cents;
         } else {
             *other.entry(row_currency).or_insert(0) += cents;
         }
     }
-    let cost = cost_days(ctx, &company_id, from, to)?;
     pnl::add_days(&mut periods, &income, &cost);
     let other: Vec<Value> = other
         .into_iter()
@@ -92,7 +97,37 @@ pub fn get(m: &Revenue, ctx: &ModuleContext, req: &Request) -> Reply {
     })))
 }
 
-/// Income per UTC day and currency in `[from, to)`: `(day number, currency, cents)`.
+/// Income per day and currency (`(day, currency, cents)`, a day possibly more than once) and
+/// cost per day over `[from, to)`: whole days from the day sums, cut days from the entries.
+fn day_totals(
+    ctx: &ModuleContext,
+    company_id: &str,
+    from: i64,
+    to: i64,
+) -> Result<(Vec<(i64, String, i64)>, BTreeMap<i64, i64>)> {
+    let db = ctx.db();
+    let first_whole = day_sums::day_of(from + DAY_MS - 1);
+    let end_whole = day_sums::day_of(to);
+    let mut income = Vec::new();
+    let mut cost = BTreeMap::new();
+    let cut = if first_whole < end_whole {
+        income = day_sums::income(&db, company_id, first_whole, end_whole)?;
+        cost = day_sums::cost(&db, company_id, first_whole, end_whole)?;
+        [(from, first_whole * DAY_MS), (end_whole * DAY_MS, to)]
+    } else {
+        [(from, to), (to, to)]
+    };
+    for (start, end) in cut.into_iter().filter(|(start, end)| start < end) {
+        income.extend(income_days(ctx, company_id, start, end)?);
+        for (day, cents) in cost_days(ctx, company_id, start, end)? {
+            *cost.entry(day).or_insert(0) += cents;
+        }
+    }
+    Ok((income, cost))
+}
+
+/// Income per UTC day and currency in `[from, to)`, summed from the entries: `(day number,
+/// currency, cents)`.
 fn income_days(
     ctx: &ModuleContext,
     company_id: &str,
@@ -112,7 +147,7 @@ fn income_days(
         .collect()
 }
 
-/// Cost per UTC day in `[from, to)`: day number → cents.
+/// Cost per UTC day in `[from, to)`, summed from the entries: day number → cents.
 fn cost_days(
     ctx: &ModuleContext,
     company_id: &str,

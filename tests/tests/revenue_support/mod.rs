@@ -165,19 +165,25 @@ pub struct Expected {
     pub cost: i64,
 }
 
-/// The P&L of `[from, to)` (midnights) computed here: calendar periods from chrono (weeks
-/// from Monday), each money item `(time ms, cents)` added to the period whose span holds it.
+/// The P&L of `[from, to)` (Unix ms) computed here: calendar periods from chrono (weeks from
+/// Monday), the first and last cut to the range, each money item `(time ms, cents)` added to
+/// the period whose span holds it.
 pub fn expected_pnl(
-    from: NaiveDate,
-    to: NaiveDate,
+    from: i64,
+    to: i64,
     granularity: &str,
     income: &[(i64, i64)],
     cost: &[(i64, i64)],
 ) -> Vec<Expected> {
     let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_millis();
+    let date = |ms: i64| {
+        DateTime::<Utc>::from_timestamp_millis(ms)
+            .unwrap()
+            .date_naive()
+    };
     let mut starts: BTreeMap<i64, String> = BTreeMap::new();
-    let mut day = from;
-    while day < to {
+    let mut day = date(from);
+    while midnight(day) < to {
         let (start, label) = match granularity {
             "day" => (day, day.format("%Y-%m-%d").to_string()),
             "week" => {
@@ -188,10 +194,10 @@ pub fn expected_pnl(
             "month" => (day.with_day(1).unwrap(), day.format("%Y-%m").to_string()),
             other => panic!("granularity {other}"),
         };
-        starts.insert(midnight(start.max(from)), label);
+        starts.insert(midnight(start).max(from), label);
         day += Days::days(1);
     }
-    let bounds: Vec<i64> = starts.keys().copied().chain([midnight(to)]).collect();
+    let bounds: Vec<i64> = starts.keys().copied().chain([to]).collect();
     let sum = |items: &[(i64, i64)], start: i64, end: i64| {
         items
             .iter()

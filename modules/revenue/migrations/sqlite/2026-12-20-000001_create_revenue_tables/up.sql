@@ -41,3 +41,20 @@ CREATE TABLE mod_revenue_costs (
     occurred_at BIGINT NOT NULL
 );
 CREATE INDEX mod_revenue_costs_company_time ON mod_revenue_costs (company_id, occurred_at);
+
+-- Sums per company and UTC day (`occurred_at / 86400000`), kept in the same transaction as every
+-- write of the rows above: the P&L reads one row per day (and currency) for the whole days of its
+-- range, whatever the number of entries, and the rows above only for a day cut by the range.
+CREATE TABLE mod_revenue_income_days (
+    company_id TEXT NOT NULL,
+    day BIGINT NOT NULL,
+    currency TEXT NOT NULL,
+    income_cents BIGINT NOT NULL,
+    PRIMARY KEY (company_id, day, currency)
+);
+CREATE TABLE mod_revenue_cost_days (
+    company_id TEXT NOT NULL,
+    day BIGINT NOT NULL,
+    cost_cents BIGINT NOT NULL,
+    PRIMARY KEY (company_id, day)
+);
