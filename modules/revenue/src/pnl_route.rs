@@ -97,14 +97,12 @@ pub fn get(m: &Revenue, ctx: &ModuleContext, req: &Request) -> Reply {
     })))
 }
 
-/// Income per day and currency (`(day, currency, cents)`, a day possibly more than once) and
-/// cost per day over `[from, to)`: whole days from the day sums, cut days from the entries.
-fn day_totals(
-    ctx: &ModuleContext,
-    company_id: &str,
-    from: i64,
-    to: i64,
-) -> Result<(Vec<(i64, String, i64)>, BTreeMap<i64, i64>)> {
+/// Income per day and currency (`(day, currency, cents)`, a day possibly more than once), and
+/// cost per day.
+type DayTotals = (Vec<(i64, String, i64)>, BTreeMap<i64, i64>);
+
+/// The [`DayTotals`] of `[from, to)`: whole days from the day sums, cut days from the entries.
+fn day_totals(ctx: &ModuleContext, company_id: &str, from: i64, to: i64) -> Result<DayTotals> {
     let db = ctx.db();
     let first_whole = day_sums::day_of(from + DAY_MS - 1);
     let end_whole = day_sums::day_of(to);
