@@ -1433,6 +1433,9 @@ impl ModuleHost {
             delivery: None,
             grants: self.grants_view(state, record),
             companies: self.company_scope(state, record.id()),
+            webhooks: manifest
+                .map(|m| m.webhooks.iter().map(|w| w.key.clone()).collect())
+                .unwrap_or_default(),
             signature: record.signature.as_ref().map(SignatureCheck::view),
         }
     }

@@ -1,6 +1,7 @@
 // Settings → Modules: every discovered module with its status, reason, version, slot and
 // counters; its isolation level, executor (capacity budget) and, at the process level, its child
-// process; its hook delivery (lag, failed events, replay: module_delivery.js); its access
+// process; its hook delivery (lag, failed events, replay: module_delivery.js); its inbound
+// webhooks (endpoints, recent deliveries: module_webhooks.js); its access
 // (capabilities granted, companies served: module_access.js); enable/disable; its last hot
 // upgrade; a configuration form generated from its configSchema, saved to the server and applied
 // to the running module at once.
@@ -12,6 +13,7 @@ import { count, label } from "../format.js";
 import { configForm } from "../config_form.js";
 import { deliverySection } from "./module_delivery.js";
 import { accessSection } from "./module_access.js";
+import { webhooksSection } from "./module_webhooks.js";
 import { allModules, onRefresh, refreshModules } from "../module_registry.js";
 
 export const APPLY_NOTE = "Saving applies the configuration at once: a running module is registered again with it (its routes may answer 503 for a moment), and a configuration the module refuses is not saved.";
@@ -60,6 +62,7 @@ function moduleCard(initial) {
   const isolationBox = h("span", { class: "module-isolation" });
   const execution = h("section", { class: "module-execution", hidden: true });
   const delivery = deliverySection(id);
+  const webhooks = webhooksSection(id);
   const access = accessSection(id, () => refreshModules().catch(() => {}));
   const message = h("div", { class: "module-message" });
   const formBox = h("div");
@@ -72,6 +75,7 @@ function moduleCard(initial) {
     access.element,
     execution,
     delivery.element,
+    webhooks.element,
     message,
     formBox,
   );
@@ -176,6 +180,7 @@ function moduleCard(initial) {
     }
     access.update(module);
     delivery.update(module);
+    webhooks.update(module);
     const key = JSON.stringify([module.configSchema, module.config]);
     if (key !== formKey && !formBox.contains(document.activeElement)) {
       formKey = key;
