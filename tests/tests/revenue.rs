@@ -8,14 +8,17 @@
 //! beyond loopback whose `/api` still needs one. Needs `scripts/build-modules.sh` and
 //! `cargo build -p paperclip-server -p paperclip-module-runner --bins` first.
 
+mod modules_support;
 mod revenue_support;
+mod webhooks_support;
 
 use chrono::{Datelike, Duration as Days, NaiveDate, Utc};
 use paperclip_e2e::{each_backend, json, wait_until, DirectDb, StatusCode, TestServer, Value};
 use revenue_support::{
     add_income, assert_pnl, assert_refused, deliver, deliver_signed, expected_pnl, options, pnl,
-    rfc3339, start, stripe_event, stripe_signature, BASE, SECRET, WAIT,
+    rfc3339, start, stripe_event, BASE, SECRET, WAIT,
 };
+use webhooks_support::stripe_signature;
 
 /// The income entries of `company` (newest first).
 fn income_of(server: &TestServer, company: &str, query: &str) -> Value {
@@ -433,10 +436,10 @@ fn stripe_deliveries_are_verified_and_recorded_once() {
         );
         let forged = paid_checkout("evt_forged", &company, 1_000_000, now);
         let body = forged.to_string();
-        let wrong = stripe_signature(&body, "whsec_someone_else", now);
+        let wrong = stripe_signature(body.as_bytes(), "whsec_someone_else", now);
         let (status, answer) = deliver(&server, &body, Some(&wrong));
         assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
-        let old = stripe_signature(&body, SECRET, now - 3_600);
+        let old = stripe_signature(body.as_bytes(), SECRET, now - 3_600);
         let (status, answer) = deliver(&server, &body, Some(&old));
         assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
         assert!(
@@ -445,13 +448,17 @@ fn stripe_deliveries_are_verified_and_recorded_once() {
         );
         assert_eq!(deliver(&server, &body, None).0, StatusCode::BAD_REQUEST);
         // The signature covers the raw bytes: the same JSON re-spaced does not verify.
-        let signed = stripe_signature(&body, SECRET, now);
+        let signed = stripe_signature(body.as_bytes(), SECRET, now);
         let respaced = serde_json::to_string_pretty(&forged).unwrap();
         assert_eq!(
             deliver(&server, &respaced, Some(&signed)).0,
             StatusCode::BAD_REQUEST
         );
-        assert_eq!(stripe_income("")["total"], 3);
+        assert_eq!(
+            stripe_income("")["total"],
+            4,
+            "checkout, invoice, two refunds"
+        );
 
         // The income shows in the P&L of today.
         let today = Utc::now().date_naive();
@@ -499,7 +506,7 @@ fn beyond_loopback_the_webhook_needs_no_api_key_but_the_api_does() {
         assert_eq!(listed["items"][0]["amountCents"], 2_500);
         // Forged deliveries stay refused without a key too.
         let body = paid_checkout("evt_public_2", &company, 9, now).to_string();
-        let wrong = stripe_signature(&body, "whsec_guess", now);
+        let wrong = stripe_signature(body.as_bytes(), "whsec_guess", now);
         assert_eq!(
             deliver(&anonymous, &body, Some(&wrong)).0,
             StatusCode::BAD_REQUEST

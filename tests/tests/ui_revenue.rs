@@ -3,8 +3,10 @@
 //! from its form (a refused currency shows the error naming the field), lists and deletes it —
 //! with no console error beyond the one 400 the refused entry caused.
 
+mod modules_support;
 mod revenue_support;
 mod ui_support;
+mod webhooks_support;
 
 use chrono::Utc;
 use paperclip_e2e::{json, wait_until, TestBackend, TestServer};

@@ -1,14 +1,14 @@
 //! Shared helpers of the revenue tests: a server with the revenue bundle (built into
 //! `plugins-dist/revenue/` by `scripts/build-modules.sh`), granted `webhooks`, with a Stripe
-//! endpoint secret from the environment; manual income; Stripe deliveries signed here with an
-//! HMAC-SHA256 written from RFC 2104 over `sha2` (independent of the SDK's helper); and the
-//! P&L computed independently of the module (calendar arithmetic with chrono).
+//! endpoint secret from the environment; manual income; Stripe deliveries signed with the
+//! webhook tests' signer (the `hmac` crate directly, not the SDK's helper); and the P&L computed
+//! independently of the module (calendar arithmetic with chrono).
 
 #![allow(dead_code)] // Each test binary uses its own subset.
 
+use super::webhooks_support::stripe_signature;
 use chrono::{DateTime, Datelike, Duration as Days, NaiveDate, Utc};
 use paperclip_e2e::{json, ServerOptions, StatusCode, TestBackend, TestServer, Value};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -73,36 +73,6 @@ pub fn pnl(server: &TestServer, company: &str, from: &str, to: &str, granularity
     ))
 }
 
-/// HMAC-SHA256 (RFC 2104) of `message` under `key`, lower-case hex.
-pub fn hmac_sha256_hex(key: &[u8], message: &[u8]) -> String {
-    const BLOCK: usize = 64;
-    let mut block = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        block[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
-    }
-    let pad = |byte: u8| block.iter().map(|k| k ^ byte).collect::<Vec<u8>>();
-    let inner = Sha256::new()
-        .chain_update(pad(0x36))
-        .chain_update(message)
-        .finalize();
-    let outer = Sha256::new()
-        .chain_update(pad(0x5c))
-        .chain_update(inner)
-        .finalize();
-    outer.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Stripe's `Stripe-Signature` header for `body` signed at `timestamp` with `secret`.
-pub fn stripe_signature(body: &str, secret: &str, timestamp: i64) -> String {
-    let signed = format!("{timestamp}.{body}");
-    format!(
-        "t={timestamp},v1={}",
-        hmac_sha256_hex(secret.as_bytes(), signed.as_bytes())
-    )
-}
-
 /// Posts `body` to the Stripe webhook with `signature` (none: no header), with the server's
 /// default client (it sends the API key, if any) or `client`.
 pub fn deliver(
@@ -123,7 +93,7 @@ pub fn deliver(
 /// Posts `event` signed now with [`SECRET`].
 pub fn deliver_signed(client: &paperclip_e2e::ApiClient, event: &Value) -> (StatusCode, Value) {
     let body = event.to_string();
-    let signature = stripe_signature(&body, SECRET, Utc::now().timestamp());
+    let signature = stripe_signature(body.as_bytes(), SECRET, Utc::now().timestamp());
     deliver(client, &body, Some(&signature))
 }
 
