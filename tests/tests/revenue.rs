@@ -344,6 +344,10 @@ fn stripe_deliveries_are_verified_and_recorded_once() {
     each_backend(|backend| {
         let server = start(backend, options(json!({})));
         let company = server.create_company("Shop");
+        // The secret, given as `$RV_TEST_STRIPE_SECRET`, is masked in the admin API.
+        let view = server.get_ok("/api/admin/modules/revenue");
+        assert_eq!(view["config"]["stripeWebhookSecret"], "***", "{view}");
+        assert!(!view.to_string().contains(SECRET), "{view}");
         let now = Utc::now().timestamp();
         let stripe_income =
             |query: &str| income_of(&server, &company, &format!("&source=stripe{query}"));

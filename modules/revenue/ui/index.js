@@ -174,7 +174,10 @@ function pnlChart(pnl, { width = 760, height = 260 } = {}) {
     }
     marginPoints.push([x, y(p.marginCents), p]);
     if (labelled(i)) {
-      chart.appendChild(svg("text", { x, y: height - bottom + 16, "font-size": 11, "text-anchor": "middle", fill: "currentColor", class: "rev-x-label" }, p.period));
+      // The outer labels align with the plot's edges so that they are not cut off.
+      const last = i === periods.length - 1 && periods.length > 1;
+      const [lx, anchor] = last ? [x + slot / 2, "end"] : i === 0 ? [x - slot / 2, "start"] : [x, "middle"];
+      chart.appendChild(svg("text", { x: lx, y: height - bottom + 16, "font-size": 11, "text-anchor": anchor, fill: "currentColor", class: "rev-x-label" }, p.period));
     }
   });
   if (marginPoints.length) {
