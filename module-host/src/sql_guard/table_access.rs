@@ -29,6 +29,9 @@ const HOST_BOOKKEEPING: &[&str] = &[
     "hook_dead_letters",
     "module_policy",
     "module_webhook_deliveries",
+    "replicas",
+    "cluster_leases",
+    "module_bundles",
 ];
 
 /// What a table name refers to.

@@ -8,6 +8,7 @@
 //! on purpose: their senders cannot hold an API key, and the module verifies their signature.
 
 mod activity;
+mod admin_cluster;
 mod admin_module_policy;
 mod admin_module_webhooks;
 mod admin_modules;
@@ -50,6 +51,7 @@ fn protected_routes(cfg: &mut web::ServiceConfig) {
     // First: module routes are the hot path, and their patterns overlap no core route.
     module_routes::configure(cfg);
     admin_modules::configure(cfg);
+    admin_cluster::configure(cfg);
     companies::configure(cfg);
     agents::configure(cfg);
     heartbeats::configure(cfg);

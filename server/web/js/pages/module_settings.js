@@ -172,7 +172,7 @@ function moduleCard(initial) {
     );
     replace(isolationBox, isolationBadge(module));
     // Redrawn only when something changed, so a selection in the stderr lines survives polling.
-    const shownExecution = JSON.stringify([module.isolation, module.isolationSource, module.executor, module.process]);
+    const shownExecution = JSON.stringify([module.isolation, module.isolationSource, module.executor, module.process, module.work && [module.work.holder, module.work.thisReplica]]);
     if (shownExecution !== executionKey) {
       executionKey = shownExecution;
       execution.hidden = !module.isolation;
@@ -288,6 +288,7 @@ function executionSection(module) {
       { class: "kv" },
       h("dt", null, "Isolation"), h("dd", { class: "module-isolation-level" }, isolationBadge(module), " ", h("span", { class: "muted" }, isolationSourceText(module))),
       e && e.level && e.level !== module.isolation ? [h("dt", null, "Runs now"), h("dd", null, `${e.level}: a call overran its time limit at the ${module.isolation} level, so new calls run ${e.level} until the module is enabled again or the server restarts`)] : null,
+      module.work ? [h("dt", null, "Background work"), h("dd", { class: "module-work" }, workText(module.work))] : null,
     ),
     h("p", { class: "muted small", style: { margin: 0 } }, "To change it, set ", h("code", null, `modules.isolation.${module.id}`), " to ", level("inline"), ", ", level("threaded"), " or ", level("process"), " in ", h("code", null, "paperclip.config.json"), " and restart the server."),
     e
@@ -306,6 +307,14 @@ function executionSection(module) {
       : h("p", { class: "muted small", style: { margin: 0 } }, "No executor: the module is not running."),
     p ? processSection(p) : null,
   ];
+}
+
+/** Where a module's services and hook delivery run: the replica holding its lease. */
+function workText(work) {
+  const what = work.services && work.services.length ? `Services (${work.services.join(", ")}) and hook delivery` : "Hook delivery";
+  if (!work.holder) return `${what}: no replica holds the module's lease yet.`;
+  const where = work.thisReplica ? "this replica" : "another replica";
+  return [`${what} run on ${where}, `, h("code", null, work.holder), work.expiresAt ? ` (lease until ${work.expiresAt})` : ""];
 }
 
 /** The module's child process (process level): state, pid, restarts, last exit, sandbox, stderr. */
