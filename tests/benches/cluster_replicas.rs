@@ -222,8 +222,6 @@ fn runs(server: &TestServer) -> HashMap<i64, i64> {
 }
 
 fn received(server: &TestServer, issue_id: &str) -> bool {
-    let body = server.get_ok("/api/modules/replica-probe/events");
-    body["ids"]
-        .as_array()
-        .is_some_and(|ids| ids.iter().any(|id| id == issue_id))
+    let body = server.get_ok(&format!("/api/modules/replica-probe/events/{issue_id}"));
+    body["deliveries"].as_i64().unwrap_or(0) > 0
 }

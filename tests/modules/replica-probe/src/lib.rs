@@ -5,7 +5,8 @@
 //!
 //! Routes: `GET /ping` → `{"pid", "label"}` (the process answering and the configured label);
 //! `GET /events` → `{"events": <distinct event ids>, "deliveries": <total>, "byTwoReplicas":
-//! <events delivered by more than one process>, "ids": [<issue id of each event>]}`; `GET /runs` → `{"runs":
+//! <events delivered by more than one process>, "ids": [<issue id of each event>]}`;
+//! `GET /events/{issueId}` → `{"deliveries"}`; `GET /runs` → `{"runs":
 //! [{"pid", "runs"}]}`.
 
 #![forbid(unsafe_code)]
@@ -32,6 +33,7 @@ impl Module for ReplicaProbe {
             Router::new()
                 .get("/ping", ping)
                 .get("/events", events)
+                .get("/events/:issue_id", events_of_issue)
                 .get("/runs", runs),
         );
         r.service("tick", Duration::from_millis(100), tick);
@@ -97,6 +99,19 @@ fn events(_m: &ReplicaProbe, ctx: &ModuleContext, _req: &Request) -> Result<Resp
         "byTwoReplicas": by_two,
         "ids": ids,
     })))
+}
+
+/// `GET /events/{issueId}` → `{"deliveries": n}`: how often the event of that issue's creation
+/// was delivered (0: not yet).
+fn events_of_issue(_m: &ReplicaProbe, ctx: &ModuleContext, req: &Request) -> Result<Response> {
+    let issue_id = req.param("issue_id").unwrap_or_default();
+    let row = ctx.db().query_one(
+        "SELECT COALESCE(SUM(deliveries), 0) AS deliveries FROM mod_replica_probe_events WHERE issue_id = $1",
+        &params![issue_id],
+    )?;
+    Ok(Response::ok(
+        &json!({ "deliveries": row.get::<i64>("deliveries")? }),
+    ))
 }
 
 /// `GET /runs`.
