@@ -1,5 +1,5 @@
 //! `GET /burn-rate?companyId=&agentId=&from=&to=&granularity=day|week`: spend per bucket, in
-//! cents, of a company or one of its agents (default: the last 30 days, per day).
+//! cents, of a company or one of its agents (default: the last 30 days, today included, per day).
 //!
 //! Spend is every `budget:spend_recorded` the core booked (heartbeat costs and any other cost
 //! event: all of it draws on the budget), counted per agent and UTC day as it arrives; the
@@ -69,7 +69,7 @@ pub struct AgentSpend {
 /// Handles `GET /burn-rate`.
 pub fn get_burn_rate(_m: &Analytics, ctx: &ModuleContext, req: &Request) -> Result<Response> {
     reject_unknown(req, &["companyId", "agentId", "from", "to", "granularity"])?;
-    let window = Window::of_request(req, clock::now_ms(), Granularity::Day, 30)?;
+    let window = Window::of_request(req, clock::now_ms(), Granularity::Day, 29)?;
     let scope = match scope::of_request(ctx, req)? {
         Ok(scope) => scope,
         Err(response) => return Ok(response),

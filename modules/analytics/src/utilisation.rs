@@ -8,7 +8,7 @@
 //! (agents deleted since are left out of both).
 //!
 //! - `GET /utilisation?companyId=&agentId=&from=&to=&granularity=day|week` — per UTC day (or
-//!   week), default the last 30 days per day;
+//!   week), default the last 30 days (today included) per day;
 //! - `GET /utilisation/recent?companyId=&agentId=&hours=24` — the last N hours (1 to 720,
 //!   ending with the current hour), per agent.
 //!
@@ -155,7 +155,7 @@ fn ratio(active: i64, possible: i64) -> Option<f64> {
 pub fn get_utilisation(_m: &Analytics, ctx: &ModuleContext, req: &Request) -> Result<Response> {
     reject_unknown(req, &["companyId", "agentId", "from", "to", "granularity"])?;
     let now = clock::now_ms();
-    let window = Window::of_request(req, now, Granularity::Day, 30)?;
+    let window = Window::of_request(req, now, Granularity::Day, 29)?;
     let scope = match scope::of_request(ctx, req)? {
         Ok(scope) => scope,
         Err(response) => return Ok(response),

@@ -1,6 +1,6 @@
 //! `GET /velocity?companyId=&agentId=&from=&to=&granularity=week|day`: goals completed, issues
 //! done, and the cycle time of those issues from `in_progress` to `done` (count, mean, p50 and
-//! p90), per week (default: the last 12 weeks) or day.
+//! p90), per week (default: the last 12 weeks, this one included) or day.
 //!
 //! An issue's cycle starts when it first moves into `in_progress` (moving back to `todo` and
 //! into `in_progress` again keeps the first start) and ends when it moves to `done`; a move to
@@ -63,7 +63,7 @@ pub struct VelocityPoint {
 /// Handles `GET /velocity`.
 pub fn get_velocity(_m: &Analytics, ctx: &ModuleContext, req: &Request) -> Result<Response> {
     reject_unknown(req, &["companyId", "agentId", "from", "to", "granularity"])?;
-    let window = Window::of_request(req, clock::now_ms(), Granularity::Week, 12 * 7)?;
+    let window = Window::of_request(req, clock::now_ms(), Granularity::Week, 11 * 7)?;
     let scope = match scope::of_request(ctx, req)? {
         Ok(scope) => scope,
         Err(response) => return Ok(response),
