@@ -239,7 +239,12 @@ pub fn newest_seq(db: &mut DirectDb) -> i64 {
 
 /// Waits until the module's reader has delivered every event up to `seq`.
 pub fn wait_delivered(db: &mut DirectDb, seq: i64) {
-    wait_until(&format!("the analytics reader past seq {seq}"), WAIT, || {
+    wait_delivered_within(db, seq, WAIT);
+}
+
+/// [`wait_delivered`] with another time limit.
+pub fn wait_delivered_within(db: &mut DirectDb, seq: i64, timeout: Duration) {
+    wait_until(&format!("the analytics reader past seq {seq}"), timeout, || {
         let delivered = db.count(
             "SELECT CAST(delivered_seq AS BIGINT) AS n FROM hook_readers WHERE reader = 'analytics'",
         );
