@@ -26,8 +26,10 @@
 
 #[path = "../tests/analytics_support/mod.rs"]
 mod analytics_support;
+mod heartbeat_load;
 
 use analytics_support::*;
+use heartbeat_load::{post_heartbeats, Phases};
 use paperclip_e2e::bench_support::{bench_duration, millis, LatencyStats};
 use paperclip_e2e::{json, server_binary, test_backends, DirectDb, TestBackend, TestServer, Value};
 use std::time::{Duration, Instant};
@@ -53,28 +55,6 @@ fn main() {
 // ---------------------------------------------------------------------------------------------
 // 1. Ingestion overhead
 
-/// Heartbeats posted in one or more phases.
-#[derive(Default)]
-struct Phases {
-    posted: usize,
-    errors: usize,
-    elapsed: Duration,
-    latency: LatencyStats,
-}
-
-impl Phases {
-    fn add(&mut self, other: Phases) {
-        self.posted += other.posted;
-        self.errors += other.errors;
-        self.elapsed += other.elapsed;
-        self.latency.merge(other.latency);
-    }
-
-    fn rate(&self) -> f64 {
-        self.posted as f64 / self.elapsed.as_secs_f64()
-    }
-}
-
 fn ingestion_overhead(backend: TestBackend, phase: Duration) {
     let name = backend.name();
     let server = TestServer::start(backend, options().env("PAPERCLIP_LOG", "warn"));
@@ -94,7 +74,9 @@ fn ingestion_overhead(backend: TestBackend, phase: Duration) {
     // (today's bucket) equals the number posted.
     let counted = |posted: usize| wait_for_spend(&server, &company, posted);
 
-    let mut posted = runtime.block_on(post_heartbeats(&urls, WARM_UP)).posted;
+    let mut posted = runtime
+        .block_on(post_heartbeats(&urls, WARM_UP, one_cent))
+        .posted;
     counted(posted);
     let (mut on, mut off) = (Phases::default(), Phases::default());
     for i in 0..PHASES {
@@ -104,7 +86,7 @@ fn ingestion_overhead(backend: TestBackend, phase: Duration) {
             wait_active(&server);
             counted(posted); // the catch-up on the "off" phase, outside the measurement
         }
-        let result = runtime.block_on(post_heartbeats(&urls, phase));
+        let result = runtime.block_on(post_heartbeats(&urls, phase, one_cent));
         posted += result.posted;
         if enabled {
             counted(posted);
@@ -136,13 +118,19 @@ fn ingestion_overhead(backend: TestBackend, phase: Duration) {
     );
     println!(
         "  module counters : hook calls {}, failures {}, timeouts {}, drops {}",
-        counters["hookCalls"], counters["hookFailures"], counters["hookTimeouts"], counters["hookDrops"]
+        counters["hookCalls"],
+        counters["hookFailures"],
+        counters["hookTimeouts"],
+        counters["hookDrops"]
     );
 }
 
 /// Switches the module on or off.
 fn admin(server: &TestServer, action: &str) {
-    let (status, body) = server.post(&format!("/api/admin/modules/analytics/{action}"), &json!({}));
+    let (status, body) = server.post(
+        &format!("/api/admin/modules/analytics/{action}"),
+        &json!({}),
+    );
     assert!(status.is_success(), "{action} analytics: {body}");
 }
 
@@ -150,7 +138,13 @@ fn admin(server: &TestServer, action: &str) {
 fn wait_for_spend(server: &TestServer, company: &str, cents: usize) {
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
-        let burn = get(server, &format!("/burn-rate?companyId={company}&from={}", rfc3339(day_of(now_ms()))));
+        let burn = get(
+            server,
+            &format!(
+                "/burn-rate?companyId={company}&from={}",
+                rfc3339(day_of(now_ms()))
+            ),
+        );
         if burn["totalCents"].as_u64() == Some(cents as u64) {
             return;
         }
@@ -163,53 +157,9 @@ fn wait_for_spend(server: &TestServer, company: &str, cents: usize) {
     }
 }
 
-/// One client per URL (agent), posting heartbeats back to back for `duration`.
-async fn post_heartbeats(urls: &[String], duration: Duration) -> Phases {
-    let client = reqwest::Client::new();
-    let started = Instant::now();
-    let deadline = started + duration;
-    let tasks = urls.iter().map(|url| {
-        let client = client.clone();
-        let url = url.clone();
-        async move {
-            let mut latency = LatencyStats::new();
-            let mut errors = 0;
-            while Instant::now() < deadline {
-                let body: Value = json!({"meta": {"tokensUsed": 500, "costCents": 1}});
-                let sent = Instant::now();
-                match client.post(&url).json(&body).send().await {
-                    Ok(response) if response.status() == reqwest::StatusCode::CREATED => {
-                        let _ = response.bytes().await;
-                        latency.record(sent.elapsed());
-                    }
-                    Ok(response) => {
-                        errors += 1;
-                        if errors <= 3 {
-                            eprintln!("error {}", response.status());
-                        }
-                    }
-                    Err(e) => {
-                        errors += 1;
-                        if errors <= 3 {
-                            eprintln!("request failed: {e}");
-                        }
-                    }
-                }
-            }
-            (latency, errors)
-        }
-    });
-    let outcomes = futures_util::future::join_all(tasks).await;
-    let mut phase = Phases {
-        elapsed: started.elapsed(),
-        ..Phases::default()
-    };
-    for (latency, errors) in outcomes {
-        phase.posted += latency.count();
-        phase.errors += errors;
-        phase.latency.merge(latency);
-    }
-    phase
+/// Every heartbeat reports a cost of 1 cent (so the core books a spend for it).
+fn one_cent(_worker: usize, _n: u64) -> Value {
+    json!({"meta": {"tokensUsed": 500, "costCents": 1}})
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -250,12 +200,31 @@ fn ninety_days(company: &str, agents: &[String], today: i64) -> (Vec<OutboxEvent
             let assignee = &agents[(mix(k, i, 1) as usize) % agents.len()];
             let start = day + mix(k, i, 2) % (12 * HOUR_MS);
             let done = start + 30 * 60_000 + mix(k, i, 3) % (11 * HOUR_MS);
-            events.push(issue_event(company, &issue, Some(assignee), "todo", "in_progress", start));
-            events.push(issue_event(company, &issue, Some(assignee), "in_progress", "done", done));
+            events.push(issue_event(
+                company,
+                &issue,
+                Some(assignee),
+                "todo",
+                "in_progress",
+                start,
+            ));
+            events.push(issue_event(
+                company,
+                &issue,
+                Some(assignee),
+                "in_progress",
+                "done",
+                done,
+            ));
         }
         for g in 0..GOALS_PER_DAY {
             let owner = &agents[(mix(k, g, 4) as usize) % agents.len()];
-            events.push(goal_event(company, &format!("bench-goal-{k}-{g}"), Some(owner), day + (10 + g) * HOUR_MS));
+            events.push(goal_event(
+                company,
+                &format!("bench-goal-{k}-{g}"),
+                Some(owner),
+                day + (10 + g) * HOUR_MS,
+            ));
         }
     }
     (events, spend)
@@ -297,7 +266,11 @@ fn answer_times(backend: TestBackend) {
         caught_up.as_secs_f64(),
         events.len() as f64 / caught_up.as_secs_f64()
     );
-    let rows = |table: &str| db.count(&format!("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM {table}"));
+    let mut rows = |table: &str| {
+        db.count(&format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM {table}"
+        ))
+    };
     println!(
         "  module rows: {} agent-days, {} agent-hours, {} issues done, {} goals, {} event ids",
         rows("mod_analytics_agent_days"),
@@ -327,7 +300,11 @@ fn answer_times(backend: TestBackend) {
         for i in 0..(5 + TIMED_REQUESTS) {
             let sent = Instant::now();
             let response = client.get(&url).send().expect("request");
-            assert!(response.status().is_success(), "{path}: {}", response.status());
+            assert!(
+                response.status().is_success(),
+                "{path}: {}",
+                response.status()
+            );
             let _ = response.bytes().expect("body");
             if i >= 5 {
                 stats.record(sent.elapsed());
@@ -335,7 +312,10 @@ fn answer_times(backend: TestBackend) {
         }
         println!(
             "  {:<70} p50 {:>8}  p95 {:>8}  max {:>8}",
-            path.replace(&company, "<company>").replace(agent.as_str(), "<agent>").replace(&from, "<-90d>").replace(&to, "<today>"),
+            path.replace(&company, "<company>")
+                .replace(agent.as_str(), "<agent>")
+                .replace(&from, "<-90d>")
+                .replace(&to, "<today>"),
             millis(stats.percentile(50.0)),
             millis(stats.percentile(95.0)),
             millis(stats.max())

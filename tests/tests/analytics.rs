@@ -36,7 +36,10 @@ fn move_issue(server: &TestServer, issue: &str, status: &str) -> i64 {
 
 /// Completes a goal; returns the time.
 fn complete_goal(server: &TestServer, goal: &str) -> i64 {
-    let (code, body) = server.patch(&format!("/api/goals/{goal}"), &json!({"status": "completed"}));
+    let (code, body) = server.patch(
+        &format!("/api/goals/{goal}"),
+        &json!({"status": "completed"}),
+    );
     assert_eq!(code, StatusCode::OK, "{body}");
     ms(body["updatedAt"].as_str().expect("updatedAt"))
 }
@@ -223,9 +226,9 @@ fn series_follow_live_activity_through_the_core_api() {
         for row in agents {
             let id = row["agentId"].as_str().unwrap();
             let since = |now: i64| hour_of(now) - 23 * HOUR_MS;
-            let expected_active = active
-                .get(id)
-                .map_or(0, |hours| hours.iter().filter(|h| **h >= since(after)).count());
+            let expected_active = active.get(id).map_or(0, |hours| {
+                hours.iter().filter(|h| **h >= since(after)).count()
+            });
             assert_eq!(row["activeHours"], expected_active, "{row}");
             let possible_row = row["possibleHours"].as_i64().unwrap();
             let expect = |now: i64| possible(created[id], since(now), hour_of(now) + HOUR_MS, now);
@@ -234,14 +237,28 @@ fn series_follow_live_activity_through_the_core_api() {
                 "{row}"
             );
         }
-        assert_eq!(agents.last().unwrap()["name"], "Cy", "the silent agent last: {recent}");
+        assert_eq!(
+            agents.last().unwrap()["name"],
+            "Cy",
+            "the silent agent last: {recent}"
+        );
         assert_eq!(agents.last().unwrap()["activeHours"], 0);
 
         // Refusals name what is wrong.
         let bad = StatusCode::BAD_REQUEST;
         refused(&server, "/burn-rate", bad, "`companyId` is required");
-        refused(&server, &format!("/burn-rate?{scope}&granularity=month"), bad, "`granularity`");
-        refused(&server, &format!("/utilisation?{scope}&from=yesterday"), bad, "`from`");
+        refused(
+            &server,
+            &format!("/burn-rate?{scope}&granularity=month"),
+            bad,
+            "`granularity`",
+        );
+        refused(
+            &server,
+            &format!("/utilisation?{scope}&from=yesterday"),
+            bad,
+            "`from`",
+        );
         refused(
             &server,
             &format!("/velocity?{scope}&from=2026-03-01&to=2026-02-01"),
@@ -254,8 +271,18 @@ fn series_follow_live_activity_through_the_core_api() {
             bad,
             "at most 400 days",
         );
-        refused(&server, &format!("/velocity?{scope}&agentid={ada}"), bad, "`agentid`");
-        refused(&server, &format!("/utilisation/recent?{scope}&hours=0"), bad, "`hours`");
+        refused(
+            &server,
+            &format!("/velocity?{scope}&agentid={ada}"),
+            bad,
+            "`agentid`",
+        );
+        refused(
+            &server,
+            &format!("/utilisation/recent?{scope}&hours=0"),
+            bad,
+            "`hours`",
+        );
         refused(
             &server,
             &format!("/burn-rate?{scope}&agentId={stranger}"),
@@ -303,7 +330,10 @@ fn backfill(company: &str, ada: &str, bob: &str, today: i64) -> Backfill {
     };
     let beat = |b: &mut Backfill, agent: &str, at: i64| {
         b.events.push(heartbeat_event(company, agent, at));
-        b.hours.entry(agent.to_string()).or_default().insert(hour_of(at));
+        b.hours
+            .entry(agent.to_string())
+            .or_default()
+            .insert(hour_of(at));
     };
     for k in 1..=21i64 {
         let day = today - k * DAY_MS;
@@ -359,7 +389,8 @@ fn backfill(company: &str, ada: &str, bob: &str, today: i64) -> Backfill {
         let at = today - m * 4 * DAY_MS - 5 * HOUR_MS;
         let owner = (m % 2 == 0).then(|| ada.to_string());
         let goal = format!("backfill-goal-{m}-{}", uuid::Uuid::new_v4());
-        b.events.push(goal_event(company, &goal, owner.as_deref(), at));
+        b.events
+            .push(goal_event(company, &goal, owner.as_deref(), at));
         b.goals.push((at, owner));
     }
     b
@@ -422,7 +453,10 @@ fn back_dated_activity_fills_every_bucket_and_a_redelivery_counts_nothing_twice(
         }
         // Per week: the window widens to whole weeks.
         let weekly = get(&server, &format!("/burn-rate?{scope}&granularity=week"));
-        assert_eq!(ms(weekly["from"].as_str().unwrap()), week_of(today - 21 * DAY_MS));
+        assert_eq!(
+            ms(weekly["from"].as_str().unwrap()),
+            week_of(today - 21 * DAY_MS)
+        );
         for point in weekly["points"].as_array().unwrap() {
             let week = ms(point["start"].as_str().unwrap());
             let expected: i64 = data
@@ -448,7 +482,10 @@ fn back_dated_activity_fills_every_bucket_and_a_redelivery_counts_nothing_twice(
             assert_eq!(point["utilisation"].as_f64().unwrap(), active as f64 / 48.0);
         }
         let ada_util = get(&server, &format!("/utilisation?{scope}&agentId={ada}"));
-        let ada_hours = data.hours[&ada].iter().filter(|h| **h >= today - 21 * DAY_MS).count();
+        let ada_hours = data.hours[&ada]
+            .iter()
+            .filter(|h| **h >= today - 21 * DAY_MS)
+            .count();
         assert_eq!(ada_util["activeHours"], ada_hours, "{ada_util}");
         assert_eq!(ada_util["possibleHours"], 21 * 24);
 
@@ -464,15 +501,14 @@ fn back_dated_activity_fills_every_bucket_and_a_redelivery_counts_nothing_twice(
                 let done: Vec<&(i64, String, Option<i64>)> = data
                     .done
                     .iter()
-                    .filter(|(at, who, _)| week_of(*at) == week && agent.map_or(true, |a| a == who))
+                    .filter(|(at, who, _)| week_of(*at) == week && agent.iter().all(|a| *a == who))
                     .collect();
                 let cycles: Vec<i64> = done.iter().filter_map(|(_, _, c)| *c).collect();
                 let goals = data
                     .goals
                     .iter()
                     .filter(|(at, owner)| {
-                        week_of(*at) == week
-                            && agent.map_or(true, |a| owner.as_deref() == Some(a))
+                        week_of(*at) == week && agent.iter().all(|a| owner.as_deref() == Some(*a))
                     })
                     .count();
                 assert_eq!(point["issuesDone"], done.len(), "{point}");
@@ -484,9 +520,15 @@ fn back_dated_activity_fills_every_bucket_and_a_redelivery_counts_nothing_twice(
         assert_eq!(velocity["issuesDone"], data.done.len(), "{velocity}");
         assert_eq!(velocity["goalsCompleted"], data.goals.len(), "{velocity}");
         check_velocity(&velocity, None);
-        let bob_velocity = get(&server, &format!("/velocity?{velocity_scope}&agentId={bob}"));
+        let bob_velocity = get(
+            &server,
+            &format!("/velocity?{velocity_scope}&agentId={bob}"),
+        );
         check_velocity(&bob_velocity, Some(&bob));
-        let daily = get(&server, &format!("/velocity?{velocity_scope}&granularity=day"));
+        let daily = get(
+            &server,
+            &format!("/velocity?{velocity_scope}&granularity=day"),
+        );
         assert_eq!(daily["points"].as_array().unwrap().len(), 29);
         assert_eq!(daily["issuesDone"], data.done.len());
 

@@ -28,17 +28,25 @@ fn the_analytics_page_and_widget_render_the_series() {
             &json!({"meta": {"costCents": cost}}),
         );
     }
-    let issue = server.create_issue(&company, json!({"title": "Chart it", "assigneeAgentId": ada}));
+    let issue = server.create_issue(
+        &company,
+        json!({"title": "Chart it", "assigneeAgentId": ada}),
+    );
     for status in ["in_progress", "done"] {
-        let (code, body) = server.patch(&format!("/api/issues/{issue}"), &json!({"status": status}));
+        let (code, body) =
+            server.patch(&format!("/api/issues/{issue}"), &json!({"status": status}));
         assert_eq!(code, StatusCode::OK, "{body}");
     }
     let goal = server.create_goal(&company, json!({"title": "Launch", "level": "company"}));
-    server.patch(&format!("/api/goals/{goal}"), &json!({"status": "completed"}));
+    server.patch(
+        &format!("/api/goals/{goal}"),
+        &json!({"status": "completed"}),
+    );
     wait_until("the module to count the activity", WAIT, || {
         let v = get(&server, &format!("/velocity?companyId={company}"));
         let burn = get(&server, &format!("/burn-rate?companyId={company}"));
-        (v["issuesDone"] == 1 && v["goalsCompleted"] == 1 && burn["totalCents"] == 250).then_some(())
+        (v["issuesDone"] == 1 && v["goalsCompleted"] == 1 && burn["totalCents"] == 250)
+            .then_some(())
     });
 
     let Some(browser) = Browser::start("ui_analytics", server.base_url()) else {
@@ -61,21 +69,33 @@ fn the_analytics_page_and_widget_render_the_series() {
     browser.wait_for_text("#an-cards", "$2.50");
     let cards = browser.texts("#an-cards .pc-an-card");
     assert!(
-        cards.iter().any(|c| c.contains("issues done") && c.contains('1')),
+        cards
+            .iter()
+            .any(|c| c.contains("issues done") && c.contains('1')),
         "{cards:?}"
     );
     assert!(
-        cards.iter().any(|c| c.contains("goals completed") && c.contains('1')),
+        cards
+            .iter()
+            .any(|c| c.contains("goals completed") && c.contains('1')),
         "{cards:?}"
     );
     // Charts: one bar per day for 30 days, oldest left, units on the axes.
     assert_eq!(browser.count("#an-burn-chart rect.pc-an-bar"), 30);
     browser.wait_for_text("#an-burn-chart .pc-an-unit", "Spend per day (USD)");
-    browser.wait_for_text("#an-utilisation-chart .pc-an-unit", "Utilisation (% of hours)");
+    browser.wait_for_text(
+        "#an-utilisation-chart .pc-an-unit",
+        "Utilisation (% of hours)",
+    );
     browser.wait_for_text("#an-velocity-chart .pc-an-unit", "Count per week");
-    browser.wait_for_text("#an-cycle-chart .pc-an-unit", "Cycle time in_progress → done (hours)");
-    let first = browser.eval("return document.querySelector('#an-burn-chart .pc-an-first').textContent");
-    let last = browser.eval("return document.querySelector('#an-burn-chart .pc-an-last').textContent");
+    browser.wait_for_text(
+        "#an-cycle-chart .pc-an-unit",
+        "Cycle time in_progress → done (hours)",
+    );
+    let first =
+        browser.eval("return document.querySelector('#an-burn-chart .pc-an-first').textContent");
+    let last =
+        browser.eval("return document.querySelector('#an-burn-chart .pc-an-last').textContent");
     assert!(
         first.as_str().unwrap() < last.as_str().unwrap(),
         "time runs left to right: {first} … {last}"
@@ -87,7 +107,10 @@ fn the_analytics_page_and_widget_render_the_series() {
     assert!(today_bar.as_str().unwrap().contains("$2.50"), "{today_bar}");
     let spenders = browser.texts("#an-burn .pc-an-agent-spend");
     assert_eq!(spenders.len(), 2, "{spenders:?}");
-    assert!(spenders[0].contains("Ada") && spenders[0].contains("$1.75"), "{spenders:?}");
+    assert!(
+        spenders[0].contains("Ada") && spenders[0].contains("$1.75"),
+        "{spenders:?}"
+    );
     assert_eq!(browser.count("#an-agents .pc-an-recent-row"), 2);
     browser.screenshot(&artifacts_dir().join("analytics.png"));
 

@@ -7,8 +7,8 @@
 
 use crate::agent_filter::agent_clause;
 use crate::clock::{self, DAY_MS};
-use crate::query_params::reject_unknown;
-use crate::scope::{self, Scope};
+use crate::scope::Scope;
+use crate::series_request::{self, SeriesHeader};
 use crate::window::{Granularity, Window};
 use crate::Analytics;
 use module_sdk::{params, ModuleContext, Request, Response, Result};
@@ -18,18 +18,9 @@ use serde::Serialize;
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BurnRate {
-    /// The company.
-    pub company_id: String,
-    /// The agent, when the series is one agent's.
-    pub agent_id: Option<String>,
-    /// Start of the first bucket (RFC 3339).
-    #[serde(serialize_with = "clock::serialize_ms")]
-    pub from: i64,
-    /// End of the last bucket (RFC 3339, exclusive).
-    #[serde(serialize_with = "clock::serialize_ms")]
-    pub to: i64,
-    /// `day` or `week`.
-    pub granularity: Granularity,
+    /// Whose series, over which buckets.
+    #[serde(flatten)]
+    pub series: SeriesHeader,
     /// The unit of every amount: `cents`.
     pub unit: &'static str,
     /// Spend over the window.
@@ -68,10 +59,8 @@ pub struct AgentSpend {
 
 /// Handles `GET /burn-rate`.
 pub fn get_burn_rate(_m: &Analytics, ctx: &ModuleContext, req: &Request) -> Result<Response> {
-    reject_unknown(req, &["companyId", "agentId", "from", "to", "granularity"])?;
-    let window = Window::of_request(req, clock::now_ms(), Granularity::Day, 29)?;
-    let scope = match scope::of_request(ctx, req)? {
-        Ok(scope) => scope,
+    let (scope, window) = match series_request::of_request(ctx, req, Granularity::Day, 29)? {
+        Ok(request) => request,
         Err(response) => return Ok(response),
     };
     Ok(Response::ok(&burn_rate(ctx, &scope, window)?))
@@ -127,11 +116,7 @@ fn burn_rate(ctx: &ModuleContext, scope: &Scope, window: Window) -> Result<BurnR
     };
     let days = (window.to - window.from) / DAY_MS;
     Ok(BurnRate {
-        company_id: scope.company_id.clone(),
-        agent_id: scope.agent_id().map(str::to_owned),
-        from: window.from,
-        to: window.to,
-        granularity: window.granularity,
+        series: SeriesHeader::new(scope, &window),
         unit: "cents",
         total_cents,
         average_per_day_cents: total_cents as f64 / days as f64,

@@ -16,7 +16,7 @@
 //! | `routes.rs` | the route table under `/api/modules/analytics` |
 //! | `burn_rate.rs`, `utilisation.rs`, `velocity.rs` | the series |
 //! | `companies_route.rs` | `GET /companies` for the UI's picker |
-//! | `scope.rs`, `window.rs`, `agent_filter.rs`, `query_params.rs` | request parsing |
+//! | `series_request.rs`, `scope.rs`, `window.rs`, `agent_filter.rs`, `query_params.rs` | request parsing |
 //! | `cycle_stats.rs` | count, mean, nearest-rank percentiles |
 //! | `clock.rs` | milliseconds, buckets, RFC 3339 |
 //! | `retention.rs` | the service that prunes old rows |
@@ -36,6 +36,7 @@ mod query_params;
 mod retention;
 mod routes;
 mod scope;
+mod series_request;
 mod utilisation;
 mod velocity;
 mod window;

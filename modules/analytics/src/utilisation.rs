@@ -20,7 +20,8 @@ use crate::agent_filter::agent_clause;
 use crate::clock::{self, HOUR_MS};
 use crate::query_params::{integer_in, reject_unknown};
 use crate::scope::{self, Scope};
-use crate::window::{Granularity, Window};
+use crate::series_request::{self, SeriesHeader};
+use crate::window::Granularity;
 use crate::Analytics;
 use module_sdk::{params, ModuleContext, Request, Response, Result};
 use serde::Serialize;
@@ -33,18 +34,9 @@ pub const MAX_RECENT_HOURS: i64 = 720;
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Utilisation {
-    /// The company.
-    pub company_id: String,
-    /// The agent, when the series is one agent's.
-    pub agent_id: Option<String>,
-    /// Start of the first bucket (RFC 3339).
-    #[serde(serialize_with = "clock::serialize_ms")]
-    pub from: i64,
-    /// End of the last bucket (RFC 3339, exclusive).
-    #[serde(serialize_with = "clock::serialize_ms")]
-    pub to: i64,
-    /// `day` or `week`.
-    pub granularity: Granularity,
+    /// Whose series, over which buckets.
+    #[serde(flatten)]
+    pub series: SeriesHeader,
     /// The unit of `utilisation`: a `ratio` from 0 to 1.
     pub unit: &'static str,
     /// Over the whole window.
@@ -153,13 +145,11 @@ fn ratio(active: i64, possible: i64) -> Option<f64> {
 
 /// Handles `GET /utilisation`.
 pub fn get_utilisation(_m: &Analytics, ctx: &ModuleContext, req: &Request) -> Result<Response> {
-    reject_unknown(req, &["companyId", "agentId", "from", "to", "granularity"])?;
-    let now = clock::now_ms();
-    let window = Window::of_request(req, now, Granularity::Day, 29)?;
-    let scope = match scope::of_request(ctx, req)? {
-        Ok(scope) => scope,
+    let (scope, window) = match series_request::of_request(ctx, req, Granularity::Day, 29)? {
+        Ok(request) => request,
         Err(response) => return Ok(response),
     };
+    let now = clock::now_ms();
     let agents = counted_agents(ctx, &scope)?;
     let mut params = params![scope.company_id, window.from, window.to];
     let agent = agent_clause(&scope, "d.agent_id", &mut params);
@@ -201,11 +191,7 @@ pub fn get_utilisation(_m: &Analytics, ctx: &ModuleContext, req: &Request) -> Re
     let active_hours = points.iter().map(|p| p.active_hours).sum();
     let possible_hours = points.iter().map(|p| p.possible_hours).sum();
     Ok(Response::ok(&Utilisation {
-        company_id: scope.company_id.clone(),
-        agent_id: scope.agent_id().map(str::to_owned),
-        from: window.from,
-        to: window.to,
-        granularity: window.granularity,
+        series: SeriesHeader::new(&scope, &window),
         unit: "ratio",
         active_hours,
         possible_hours,

@@ -10,8 +10,8 @@
 use crate::agent_filter::agent_clause;
 use crate::clock;
 use crate::cycle_stats::CycleStats;
-use crate::query_params::reject_unknown;
-use crate::scope::{self, Scope};
+use crate::scope::Scope;
+use crate::series_request::{self, SeriesHeader};
 use crate::window::{Granularity, Window};
 use crate::Analytics;
 use module_sdk::{params, ModuleContext, Request, Response, Result};
@@ -21,18 +21,9 @@ use serde::Serialize;
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Velocity {
-    /// The company.
-    pub company_id: String,
-    /// The agent, when the series is one agent's.
-    pub agent_id: Option<String>,
-    /// Start of the first bucket (RFC 3339).
-    #[serde(serialize_with = "clock::serialize_ms")]
-    pub from: i64,
-    /// End of the last bucket (RFC 3339, exclusive).
-    #[serde(serialize_with = "clock::serialize_ms")]
-    pub to: i64,
-    /// `week` or `day`.
-    pub granularity: Granularity,
+    /// Whose series, over which buckets.
+    #[serde(flatten)]
+    pub series: SeriesHeader,
     /// The unit of cycle times: `ms`.
     pub cycle_time_unit: &'static str,
     /// Goals completed in the window.
@@ -62,10 +53,8 @@ pub struct VelocityPoint {
 
 /// Handles `GET /velocity`.
 pub fn get_velocity(_m: &Analytics, ctx: &ModuleContext, req: &Request) -> Result<Response> {
-    reject_unknown(req, &["companyId", "agentId", "from", "to", "granularity"])?;
-    let window = Window::of_request(req, clock::now_ms(), Granularity::Week, 11 * 7)?;
-    let scope = match scope::of_request(ctx, req)? {
-        Ok(scope) => scope,
+    let (scope, window) = match series_request::of_request(ctx, req, Granularity::Week, 11 * 7)? {
+        Ok(request) => request,
         Err(response) => return Ok(response),
     };
     Ok(Response::ok(&velocity(ctx, &scope, window)?))
@@ -115,11 +104,7 @@ fn velocity(ctx: &ModuleContext, scope: &Scope, window: Window) -> Result<Veloci
         })
         .collect();
     Ok(Velocity {
-        company_id: scope.company_id.clone(),
-        agent_id: scope.agent_id().map(str::to_owned),
-        from: window.from,
-        to: window.to,
-        granularity: window.granularity,
+        series: SeriesHeader::new(scope, &window),
         cycle_time_unit: "ms",
         goals_completed: goals.iter().sum(),
         issues_done: done.iter().sum(),

@@ -12,7 +12,9 @@
 #![allow(dead_code)] // Each test binary uses its own subset.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use paperclip_e2e::{json, wait_until, DirectDb, ServerOptions, StatusCode, TestBackend, TestServer, Value};
+use paperclip_e2e::{
+    json, wait_until, DirectDb, ServerOptions, StatusCode, TestBackend, TestServer, Value,
+};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -244,12 +246,16 @@ pub fn wait_delivered(db: &mut DirectDb, seq: i64) {
 
 /// [`wait_delivered`] with another time limit.
 pub fn wait_delivered_within(db: &mut DirectDb, seq: i64, timeout: Duration) {
-    wait_until(&format!("the analytics reader past seq {seq}"), timeout, || {
-        let delivered = db.count(
+    wait_until(
+        &format!("the analytics reader past seq {seq}"),
+        timeout,
+        || {
+            let delivered = db.count(
             "SELECT CAST(delivered_seq AS BIGINT) AS n FROM hook_readers WHERE reader = 'analytics'",
         );
-        (delivered >= seq).then_some(())
-    });
+            (delivered >= seq).then_some(())
+        },
+    );
 }
 
 /// Sets an agent's creation time (the API cannot), so it counts for back-dated utilisation.
