@@ -48,6 +48,54 @@ pub struct Config {
     /// HTTP server: which `Host` names and `Origin`s browsers may use.
     #[serde(default)]
     pub server: ServerConfig,
+    /// Several replicas on one PostgreSQL database: lease and sync timings.
+    #[serde(default)]
+    pub cluster: ClusterConfig,
+}
+
+/// `cluster` section: how replicas on one PostgreSQL database share the work (ignored on
+/// SQLite, which has one replica).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// How long a module lease (its services and hook delivery) lasts without renewal: the
+    /// longest a dead replica's work waits before another replica takes it over. Renewed every
+    /// third of it. Default 5000, at least 1000.
+    #[serde(default = "default_lease_ms")]
+    pub lease_ms: u64,
+    /// How often each replica re-reads the module state other replicas saved, in case a
+    /// notification was missed (changes normally arrive at once by `LISTEN/NOTIFY`). Default
+    /// 5000.
+    #[serde(default = "default_sync_interval_ms")]
+    pub sync_interval_ms: u64,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> ClusterConfig {
+        ClusterConfig {
+            lease_ms: default_lease_ms(),
+            sync_interval_ms: default_sync_interval_ms(),
+        }
+    }
+}
+
+impl ClusterConfig {
+    /// The lease time (at least one second).
+    pub fn lease(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.lease_ms.max(1000))
+    }
+
+    /// The fallback sync interval (at least 100 ms).
+    pub fn sync_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.sync_interval_ms.max(100))
+    }
+}
+
+fn default_lease_ms() -> u64 {
+    5_000
+}
+fn default_sync_interval_ms() -> u64 {
+    5_000
 }
 
 /// `database` section.
@@ -56,6 +104,9 @@ pub struct Config {
 pub struct DatabaseConfig {
     /// Database URL; `DATABASE_URL` overrides it. Default: SQLite file in the data directory.
     pub url: Option<String>,
+    /// Connections in the server's pool (default 8 on SQLite, 16 on PostgreSQL). Replicas on
+    /// one PostgreSQL database each keep theirs open: size them to fit `max_connections`.
+    pub pool_size: Option<u32>,
 }
 
 /// `auth` section.

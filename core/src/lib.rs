@@ -8,6 +8,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod cluster;
 pub mod config;
 pub mod core;
 pub mod db;

@@ -29,6 +29,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bundle_signature;
+pub mod cluster;
 pub mod config_merge;
 pub mod core_calls;
 pub mod delivery_view;

@@ -24,6 +24,7 @@ use super::module_policy::ModulePolicy;
 use super::module_status::{ModuleStatus, StatusReason};
 use super::route_table::{RouteTable, RouteTarget};
 use super::sql_guard::SqlGuard;
+use crate::cluster::Cluster;
 use module_sdk::abi::Registration;
 use paperclip_core::core::Core;
 use paperclip_core::hooks::{Hook, SubscriptionId};
@@ -56,6 +57,9 @@ pub struct ActivationContext<'a> {
     /// What the module may do through core calls (grants, companies, causation), shared with
     /// its executor and kept in its runtime so that the operator's changes apply at once.
     pub policy: Arc<ModulePolicy>,
+    /// This replica's cluster membership: the module's services and at-least-once delivery
+    /// run here only while it holds the module's lease.
+    pub cluster: &'a Arc<Cluster>,
 }
 
 /// The module's raw configuration and where it came from.
@@ -210,12 +214,23 @@ pub fn start(
 ) -> Result<ModuleRuntime, StatusReason> {
     let id = manifest.id.as_str();
     let hooks = &prepared.hooks;
+    if previous.is_none() {
+        // Alone on the database this holds at once; among replicas, whoever takes it first.
+        ctx.cluster.take(ctx.core.db(), id);
+    }
     let delivery = if hooks.is_empty() {
         Ok(None)
     } else {
         match previous {
             Some(previous) => OutboxDelivery::take_over(previous, hooks, ctx.delivery).map(Some),
-            None => OutboxDelivery::open(ctx.core.db(), id, hooks, ctx.delivery).map(Some),
+            None => OutboxDelivery::open(
+                ctx.core.db(),
+                id,
+                hooks,
+                ctx.delivery,
+                ctx.cluster.holds(id),
+            )
+            .map(Some),
         }
     };
     let attached = delivery.and_then(|delivery| {
@@ -228,6 +243,7 @@ pub fn start(
             delivery,
         );
         executor.set_policy(Arc::clone(&ctx.policy));
+        executor.set_cluster(Arc::clone(ctx.cluster));
         attach(
             ctx,
             manifest,

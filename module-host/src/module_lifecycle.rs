@@ -13,6 +13,8 @@
 //! thread. The module list is kept behind a short-held lock, so the admin API can read it while
 //! an operation waits on a module.
 
+mod cluster_ops;
+pub use cluster_ops::{SyncReport, WorkLeaseView};
 mod delivery_ops;
 mod instance_ops;
 mod policy_ops;
@@ -25,6 +27,7 @@ pub use delivery_ops::dead_letter_json;
 use delivery_ops::DeliverySource;
 
 use super::bundle_signature::SignatureCheck;
+use super::cluster::Cluster;
 use super::config_merge::keep_masked_values;
 use super::discovery::{discover, file_fingerprint, library_file_name, Bundle};
 use super::executor::{DeliverySettings, ExecutorSettings, ModuleClock};
@@ -400,12 +403,21 @@ pub struct ModuleHost {
     /// Serializes lifecycle operations.
     ops: Mutex<()>,
     state: Mutex<HostState>,
+    /// This replica among the servers on the database (module leases).
+    cluster: Arc<Cluster>,
 }
 
 impl ModuleHost {
     /// A host for the modules in `settings.dir`, with nothing loaded yet (see [`ModuleHost::start`]).
     pub fn new(core: Core, settings: HostSettings) -> ModuleHost {
+        ModuleHost::in_cluster(core, settings, Arc::new(Cluster::single("local")))
+    }
+
+    /// [`ModuleHost::new`] for one replica of `cluster`: a module's services and at-least-once
+    /// hook delivery run here only while this replica holds the module's lease.
+    pub fn in_cluster(core: Core, settings: HostSettings, cluster: Arc<Cluster>) -> ModuleHost {
         ModuleHost {
+            cluster,
             core,
             settings,
             routes: RouteTable::new(),
@@ -633,6 +645,7 @@ impl ModuleHost {
         };
         if let Some((runtime, counters)) = runtime {
             let left = deactivate(&self.core, &self.routes, id, runtime, &counters, true);
+            self.cluster.release(self.core.db(), id);
             tracing::info!(module = id, services_left_running = ?left, "module disabled");
         }
         self.get(id)
@@ -869,6 +882,7 @@ impl ModuleHost {
         running.sort_by_key(|r| std::cmp::Reverse(r.0));
         for (_, id, runtime, counters) in running {
             deactivate(&self.core, &self.routes, &id, runtime, &counters, false);
+            self.cluster.release(self.core.db(), &id);
             tracing::info!(module = %id, "module stopped");
         }
         self.clock.stop();
@@ -1432,6 +1446,10 @@ impl ModuleHost {
             grants: self.grants_view(state, record),
             companies: self.company_scope(state, record.id()),
             signature: record.signature.as_ref().map(SignatureCheck::view),
+            work: record
+                .runtime
+                .as_ref()
+                .map(|rt| self.work_lease_view(record.id(), rt.executor.service_names(), None)),
         }
     }
 

@@ -5,7 +5,7 @@ use super::delivery_view::DeliveryView;
 use super::executor::ExecutorStats;
 use super::module_counters::CounterSnapshot;
 use super::module_entry::ProcessStatus;
-use super::module_lifecycle::{GrantsView, UpgradeReport};
+use super::module_lifecycle::{GrantsView, UpgradeReport, WorkLeaseView};
 use super::module_status::ModuleStatus;
 use module_sdk::CompanyScope;
 use paperclip_core::isolation_level::IsolationLevel;
@@ -86,4 +86,8 @@ pub struct ModuleView {
     /// e.g. an invalid manifest).
     #[serde(default)]
     pub signature: Option<SignatureView>,
+    /// A running module's background work — its services and at-least-once hook delivery —
+    /// and the replica that runs it (the holder of the module's lease among replicas).
+    #[serde(default)]
+    pub work: Option<WorkLeaseView>,
 }

@@ -6,18 +6,26 @@ use crate::api;
 use crate::api::auth::ApiKeys;
 use crate::api::browser_guard::{guard_browser_requests, BrowserGuard};
 use crate::api::json_body::MAX_BODY_BYTES;
+use crate::cluster;
+use crate::cluster::bundle_replication::lay_out_new_bundles;
+use crate::cluster::data_dir_lock::DataDirLock;
+use crate::cluster::replica_keeper::ReplicaKeeper;
+use crate::cluster::state_sync::StateSync;
 use crate::config::Config;
 use crate::core::Core;
+use crate::db::migrations::open_database_sized;
 pub use crate::db::open_database;
+use crate::db::Backend;
 use crate::hooks::outbox_retention::keep_outbox_bounded;
 use crate::hooks::{Hook, HookBus};
+use crate::module_host::cluster::Cluster;
 use crate::module_host::{HostSettings, ModuleHost};
 pub use crate::state::AppState;
 use actix_web::{middleware, web, App, HttpServer};
 use anyhow::{bail, Context};
 use serde_json::json;
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Options of `paperclipai run`.
@@ -67,19 +75,61 @@ pub async fn run(options: RunOptions) -> anyhow::Result<()> {
     check_bind_safety(options.bind, &keys)?;
 
     let url = database_url(&config, &options.data_dir);
-    let db = tokio::task::spawn_blocking(move || open_database(&url)).await??;
+    // One server per SQLite file; several replicas share data through PostgreSQL.
+    let _data_lock = match Backend::from_url(&url) {
+        Backend::Sqlite => {
+            DataDirLock::acquire(Path::new(url.strip_prefix("sqlite://").unwrap_or(&url)))?
+        }
+        Backend::Postgres => DataDirLock::acquire_replica_dir(&options.data_dir)?,
+    };
+    let pool_size = config.database.pool_size;
+    let db = tokio::task::spawn_blocking(move || open_database_sized(&url, pool_size)).await??;
     let hooks = Arc::new(HookBus::new());
     let core = Core::new(db.clone(), hooks.clone());
     let mut settings = HostSettings::from(&config.modules);
     // `modules.signatures: auto` is `warn` on loopback and `required` beyond it.
     settings.signatures = config.modules.signatures.for_bind(options.bind);
     tracing::info!(policy = %settings.signatures, trusted_keys = settings.trusted_keys.len(), "module bundle signatures");
-    let modules = Arc::new(ModuleHost::new(core.clone(), settings));
+    let replica = cluster::replica_id(&options.data_dir);
+    let membership = match db.backend() {
+        Backend::Postgres => Cluster::coordinated(&replica, config.cluster.lease()),
+        Backend::Sqlite => Cluster::single(&replica),
+    };
+    let modules = Arc::new(ModuleHost::in_cluster(
+        core.clone(),
+        settings,
+        Arc::new(membership),
+    ));
     tokio::task::spawn_blocking({
         let modules = Arc::clone(&modules);
-        move || modules.start()
+        let db = db.clone();
+        move || {
+            if modules.cluster().is_coordinated() {
+                // Bundles other replicas installed through the store are laid out first.
+                if let Err(error) = lay_out_new_bundles(&db, &modules) {
+                    tracing::warn!(%error, "bundles stored by other replicas not read");
+                }
+            }
+            modules.start()
+        }
     })
     .await??;
+    let keeper = tokio::task::spawn_blocking({
+        let modules = Arc::clone(&modules);
+        let db = db.clone();
+        let lease = config.cluster.lease();
+        move || ReplicaKeeper::start(db, modules, lease)
+    })
+    .await??;
+    let sync = if modules.cluster().is_coordinated() {
+        Some(StateSync::start(
+            db.clone(),
+            Arc::clone(&modules),
+            config.cluster.sync_interval(),
+        )?)
+    } else {
+        None
+    };
     let state = web::Data::new(AppState {
         core,
         config: Arc::new(config),
@@ -109,7 +159,9 @@ pub async fn run(options: RunOptions) -> anyhow::Result<()> {
     let server = match server {
         Ok(server) => server,
         Err(e) => {
+            stop_cluster_sync(sync).await;
             stop_modules(modules).await;
+            stop_keeper(keeper).await;
             return Err(e)
                 .with_context(|| format!("cannot bind {}:{}", options.bind, options.port));
         }
@@ -119,10 +171,11 @@ pub async fn run(options: RunOptions) -> anyhow::Result<()> {
         .first()
         .copied()
         .context("the server bound no address")?;
+    keeper.set_address(&address.to_string());
     let server = server.run();
     // Tests and scripts read this line to learn the port (useful with --port 0).
     println!(
-        "paperclipai {} listening on http://{address} (database: {})",
+        "paperclipai {} listening on http://{address} (database: {}, replica {replica})",
         crate::VERSION,
         db.backend().name()
     );
@@ -136,9 +189,24 @@ pub async fn run(options: RunOptions) -> anyhow::Result<()> {
     ));
     let served = server.await;
     sweeper.abort();
+    stop_cluster_sync(sync).await;
     stop_modules(modules).await;
+    stop_keeper(keeper).await;
     served?;
     Ok(())
+}
+
+/// Ends the cluster sync thread (no more changes from other replicas are applied).
+async fn stop_cluster_sync(sync: Option<StateSync>) {
+    if let Some(sync) = sync {
+        let _ = tokio::task::spawn_blocking(move || sync.stop()).await;
+    }
+}
+
+/// Removes this replica's row and gives up its leases (after the modules stopped, so their
+/// cursors are saved before another replica resumes from them).
+async fn stop_keeper(keeper: ReplicaKeeper) {
+    let _ = tokio::task::spawn_blocking(move || keeper.stop()).await;
 }
 
 /// Takes every running module down (services stopped, hooks and routes detached, `shutdown`

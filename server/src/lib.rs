@@ -9,6 +9,7 @@
 pub mod api;
 pub mod app;
 pub mod cli;
+pub mod cluster;
 pub mod state;
 pub mod store;
 pub mod templates;

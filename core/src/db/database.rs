@@ -87,6 +87,13 @@ impl Database {
     /// Opens a pool for `url` (a SQLite file path or a `postgres://` URL). For SQLite the
     /// parent directory is created if needed.
     pub fn open(url: &str) -> Result<Database, DatabaseError> {
+        Database::open_sized(url, None)
+    }
+
+    /// [`Database::open`] with at most `pool_size` connections (`None`: 8 on SQLite, 16 on
+    /// PostgreSQL — where every replica keeps its pool open, so several replicas need
+    /// `max_connections` ≥ the sum of their pools plus the modules' connections).
+    pub fn open_sized(url: &str, pool_size: Option<u32>) -> Result<Database, DatabaseError> {
         let backend = Backend::from_url(url);
         if backend == Backend::Sqlite {
             let path = url.strip_prefix("sqlite://").unwrap_or(url);
@@ -96,10 +103,10 @@ impl Database {
                 }
             }
         }
-        let max_size = match backend {
+        let max_size = pool_size.filter(|n| *n > 0).unwrap_or(match backend {
             Backend::Sqlite => 8,
             Backend::Postgres => 16,
-        };
+        });
         let pool = Pool::builder()
             .max_size(max_size)
             // A `SELECT 1` per checkout would add a round trip to every request; a broken

@@ -1,6 +1,7 @@
 //! Diesel table definitions of the core schema (`migrations/*/…_core/up.sql`, and
 //! `…_hook_outbox/up.sql` for `hook_outbox`, `…_hook_delivery/up.sql` for `hook_readers` and
-//! `hook_dead_letters`, `…_module_policy/up.sql` for `module_policy`).
+//! `hook_dead_letters`, `…_module_policy/up.sql` for `module_policy`, `…_cluster/up.sql` for `replicas`,
+//! `cluster_leases` and `module_bundles`).
 #![allow(missing_docs)]
 
 diesel::table! {
@@ -186,6 +187,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    replicas (replica_id) {
+        replica_id -> Text,
+        host -> Text,
+        pid -> BigInt,
+        address -> Nullable<Text>,
+        version -> Text,
+        started_at -> Timestamp,
+        heartbeat_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cluster_leases (name) {
+        name -> Text,
+        holder -> Text,
+        acquired_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    module_bundles (sha256) {
+        sha256 -> Text,
+        module_id -> Text,
+        version -> Text,
+        archive -> Binary,
+        stored_by -> Text,
+        stored_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(agents -> companies (company_id));
 diesel::joinable!(goals -> companies (company_id));
 diesel::joinable!(projects -> companies (company_id));
@@ -209,4 +242,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     hook_outbox,
     hook_readers,
     hook_dead_letters,
+    replicas,
+    cluster_leases,
+    module_bundles,
 );

@@ -12,7 +12,7 @@ mod pending_hooks;
 pub mod self_delivering;
 mod subscriber_worker;
 #[cfg(test)]
-mod test_backends;
+pub(crate) mod test_backends;
 
 pub use hook::Hook;
 pub use hook_bus::{

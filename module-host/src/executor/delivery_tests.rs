@@ -56,7 +56,8 @@ fn an_overflowing_at_least_once_module_gets_every_event_from_the_outbox_and_retr
         max_attempts: 3,
         retry_backoff: Duration::from_millis(20),
     };
-    let delivery = OutboxDelivery::open(&db, "slow", &[Hook::AgentCreated], settings).unwrap();
+    let delivery =
+        OutboxDelivery::open(&db, "slow", &[Hook::AgentCreated], settings, true).unwrap();
     let executor = ModuleExecutor::with_delivery(
         "slow",
         Arc::new(LibraryEntry::new(

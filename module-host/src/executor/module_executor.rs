@@ -24,6 +24,7 @@ use super::call_job::{CallJob, CallKind, RouteReply, RunningCall};
 use super::executor_settings::ExecutorSettings;
 use super::executor_stats::ExecutorStats;
 use super::outbox_delivery::{DeliveryStatus, OutboxDelivery, RetryItem, GAP_CHECK_AFTER};
+use crate::cluster::Cluster;
 use crate::module_calls::describe_module_error;
 use crate::module_counters::ModuleCounters;
 use crate::module_entry::{EntryHealth, ModuleEntry};
@@ -262,7 +263,14 @@ pub struct ModuleExecutor {
     /// so the clock sees an inline call overrun while it still runs.
     inline_slots: [AtomicU64; INLINE_SLOTS],
     epoch: Instant,
+    /// The replica's cluster membership, when several replicas may share the database.
+    cluster: OnceLock<Arc<Cluster>>,
+    /// This replica does the module's background work: its services and its at-least-once
+    /// hook delivery (it holds the module's lease; always, alone on the database).
+    owns_work: AtomicBool,
 }
+
+mod work_lease;
 
 fn level_from(value: u8) -> IsolationLevel {
     match value {
@@ -341,6 +349,8 @@ impl ModuleExecutor {
             policy: OnceLock::new(),
             inline_slots: std::array::from_fn(|_| AtomicU64::new(0)),
             epoch: Instant::now(),
+            cluster: OnceLock::new(),
+            owns_work: AtomicBool::new(true),
         });
         {
             let mut queue = executor.queue.lock();
@@ -590,6 +600,10 @@ impl ModuleExecutor {
         }
         if let (Some(delivery), Some(seq)) = (&self.delivery, event.seq) {
             if delivery.at_least_once() {
+                if !self.owns_work() {
+                    // The replica holding the module's lease reads it from the outbox.
+                    return;
+                }
                 if queue.closed || self.failure.lock().is_some() {
                     // The outbox keeps it for the next start (or catch-up).
                     return;
@@ -670,6 +684,8 @@ impl ModuleExecutor {
     /// Called by the clock: queues the services that are due and checks for overdue calls.
     /// Returns when it next wants a tick for its services.
     pub fn tick(self: &Arc<Self>, now: Instant) -> Option<Instant> {
+        // Services run on the replica holding the module's lease only.
+        let owns_work = self.owns_work();
         let due: Vec<String> = {
             let mut services = self.services.lock();
             let mut due = Vec::new();
@@ -682,7 +698,7 @@ impl ModuleExecutor {
                 let step = service.interval.as_nanos().max(1);
                 let skipped = u32::try_from(behind / step + 1).unwrap_or(u32::MAX);
                 service.next_due += service.interval.saturating_mul(skipped);
-                if !service.busy {
+                if !service.busy && owns_work {
                     service.busy = true;
                     due.push(service.name.clone());
                 }
@@ -713,10 +729,14 @@ impl ModuleExecutor {
         let Some(delivery) = &self.delivery else {
             return;
         };
+        if delivery.at_least_once() && !self.owns_work() {
+            return;
+        }
         let due = delivery.take_due_retries(now);
         let hole = delivery.at_least_once() && delivery.hole_to_fill(now);
         let save = delivery.save_due(now);
-        if due.is_empty() && !hole && !save {
+        let poll = delivery.at_least_once() && self.peers_commit();
+        if due.is_empty() && !hole && !save && !poll {
             return;
         }
         let mut queue = self.queue.lock();
@@ -729,6 +749,10 @@ impl ModuleExecutor {
             .last_fill
             .is_some_and(|at| now.saturating_duration_since(at) < GAP_CHECK_AFTER);
         if hole && !queue.from_outbox && !filled_lately {
+            queue.fill_wanted = true;
+        }
+        if poll && !queue.from_outbox && self.poll_due(&queue, now) {
+            // Other replicas commit events this replica never sees in memory.
             queue.fill_wanted = true;
         }
         queue.save_wanted |= save;

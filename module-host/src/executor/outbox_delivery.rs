@@ -23,7 +23,7 @@ use paperclip_core::hooks::hook_readers::{self, ReaderState};
 use paperclip_core::hooks::{Hook, HookEvent};
 use parking_lot::Mutex;
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -126,45 +126,70 @@ pub struct OutboxDelivery {
     last_save: Mutex<Instant>,
     waiting: Mutex<Vec<RetryItem>>,
     counters: DeliveryCounters,
+    /// This replica does the module's delivery (holds its lease): only the owner saves.
+    owner: AtomicBool,
+}
+
+/// Where a reader resumes and what it missed (best-effort).
+struct ResumePoint {
+    start: i64,
+    missed: u64,
 }
 
 impl OutboxDelivery {
     /// Opens the module `reader`'s delivery for `hooks`: its cursor (new: the newest event;
-    /// `paused` and no `catchUp`: the newest event; else where it was), its reader row saved
-    /// `active`, and its `retrying` failed events loaded (due at once). Blocking.
+    /// `paused` and no `catchUp`: the newest event; else where it was), and its `retrying`
+    /// failed events loaded (due at once). When this replica does the module's background work
+    /// (`owner`), its reader row is saved `active`; otherwise nothing is written and the
+    /// delivery waits until [`OutboxDelivery::reopen`] makes it the owner. Blocking.
     pub fn open(
         db: &Database,
         reader: &str,
         hooks: &[Hook],
         settings: DeliverySettings,
+        owner: bool,
     ) -> Result<Arc<OutboxDelivery>, String> {
-        let mut conn = db.conn().map_err(|e| format!("hook delivery: {e}"))?;
+        let delivery = OutboxDelivery {
+            reader: reader.to_string(),
+            db: db.clone(),
+            settings,
+            hooks: hooks.iter().copied().collect(),
+            cursor: Mutex::new(DeliveryCursor::new(0)),
+            newest_seen: AtomicI64::new(0),
+            saved: AtomicI64::new(0),
+            last_save: Mutex::new(Instant::now()),
+            waiting: Mutex::new(Vec::new()),
+            counters: DeliveryCounters::default(),
+            owner: AtomicBool::new(false),
+        };
+        if owner {
+            delivery.reopen()?;
+        } else {
+            let mut conn = db.conn().map_err(|e| format!("hook delivery: {e}"))?;
+            let resume = delivery.resume_point(&mut conn)?;
+            delivery.reset_to(resume.start, Vec::new());
+        }
+        Ok(Arc::new(delivery))
+    }
+
+    /// Makes this replica the delivery's owner (it took the module's lease): the cursor, the
+    /// failed events waiting for a retry and the missed count are read again from the database
+    /// — another replica may have moved them — as [`OutboxDelivery::open`] reads them, and the
+    /// reader row is saved `active`. Blocking.
+    pub fn reopen(&self) -> Result<(), String> {
+        let mut conn = self.db.conn().map_err(|e| format!("hook delivery: {e}"))?;
         let problem = |e: diesel::result::Error| format!("hook delivery: {e}");
-        let saved = hook_readers::get(&mut conn, reader).map_err(problem)?;
-        let newest = hook_outbox::newest_seq(&mut conn)
-            .map_err(problem)?
-            .unwrap_or(0);
-        let at_least_once = settings.mode == DeliveryMode::AtLeastOnce;
-        let start = match &saved {
-            None => newest,
-            Some(row)
-                if row.state == ReaderState::Paused && !(at_least_once && settings.catch_up) =>
-            {
-                newest
-            }
-            Some(row) if at_least_once => row.delivered_seq.min(newest),
-            Some(_) => newest,
-        };
-        let missed = match &saved {
-            Some(row) if !at_least_once && row.state == ReaderState::Active => {
-                count_missed(&mut conn, row.delivered_seq, hooks).map_err(problem)?
-            }
-            _ => 0,
-        };
-        hook_readers::save(&mut conn, reader, start, ReaderState::Active, at_least_once)
-            .map_err(problem)?;
-        let retrying = if at_least_once {
-            hook_dead_letters::list(&mut conn, reader, Some(DeadLetterState::Retrying))
+        let resume = self.resume_point(&mut conn)?;
+        hook_readers::save(
+            &mut conn,
+            &self.reader,
+            resume.start,
+            ReaderState::Active,
+            self.at_least_once(),
+        )
+        .map_err(problem)?;
+        let retrying = if self.at_least_once() {
+            hook_dead_letters::list(&mut conn, &self.reader, Some(DeadLetterState::Retrying))
                 .map_err(problem)?
         } else {
             Vec::new()
@@ -178,20 +203,59 @@ impl OutboxDelivery {
                 due: now,
             })
             .collect();
-        let delivery = OutboxDelivery {
-            reader: reader.to_string(),
-            db: db.clone(),
-            settings,
-            hooks: hooks.iter().copied().collect(),
-            cursor: Mutex::new(DeliveryCursor::new(start)),
-            newest_seen: AtomicI64::new(start),
-            saved: AtomicI64::new(start),
-            last_save: Mutex::new(now),
-            waiting: Mutex::new(waiting),
-            counters: DeliveryCounters::default(),
+        self.reset_to(resume.start, waiting);
+        self.counters.missed.store(resume.missed, Ordering::Relaxed);
+        self.owner.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// This replica no longer owns the delivery (another took the module's lease): nothing is
+    /// saved from here on, and the retries waiting here are dropped (they are recorded; the
+    /// owner retries them).
+    pub fn disown(&self) {
+        self.owner.store(false, Ordering::Release);
+        self.waiting.lock().clear();
+    }
+
+    /// Whether this replica owns the delivery (saves its cursor).
+    pub fn is_owner(&self) -> bool {
+        self.owner.load(Ordering::Acquire)
+    }
+
+    /// Where the reader resumes, from its saved row (see [`OutboxDelivery::open`]).
+    fn resume_point(&self, conn: &mut DbConnection) -> Result<ResumePoint, String> {
+        let problem = |e: diesel::result::Error| format!("hook delivery: {e}");
+        let saved = hook_readers::get(conn, &self.reader).map_err(problem)?;
+        let newest = hook_outbox::newest_seq(conn).map_err(problem)?.unwrap_or(0);
+        let at_least_once = self.at_least_once();
+        let start = match &saved {
+            None => newest,
+            Some(row)
+                if row.state == ReaderState::Paused
+                    && !(at_least_once && self.settings.catch_up) =>
+            {
+                newest
+            }
+            Some(row) if at_least_once => row.delivered_seq.min(newest),
+            Some(_) => newest,
         };
-        delivery.counters.missed.store(missed, Ordering::Relaxed);
-        Ok(Arc::new(delivery))
+        let hooks: Vec<Hook> = self.hooks.iter().copied().collect();
+        let missed = match &saved {
+            Some(row) if !at_least_once && row.state == ReaderState::Active => {
+                count_missed(conn, row.delivered_seq, &hooks).map_err(problem)?
+            }
+            _ => 0,
+        };
+        Ok(ResumePoint { start, missed })
+    }
+
+    /// Puts the cursor at `start` with `waiting` retries.
+    fn reset_to(&self, start: i64, waiting: Vec<RetryItem>) {
+        *self.cursor.lock() = DeliveryCursor::new(start);
+        self.newest_seen.store(start, Ordering::Relaxed);
+        self.saved.store(start, Ordering::Relaxed);
+        *self.last_save.lock() = Instant::now();
+        *self.waiting.lock() = waiting;
     }
 
     /// A new instance's delivery taking over from `previous` (the same reader, whose hook calls
@@ -215,16 +279,19 @@ impl OutboxDelivery {
             .conn()
             .map_err(|e| format!("hook delivery: {e}"))?;
         let problem = |e: diesel::result::Error| format!("hook delivery: {e}");
-        hook_readers::save(
-            &mut conn,
-            &previous.reader,
-            start,
-            ReaderState::Active,
-            at_least_once,
-        )
-        .map_err(problem)?;
+        let owner = previous.is_owner();
+        if owner {
+            hook_readers::save(
+                &mut conn,
+                &previous.reader,
+                start,
+                ReaderState::Active,
+                at_least_once,
+            )
+            .map_err(problem)?;
+        }
         let now = Instant::now();
-        let waiting = if at_least_once {
+        let waiting = if at_least_once && owner {
             hook_dead_letters::list(&mut conn, &previous.reader, Some(DeadLetterState::Retrying))
                 .map_err(problem)?
                 .into_iter()
@@ -253,6 +320,7 @@ impl OutboxDelivery {
             last_save: Mutex::new(now),
             waiting: Mutex::new(waiting),
             counters: DeliveryCounters::default(),
+            owner: AtomicBool::new(owner),
         }))
     }
 
@@ -306,12 +374,16 @@ impl OutboxDelivery {
 
     /// Whether the cursor moved and was last saved [`SAVE_EVERY`] ago or more.
     pub fn save_due(&self, now: Instant) -> bool {
-        self.position() > self.saved.load(Ordering::Relaxed)
+        self.is_owner()
+            && self.position() > self.saved.load(Ordering::Relaxed)
             && now.saturating_duration_since(*self.last_save.lock()) >= SAVE_EVERY
     }
 
     /// Saves the cursor (never backwards). Blocking.
     pub fn save(&self) {
+        if !self.is_owner() {
+            return;
+        }
         let position = self.position();
         *self.last_save.lock() = Instant::now();
         if position <= self.saved.load(Ordering::Relaxed) {
@@ -338,6 +410,10 @@ impl OutboxDelivery {
     /// disabled (the outbox keeps its events only if it catches up), else still `active` (a
     /// server stop: it resumes from here). Blocking.
     pub fn finish(&self, disabled: bool) {
+        if !self.is_owner() {
+            // Another replica owns the reader row.
+            return;
+        }
         let position = self.position();
         let (state, retains) = if disabled {
             (

@@ -23,9 +23,19 @@ impl ModuleHost {
         views: Vec<(ModuleView, Option<DeliverySource>)>,
     ) -> Vec<ModuleView> {
         let mut conn = self.core.db().conn().ok();
+        let leases = if self.cluster.is_coordinated() {
+            self.work_leases()
+                .map_err(|error| tracing::warn!(%error, "module leases not read"))
+                .ok()
+        } else {
+            None
+        };
         views
             .into_iter()
             .map(|(mut view, source)| {
+                if let (Some(work), Some(leases)) = (view.work.take(), leases.as_deref()) {
+                    view.work = Some(self.work_lease_view(&view.id, work.services, Some(leases)));
+                }
                 if let (Some(source), Some(conn)) = (source, conn.as_mut()) {
                     view.delivery = delivery_view(
                         conn,

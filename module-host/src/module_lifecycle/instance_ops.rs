@@ -66,6 +66,7 @@ impl ModuleHost {
             known_ids,
             db_limits: self.settings.db_limits,
             policy,
+            cluster: &self.cluster,
         }
     }
 

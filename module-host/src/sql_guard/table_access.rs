@@ -28,6 +28,9 @@ const HOST_BOOKKEEPING: &[&str] = &[
     "hook_readers",
     "hook_dead_letters",
     "module_policy",
+    "replicas",
+    "cluster_leases",
+    "module_bundles",
 ];
 
 /// What a table name refers to.

@@ -10,7 +10,7 @@
 //! A bad body is a 400 naming the field (an unknown capability lists the known ones, an unknown
 //! company is named) and saves nothing.
 
-use super::admin_modules::{run_op, AdminError};
+use super::admin_modules::{run_announced_op, run_op, AdminError};
 use super::api_error::ApiError;
 use super::json_body::JsonBytes;
 use crate::state::AppState;
@@ -45,7 +45,7 @@ async fn put_grants(
     body: JsonBytes,
 ) -> Result<HttpResponse, AdminError> {
     let granted = granted_of(&body_object(&body, "granted")?)?;
-    run_op(&state, move |host| host.set_grants(&id, granted)).await
+    run_announced_op(&state, move |host| host.set_grants(&id, granted)).await
 }
 
 async fn get_companies(
@@ -66,7 +66,7 @@ async fn put_companies(
     body: JsonBytes,
 ) -> Result<HttpResponse, AdminError> {
     let scope = scope_of(body_object(&body, "mode")?)?;
-    run_op(&state, move |host| host.set_companies(&id, scope)).await
+    run_announced_op(&state, move |host| host.set_companies(&id, scope)).await
 }
 
 /// The body as a JSON object, or a 400 naming what is wrong.

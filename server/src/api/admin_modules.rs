@@ -12,6 +12,10 @@
 //! | `POST /api/admin/modules/{id}/dead-letters/{eventId}/replay` | deliver a dead letter again (attempts start over); 409 while it is still retrying |
 //! | `GET`/`PUT /api/admin/modules/{id}/grants` | capabilities asked for, granted, missing ([`super::admin_module_policy`]) |
 //! | `GET`/`PUT /api/admin/modules/{id}/companies` | the companies the module serves |
+//! | `GET /api/admin/cluster` | this replica, every replica on the database, who holds each module's lease ([`super::admin_cluster`]) |
+//!
+//! Enable, disable, config, grants and companies are saved in the database and announced to
+//! the other replicas on it, which apply them at once.
 //!
 //! Lifecycle operations block on module code and the database, so they run on a blocking
 //! thread; they are serialized by the host.
@@ -108,7 +112,7 @@ async fn enable_module(
     id: web::Path<String>,
     _body: JsonBytes,
 ) -> Result<HttpResponse, AdminError> {
-    run_op(&state, move |host| host.enable(&id)).await
+    run_announced_op(&state, move |host| host.enable(&id)).await
 }
 
 async fn disable_module(
@@ -116,7 +120,7 @@ async fn disable_module(
     id: web::Path<String>,
     _body: JsonBytes,
 ) -> Result<HttpResponse, AdminError> {
-    run_op(&state, move |host| host.disable(&id)).await
+    run_announced_op(&state, move |host| host.disable(&id)).await
 }
 
 async fn put_module_config(
@@ -136,7 +140,7 @@ async fn put_module_config(
             format!("the body is not valid JSON: {e}"),
         ))
     })?;
-    run_op(&state, move |host| host.set_config(&id, config)).await
+    run_announced_op(&state, move |host| host.set_config(&id, config)).await
 }
 
 async fn rescan_modules(
@@ -167,6 +171,24 @@ fn rescan_force(body: &JsonBytes) -> Result<bool, AdminError> {
         Ok(other) => Err(bad(format!("the body must be a JSON object, got {other}"))),
         Err(e) => Err(bad(format!("the body is not valid JSON: {e}"))),
     }
+}
+
+/// [`run_op`] for an operation that changes the saved module state: once it succeeded, the
+/// other replicas on the database are told (they apply it within a second).
+pub(super) async fn run_announced_op<T, F>(
+    state: &AppState,
+    op: F,
+) -> Result<HttpResponse, AdminError>
+where
+    T: Serialize + Send + 'static,
+    F: FnOnce(&ModuleHost) -> Result<T, ModuleOpError> + Send + 'static,
+{
+    run_op(state, move |host| {
+        let done = op(host)?;
+        host.announce("modules");
+        Ok(done)
+    })
+    .await
 }
 
 /// Runs a lifecycle operation on a blocking thread and answers its result as JSON.

@@ -1,4 +1,5 @@
-//! `GET /api/health`: liveness, version and database backend; never needs a key.
+//! `GET /api/health`: liveness, version, database backend and this replica's id; never needs a
+//! key.
 
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
@@ -13,5 +14,6 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
         "status": "ok",
         "version": crate::VERSION,
         "database": state.core.db().backend().name(),
+        "replica": state.modules.cluster().replica_id(),
     }))
 }

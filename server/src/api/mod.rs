@@ -6,6 +6,7 @@
 //! included: authentication is decided by the same router that picks the handler.
 
 mod activity;
+mod admin_cluster;
 mod admin_module_policy;
 mod admin_modules;
 mod agents;
@@ -45,6 +46,7 @@ fn protected_routes(cfg: &mut web::ServiceConfig) {
     // First: module routes are the hot path, and their patterns overlap no core route.
     module_routes::configure(cfg);
     admin_modules::configure(cfg);
+    admin_cluster::configure(cfg);
     companies::configure(cfg);
     agents::configure(cfg);
     heartbeats::configure(cfg);

@@ -15,6 +15,7 @@
 use super::api_error::ApiError;
 use super::auth::Actor;
 use super::json_body::JsonBody;
+use crate::cluster::bundle_replication::keep_installed;
 use crate::core::CoreError;
 use crate::module_host::{ModuleStatus, ModuleView, RescanReport};
 use crate::state::AppState;
@@ -119,6 +120,7 @@ async fn install(
     }
     let source = state.config.store.index.clone();
     let modules = Arc::clone(&state.modules);
+    let db = state.core.db().clone();
     let answer = web::block(move || {
         let loaded = LoadedIndex::load(&source)?;
         let signatures = InstallSignatures {
@@ -133,6 +135,19 @@ async fn install(
             &signatures,
             &mut |_| {},
         )?;
+        if modules.cluster().is_coordinated() {
+            // The other replicas lay the same bytes out and load them too.
+            let kept = keep_installed(
+                &db,
+                &modules.settings().dir,
+                modules.cluster().replica_id(),
+                &installed,
+            );
+            match kept {
+                Ok(()) => modules.announce("bundles"),
+                Err(error) => tracing::warn!(module = %installed.module_id, %error, "installed bundle not kept for the other replicas"),
+            }
+        }
         let rescan = modules.rescan_with(force);
         let module = modules.get(&installed.module_id);
         Ok::<_, StoreError>(answer_for(installed, module, rescan))

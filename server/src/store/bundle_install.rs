@@ -58,6 +58,9 @@ pub struct Installed {
     pub bytes: u64,
     /// Its signature as checked before it was placed.
     pub signature: SignatureView,
+    /// The bundle archive's bytes (kept in the database for the other replicas).
+    #[serde(skip)]
+    pub archive: Vec<u8>,
 }
 
 /// How an install checks bundle signatures: `modules.signatures` in force and the trusted keys.
@@ -148,6 +151,8 @@ pub fn install_module(
         signatures,
         bundle.key_id.as_deref(),
     )?;
+    let archive = std::fs::read(download.file.path())
+        .map_err(|e| StoreError::io("cannot read", download.file.path(), e))?;
     Ok(Installed {
         module_id: manifest.id.clone(),
         version: manifest.version.to_string(),
@@ -156,6 +161,49 @@ pub fn install_module(
         sha256: download.sha256,
         bytes: download.bytes,
         signature: placed.signature.view(),
+        archive,
+    })
+}
+
+/// Installs a bundle archive another replica installed (kept in the database): checked the
+/// way [`install_module`] checks a download — its SHA-256 against `sha256`, every entry, the
+/// manifest, `requires.core`, the signature under `signatures` — then placed in `modules_dir`.
+pub fn install_archive(
+    archive: &[u8],
+    sha256: &str,
+    modules_dir: &Path,
+    signatures: &InstallSignatures,
+) -> Result<Installed, StoreError> {
+    let actual: String = Sha256::digest(archive)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if actual != sha256 {
+        return Err(StoreError::InvalidBundle(format!(
+            "the stored bundle's SHA-256 is {actual}, not the recorded {sha256}"
+        )));
+    }
+    let mut file = tempfile::Builder::new()
+        .prefix("paperclip-bundle-")
+        .suffix(".tar.gz")
+        .tempfile()
+        .map_err(|e| StoreError::io("cannot create", std::env::temp_dir(), e))?;
+    file.write_all(archive)
+        .and_then(|()| file.flush())
+        .map_err(|e| StoreError::io("cannot write", file.path(), e))?;
+    let contents = inspect_bundle(file.path())?;
+    let manifest = &contents.manifest;
+    check_core(manifest, &core_version())?;
+    let placed = place_bundle(file.path(), manifest, modules_dir, signatures, None)?;
+    Ok(Installed {
+        module_id: manifest.id.clone(),
+        version: manifest.version.to_string(),
+        previous_version: placed.previous.map(|v| v.to_string()),
+        folder: placed.folder,
+        sha256: actual,
+        bytes: archive.len() as u64,
+        signature: placed.signature.view(),
+        archive: Vec::new(),
     })
 }
 

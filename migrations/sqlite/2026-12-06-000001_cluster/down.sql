@@ -1,0 +1,3 @@
+DROP TABLE module_bundles;
+DROP TABLE cluster_leases;
+DROP TABLE replicas;
