@@ -488,6 +488,16 @@ fn back_dated_activity_fills_every_bucket_and_a_redelivery_counts_nothing_twice(
             .count();
         assert_eq!(ada_util["activeHours"], ada_hours, "{ada_util}");
         assert_eq!(ada_util["possibleHours"], 21 * 24);
+        // The last 720 hours (30 days) hold all three weeks: whole days come from the daily
+        // buckets, the first and the current day from the hourly ones.
+        let recent = get(
+            &server,
+            &format!("/utilisation/recent?companyId={company}&hours=720"),
+        );
+        for row in recent["agents"].as_array().unwrap() {
+            let id = row["agentId"].as_str().unwrap();
+            assert_eq!(row["activeHours"], data.hours[id].len(), "{row}");
+        }
 
         // Velocity per week, for the company and for Bob.
         let velocity_scope = format!(

@@ -17,7 +17,7 @@
 //! list of the company's agents (for their creation times) comes from the core.
 
 use crate::agent_filter::agent_clause;
-use crate::clock::{self, HOUR_MS};
+use crate::clock::{self, DAY_MS, HOUR_MS};
 use crate::query_params::{integer_in, reject_unknown};
 use crate::scope::{self, Scope};
 use crate::series_request::{self, SeriesHeader};
@@ -211,18 +211,34 @@ pub fn get_recent(_m: &Analytics, ctx: &ModuleContext, req: &Request) -> Result<
     let now = clock::now_ms();
     let since = clock::hour_start(now) - (hours - 1) * HOUR_MS;
     let until = clock::hour_start(now) + HOUR_MS;
-    let mut params = params![scope.company_id, since];
+    // Whole days of the window from the daily buckets, the partial first day and today from
+    // the hourly ones: the rows read grow with the days, not the hours, of the window.
+    let today = clock::day_start(now);
+    let first_full_day = (clock::day_start(since - 1) + DAY_MS).min(today);
+    let mut params = params![scope.company_id, since, first_full_day, today];
     let agent = agent_clause(&scope, "agent_id", &mut params);
-    let rows = ctx.db().query(
+    let hourly = ctx.db().query(
         &format!(
             "SELECT agent_id, COUNT(*) AS active_hours FROM mod_analytics_agent_hours \
-             WHERE company_id = $1 AND hour_start >= $2{agent} GROUP BY agent_id"
+             WHERE company_id = $1 AND hour_start >= $2 \
+             AND (hour_start < $3 OR hour_start >= $4){agent} GROUP BY agent_id"
+        ),
+        &params,
+    )?;
+    let mut params = params![scope.company_id, first_full_day, today];
+    let agent = agent_clause(&scope, "agent_id", &mut params);
+    let daily = ctx.db().query(
+        &format!(
+            "SELECT agent_id, CAST(SUM(active_hours) AS BIGINT) AS active_hours \
+             FROM mod_analytics_agent_days \
+             WHERE company_id = $1 AND day_start >= $2 AND day_start < $3{agent} \
+             GROUP BY agent_id"
         ),
         &params,
     )?;
     let mut active: HashMap<String, i64> = HashMap::new();
-    for row in &rows {
-        active.insert(row.get("agent_id")?, row.get("active_hours")?);
+    for row in hourly.iter().chain(&daily) {
+        *active.entry(row.get("agent_id")?).or_default() += row.get::<i64>("active_hours")?;
     }
     let mut agents: Vec<AgentUtilisation> = counted_agents(ctx, &scope)?
         .into_iter()
@@ -262,7 +278,6 @@ pub fn get_recent(_m: &Analytics, ctx: &ModuleContext, req: &Request) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::DAY_MS;
 
     #[test]
     fn possible_hours_start_at_creation_and_end_with_the_current_hour() {
