@@ -12,6 +12,8 @@
 //! [`module_lifecycle`] (the host itself) → [`module_view`] (with [`delivery_view`]). Saved
 //! state: [`module_state_store`]. Hook delivery to a module (memory, the hook outbox, retries,
 //! dead letters): `executor::OutboxDelivery`.
+//! Inbound webhooks (`POST /webhooks/<module-id>/<key>`, no API key): [`webhook_dispatcher`]
+//! through the module's executor, recorded in [`webhook_deliveries`].
 //! Module database access at run time: [`module_db`] and [`core_calls`]. A module instance's
 //! entry points: [`module_entry`] (the library in this process) or [`process_entry`] (the
 //! `process` isolation level: the library in a sandboxed `paperclip-module-runner` child, its
@@ -60,6 +62,8 @@ pub mod process_entry;
 pub mod route_dispatcher;
 pub mod route_table;
 pub mod sql_guard;
+pub mod webhook_deliveries;
+pub mod webhook_dispatcher;
 
 pub use module_lifecycle::{ConfigSaved, HostSettings, ModuleHost, ModuleOpError, RescanReport};
 pub use module_status::ModuleStatus;

@@ -53,9 +53,12 @@ pub struct Manifest {
     /// Whether, enabled again after a disable, it gets the events it missed (at-least-once).
     #[serde(default)]
     pub catch_up: bool,
-    /// Core writes the module asks to make, each with why (granted by the operator).
+    /// Capabilities the module asks for, each with why (granted by the operator).
     #[serde(default)]
     pub capabilities: Vec<CapabilityRequest>,
+    /// Inbound webhook endpoints (`POST /webhooks/<id>/<key>`), keys unique.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub webhooks: Vec<WebhookSpec>,
     /// Hooks the module may subscribe to (wire names, all among the 13).
     #[serde(default)]
     pub hooks: Vec<String>,
@@ -101,16 +104,20 @@ impl DeliveryMode {
     }
 }
 
-/// One entry of a manifest's `capabilities`: a name, or `{name, reason}`.
+/// One entry of a manifest's `capabilities`: a name, or `{name, reason, optional}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "CapabilityEntry")]
 pub struct CapabilityRequest {
-    /// The capability (the core method it unlocks).
+    /// The capability (the core method it unlocks, or `webhooks`).
     #[serde(with = "capability_name")]
     pub name: Capability,
     /// Why the module needs it, shown to the operator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The module runs without it (what it unlocks is off until granted); a capability that is
+    /// not optional and not granted keeps the module `awaiting_approval`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
 }
 
 /// How a capability may be written in a manifest.
@@ -123,16 +130,41 @@ enum CapabilityEntry {
         name: Capability,
         #[serde(default)]
         reason: Option<String>,
+        #[serde(default)]
+        optional: bool,
     },
 }
 
 impl From<CapabilityEntry> for CapabilityRequest {
     fn from(entry: CapabilityEntry) -> Self {
         match entry {
-            CapabilityEntry::Name(name) => CapabilityRequest { name, reason: None },
-            CapabilityEntry::Described { name, reason } => CapabilityRequest { name, reason },
+            CapabilityEntry::Name(name) => CapabilityRequest {
+                name,
+                reason: None,
+                optional: false,
+            },
+            CapabilityEntry::Described {
+                name,
+                reason,
+                optional,
+            } => CapabilityRequest {
+                name,
+                reason,
+                optional,
+            },
         }
     }
+}
+
+/// One entry of a manifest's `webhooks`: an inbound endpoint the module handles
+/// (`Registrar::webhook`), served at `POST /webhooks/<module-id>/<key>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookSpec {
+    /// Its key: `^[a-z0-9][a-z0-9_-]{0,63}$`, unique in the manifest.
+    pub key: String,
+    /// What it receives, for the operator.
+    #[serde(default)]
+    pub description: String,
 }
 
 /// A [`Capability`] as its name in JSON.
@@ -179,6 +211,20 @@ impl Manifest {
     /// The capabilities the module asks for.
     pub fn requested_capabilities(&self) -> BTreeSet<Capability> {
         self.capabilities.iter().map(|c| c.name).collect()
+    }
+
+    /// The capabilities the module cannot run without (asked for and not `optional`).
+    pub fn required_capabilities(&self) -> BTreeSet<Capability> {
+        self.capabilities
+            .iter()
+            .filter(|c| !c.optional)
+            .map(|c| c.name)
+            .collect()
+    }
+
+    /// The declared webhook `key`, if any.
+    pub fn webhook(&self, key: &str) -> Option<&WebhookSpec> {
+        self.webhooks.iter().find(|w| w.key == key)
     }
 
     /// The declared hooks as [`Hook`]s (validation guarantees every name is known).
@@ -320,6 +366,7 @@ fn extra_violations(document: &Value) -> Vec<Violation> {
             }
         }
     }
+    violations.extend(webhook_violations(document));
     if let Some(schema) = document.get("configSchema").filter(|s| s.is_object()) {
         if let Err(e) = jsonschema::validator_for(schema) {
             let at = dotted_path(e.instance_path().as_str());
@@ -333,6 +380,42 @@ fn extra_violations(document: &Value) -> Vec<Violation> {
                 format!("configSchema is not a valid JSON Schema: {e}"),
             ));
         }
+    }
+    violations
+}
+
+/// Webhook keys are unique, and declaring webhooks means asking for the `webhooks` capability
+/// (without it they could never be served).
+fn webhook_violations(document: &Value) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    let Some(webhooks) = document.get("webhooks").and_then(Value::as_array) else {
+        return violations;
+    };
+    let mut seen = BTreeSet::new();
+    for (index, webhook) in webhooks.iter().enumerate() {
+        if let Some(key) = webhook.get("key").and_then(Value::as_str) {
+            if !seen.insert(key) {
+                violations.push(violation(
+                    &format!("webhooks[{index}].key"),
+                    format!("webhook key {key:?} is declared twice; keys must be unique"),
+                ));
+            }
+        }
+    }
+    let asks_for_webhooks = document
+        .get("capabilities")
+        .and_then(Value::as_array)
+        .is_some_and(|capabilities| {
+            capabilities.iter().any(|c| {
+                c.as_str().or_else(|| c.get("name").and_then(Value::as_str))
+                    == Some(Capability::Webhooks.as_str())
+            })
+        });
+    if !webhooks.is_empty() && !asks_for_webhooks {
+        violations.push(violation(
+            "webhooks",
+            "webhooks are declared but \"capabilities\" does not ask for \"webhooks\" (add { \"name\": \"webhooks\", \"reason\": …, \"optional\": true })",
+        ));
     }
     violations
 }
@@ -388,6 +471,9 @@ fn explain(pointer: &str, message: &str) -> String {
         }
         "version" => "is not a semantic version (major.minor.patch, e.g. 0.1.0)",
         "library" => "must be a file base name (letters, digits, '_', '.', '-'), without lib prefix or extension",
+        "key" if pointer.starts_with("/webhooks") => {
+            "must be 1-64 characters of lowercase letters, digits, '_' or '-', starting with a letter or digit"
+        }
         "prefix" => "must be one path segment of lowercase letters, digits, '-' or '_' (e.g. /observability)",
         "entry" => "must be a .js file inside the bundle's ui/ folder (e.g. ui/index.js)",
         "path" => "must be an absolute web path such as /observability",
@@ -588,6 +674,54 @@ mod tests {
             }
         }
         assert!(checked > 0, "no manifests found under {}", root.display());
+    }
+
+    #[test]
+    fn webhooks_have_valid_unique_keys_and_need_the_capability() {
+        let mut doc = spec_example();
+        doc["webhooks"] = json!([
+            { "key": "stripe", "description": "Stripe events" },
+            { "key": "github_push-2" }
+        ]);
+        doc["capabilities"] =
+            json!([{ "name": "webhooks", "reason": "payments", "optional": true }]);
+        let manifest = validate_manifest(&doc).unwrap();
+        assert_eq!(
+            manifest.webhook("stripe").unwrap().description,
+            "Stripe events"
+        );
+        assert!(manifest.webhook("github_push-2").is_some() && manifest.webhook("x").is_none());
+        assert!(manifest
+            .requested_capabilities()
+            .contains(&Capability::Webhooks));
+        assert!(manifest.required_capabilities().is_empty());
+
+        doc["webhooks"] = json!([{ "key": "stripe" }, { "key": "Stripe/x" }, { "key": "stripe" }]);
+        let found = violations(doc.clone());
+        assert_eq!(
+            found.iter().map(|v| v.path.as_str()).collect::<Vec<_>>(),
+            vec!["webhooks[1].key", "webhooks[2].key"]
+        );
+        assert!(
+            found[0].message.contains("lowercase letters, digits"),
+            "{found:?}"
+        );
+        assert!(found[1].message.contains("declared twice"), "{found:?}");
+
+        doc["webhooks"] = json!([{ "key": "stripe" }]);
+        doc["capabilities"] = json!(["issues.create"]);
+        let found = violations(doc.clone());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].path, "webhooks");
+        assert!(found[0].message.contains("does not ask for \"webhooks\""));
+        doc["capabilities"] = json!(["webhooks"]);
+        let manifest = validate_manifest(&doc).unwrap();
+        assert_eq!(
+            manifest.required_capabilities(),
+            BTreeSet::from([Capability::Webhooks])
+        );
+        doc["webhooks"] = json!([{ "key": "stripe", "secret": "x" }]);
+        assert_eq!(paths(doc), vec!["webhooks[0]".to_string()]);
     }
 
     #[test]

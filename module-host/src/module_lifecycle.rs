@@ -18,10 +18,12 @@ pub use cluster_ops::{SyncReport, WorkLeaseView};
 mod delivery_ops;
 mod instance_ops;
 mod policy_ops;
+mod webhook_ops;
 
 pub use instance_ops::{UpgradeReport, LIBRARY_COPIES_DIR};
 use policy_ops::awaiting_approval;
 pub use policy_ops::{CapabilityView, GrantsView};
+pub use webhook_ops::{WebhookEndpointView, WebhooksView};
 
 pub use delivery_ops::dead_letter_json;
 use delivery_ops::DeliverySource;
@@ -1445,6 +1447,9 @@ impl ModuleHost {
             delivery: None,
             grants: self.grants_view(state, record),
             companies: self.company_scope(state, record.id()),
+            webhooks: manifest
+                .map(|m| m.webhooks.iter().map(|w| w.key.clone()).collect())
+                .unwrap_or_default(),
             signature: record.signature.as_ref().map(SignatureCheck::view),
             work: record
                 .runtime

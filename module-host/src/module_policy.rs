@@ -181,10 +181,18 @@ impl ModulePolicy {
             .collect()
     }
 
+    /// Whether `capability` is usable now (asked for and granted), without counting a refusal.
+    pub fn allows(&self, capability: Capability) -> bool {
+        self.requested.contains(&capability) && self.granted.read().contains(&capability)
+    }
+
     /// Whether the module may write the core at all; such a module gets its hook events one at
     /// a time, so that each write is traced to the event it handles.
     pub fn writes_core(&self) -> bool {
-        !self.granted.read().is_disjoint(&self.requested)
+        self.granted
+            .read()
+            .iter()
+            .any(|capability| capability.is_core_write() && self.requested.contains(capability))
     }
 
     /// Replaces the granted capabilities (the operator saved new grants).
@@ -247,7 +255,7 @@ impl ModulePolicy {
 
     /// Refuses (and counts) a write whose capability is not usable.
     pub fn check_capability(&self, capability: Capability) -> Result<(), PolicyRefusal> {
-        if self.requested.contains(&capability) && self.granted.read().contains(&capability) {
+        if self.allows(capability) {
             return Ok(());
         }
         self.counters
@@ -375,6 +383,24 @@ mod tests {
         p.set_granted([Capability::AgentsPause].into());
         assert!(p.check_capability(Capability::AgentsPause).is_ok());
         assert!(p.check_capability(Capability::IssuesCreate).is_err());
+    }
+
+    #[test]
+    fn webhooks_are_allowed_without_counting_and_make_no_core_writer() {
+        let p = ModulePolicy::new(
+            "pay",
+            [Capability::Webhooks].into(),
+            [Capability::Webhooks].into(),
+            CompanyScope::All,
+            2,
+            false,
+        );
+        assert!(p.allows(Capability::Webhooks));
+        assert!(!p.writes_core(), "webhooks are not a core write");
+        p.set_granted(BTreeSet::new());
+        assert!(!p.allows(Capability::Webhooks));
+        assert_eq!(p.counts().refused_capability, 0);
+        assert!(policy(&[Capability::IssuesCreate], CompanyScope::All).writes_core());
     }
 
     #[test]

@@ -55,9 +55,26 @@ pub fn save_grants(
     granted: &BTreeSet<Capability>,
 ) -> Result<SavedPolicy, diesel::result::Error> {
     write_tx(conn, |tx| {
-        let mut policy = find(tx, module_id)?.unwrap_or_default();
+        let Some(mut policy) = find(tx, module_id)? else {
+            let policy = SavedPolicy {
+                granted: Some(granted.clone()),
+                ..SavedPolicy::default()
+            };
+            upsert(tx, module_id, &policy)?;
+            return Ok(policy);
+        };
+        // Only the grants: companies another replica saves meanwhile stay.
+        let (text, _, _) = columns(&SavedPolicy {
+            granted: Some(granted.clone()),
+            scope: CompanyScope::All,
+        });
+        diesel::update(module_policy::table.filter(module_policy::module_id.eq(module_id)))
+            .set((
+                module_policy::granted.eq(&text),
+                module_policy::updated_at.eq(now()),
+            ))
+            .execute(tx)?;
         policy.granted = Some(granted.clone());
-        upsert(tx, module_id, &policy)?;
         Ok(policy)
     })
 }
@@ -69,9 +86,27 @@ pub fn save_scope(
     scope: &CompanyScope,
 ) -> Result<SavedPolicy, diesel::result::Error> {
     write_tx(conn, |tx| {
-        let mut policy = find(tx, module_id)?.unwrap_or_default();
+        let Some(mut policy) = find(tx, module_id)? else {
+            let policy = SavedPolicy {
+                scope: scope.clone(),
+                ..SavedPolicy::default()
+            };
+            upsert(tx, module_id, &policy)?;
+            return Ok(policy);
+        };
+        // Only the companies: grants another replica saves meanwhile stay.
+        let (_, mode, ids) = columns(&SavedPolicy {
+            granted: None,
+            scope: scope.clone(),
+        });
+        diesel::update(module_policy::table.filter(module_policy::module_id.eq(module_id)))
+            .set((
+                module_policy::company_mode.eq(mode),
+                module_policy::company_ids.eq(&ids),
+                module_policy::updated_at.eq(now()),
+            ))
+            .execute(tx)?;
         policy.scope = scope.clone();
-        upsert(tx, module_id, &policy)?;
         Ok(policy)
     })
 }
@@ -100,12 +135,8 @@ fn read_row(module_id: &str, granted: Option<String>, mode: &str, ids: &str) -> 
     }
 }
 
-/// Inserts or replaces a row (portable, as `module_state_store` does).
-fn upsert(
-    conn: &mut DbConnection,
-    module_id: &str,
-    policy: &SavedPolicy,
-) -> Result<(), diesel::result::Error> {
+/// A policy as its stored columns: grants (JSON array or NULL), company mode, company ids.
+fn columns(policy: &SavedPolicy) -> (Option<String>, &'static str, String) {
     let granted = policy.granted.as_ref().map(|set| {
         serde_json::to_string(&set.iter().map(|c| c.as_str()).collect::<Vec<_>>())
             .unwrap_or_else(|_| "[]".into())
@@ -117,6 +148,16 @@ fn upsert(
             serde_json::to_string(company_ids).unwrap_or_else(|_| "[]".into()),
         ),
     };
+    (granted, mode, ids)
+}
+
+/// Inserts or replaces a row (portable, as `module_state_store` does).
+fn upsert(
+    conn: &mut DbConnection,
+    module_id: &str,
+    policy: &SavedPolicy,
+) -> Result<(), diesel::result::Error> {
+    let (granted, mode, ids) = columns(policy);
     let updated =
         diesel::update(module_policy::table.filter(module_policy::module_id.eq(module_id)))
             .set((

@@ -70,18 +70,24 @@ pub fn save_enabled(
             Some(state) if state.enabled || !enabled => state.enable_order,
             _ => next_order(tx)?,
         };
-        upsert(
-            tx,
-            module_id,
-            enabled,
-            order,
-            existing.as_ref().and_then(|s| s.config_override.as_ref()),
-        )?;
+        if existing.is_some() {
+            // Only these columns: a configuration another replica saves meanwhile stays.
+            diesel::update(module_state::table.filter(module_state::module_id.eq(module_id)))
+                .set((
+                    module_state::enabled.eq(enabled),
+                    module_state::enable_order.eq(order),
+                    module_state::updated_at.eq(now()),
+                ))
+                .execute(tx)?;
+        } else {
+            upsert(tx, module_id, enabled, order, None)?;
+        }
+        let config_override = find(tx, module_id)?.and_then(|s| s.config_override);
         Ok(SavedModuleState {
             module_id: module_id.to_string(),
             enabled,
             enable_order: order,
-            config_override: existing.and_then(|s| s.config_override),
+            config_override,
         })
     })
 }
@@ -123,11 +129,20 @@ pub fn save_config_override(
     enabled_if_new: bool,
 ) -> Result<(), diesel::result::Error> {
     write_tx(conn, |tx| {
-        let (enabled, order) = match find(tx, module_id)? {
-            Some(state) => (state.enabled, state.enable_order),
-            None => (enabled_if_new, next_order(tx)?),
-        };
-        upsert(tx, module_id, enabled, order, config)
+        if find(tx, module_id)?.is_some() {
+            // Only the configuration: an enable or disable another replica saves meanwhile
+            // stays.
+            diesel::update(module_state::table.filter(module_state::module_id.eq(module_id)))
+                .set((
+                    module_state::config_override.eq(config.map(Value::to_string)),
+                    module_state::updated_at.eq(now()),
+                ))
+                .execute(tx)
+                .map(|_| ())
+        } else {
+            let order = next_order(tx)?;
+            upsert(tx, module_id, enabled_if_new, order, config)
+        }
     })
 }
 

@@ -81,6 +81,10 @@ pub struct ModuleView {
     pub grants: GrantsView,
     /// The companies it serves: `{"mode":"all"}` or `{"mode":"only","companyIds":[…]}`.
     pub companies: CompanyScope,
+    /// The keys of the inbound webhooks its manifest declares (served at
+    /// `/webhooks/<id>/<key>`; details and deliveries at `GET /api/admin/modules/{id}/webhooks`).
+    #[serde(default)]
+    pub webhooks: Vec<String>,
     /// Its bundle's signature as last checked: `{state, keyId, problem, policy}` with state
     /// `verified`, `unsigned`, `untrusted`, `invalid` or `unchecked` (`null` before a check:
     /// e.g. an invalid manifest).

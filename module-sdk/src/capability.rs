@@ -1,5 +1,7 @@
-//! Capabilities: the core writes a module may make through the host, each granted by the
-//! operator (`modules.grants.<id>` in the config, or `PUT /api/admin/modules/{id}/grants`).
+//! Capabilities: what a module may do beyond its own tables — the core writes it may make
+//! through the host, and `webhooks` (being called from outside without an API key) — each
+//! granted by the operator (`modules.grants.<id>` in the config, or
+//! `PUT /api/admin/modules/{id}/grants`).
 //!
 //! A module lists the capabilities it needs in its manifest, each with the reason shown to the
 //! operator:
@@ -11,9 +13,20 @@
 //! ]
 //! ```
 //!
-//! A capability's name is the core method it unlocks ([`crate::Core::call`]); the host refuses
-//! such a call, with an error naming the capability, when it was not granted. A module that asks
-//! for a capability the operator has not granted does not start (`awaiting_approval`).
+//! A core write's capability is named after the core method it unlocks ([`crate::Core::call`]);
+//! the host refuses such a call, with an error naming the capability, when it was not granted.
+//! A module that asks for a capability the operator has not granted does not start
+//! (`awaiting_approval`), unless the manifest marks it `"optional": true`: the module then runs
+//! without it, and what it unlocks is off until it is granted (at once, no restart):
+//!
+//! ```json
+//! "capabilities": [
+//!   { "name": "webhooks", "reason": "receives Stripe payment events", "optional": true }
+//! ]
+//! ```
+//!
+//! `webhooks` unlocks the module's inbound webhooks ([`crate::Registrar::webhook`]): without
+//! it they answer 404.
 
 use std::fmt;
 use std::str::FromStr;
@@ -30,15 +43,20 @@ pub enum Capability {
     AgentsPause,
     /// `agents.resume`: resume a paused agent ([`crate::Core::resume_agent`]).
     AgentsResume,
+    /// `webhooks`: be called from outside, without an API key, at
+    /// `POST /webhooks/<module-id>/<key>` for each webhook of the manifest
+    /// ([`crate::Registrar::webhook`]). Not a core method.
+    Webhooks,
 }
 
 impl Capability {
     /// Every capability, in the order documentation and error messages list them.
-    pub const ALL: [Capability; 4] = [
+    pub const ALL: [Capability; 5] = [
         Capability::IssuesCreate,
         Capability::IssuesUpdate,
         Capability::AgentsPause,
         Capability::AgentsResume,
+        Capability::Webhooks,
     ];
 
     /// Its name, also the core method it unlocks, e.g. `issues.create`.
@@ -48,6 +66,7 @@ impl Capability {
             Capability::IssuesUpdate => "issues.update",
             Capability::AgentsPause => "agents.pause",
             Capability::AgentsResume => "agents.resume",
+            Capability::Webhooks => "webhooks",
         }
     }
 
@@ -60,12 +79,23 @@ impl Capability {
             }
             Capability::AgentsPause => "pause agents",
             Capability::AgentsResume => "resume paused agents",
+            Capability::Webhooks => {
+                "receive inbound webhooks from outside, without an API key (POST /webhooks/<module-id>/<key>)"
+            }
         }
+    }
+
+    /// Whether it unlocks a core write (a method of [`crate::Core::call`]).
+    pub fn is_core_write(self) -> bool {
+        self != Capability::Webhooks
     }
 
     /// The capability a core method needs, if it is a write.
     pub fn of_method(method: &str) -> Option<Capability> {
-        method.parse().ok()
+        method
+            .parse()
+            .ok()
+            .filter(|capability: &Capability| capability.is_core_write())
     }
 }
 
@@ -110,5 +140,7 @@ mod tests {
             Capability::of_method("agents.pause"),
             Some(Capability::AgentsPause)
         );
+        assert_eq!("webhooks".parse(), Ok(Capability::Webhooks));
+        assert_eq!(Capability::of_method("webhooks"), None);
     }
 }

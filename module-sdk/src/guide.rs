@@ -2,6 +2,7 @@
 //!
 //! - [`hooks`]: the 13 hooks, their payload types and the entities inside them;
 //! - [`routes`]: routers, requests, responses, and how errors become 400 or 500;
+//! - [`webhooks`]: inbound webhooks served without an API key, and verifying their signatures;
 //! - [`database`]: the database API, the SQL the host accepts and refuses on each backend, limits;
 //! - [`config`]: `configSchema`, `$ENV_VAR` references, masked secrets, `config_as`;
 //! - [`services`]: background services;
@@ -15,6 +16,9 @@ pub mod hooks {}
 
 #[doc = include_str!("../docs/routes.md")]
 pub mod routes {}
+
+#[doc = include_str!("../docs/webhooks.md")]
+pub mod webhooks {}
 
 #[doc = include_str!("../docs/database.md")]
 pub mod database {}

@@ -14,7 +14,8 @@
 //! # Guides
 //!
 //! One page per concern in [`guide`]: [hooks and payloads](guide::hooks),
-//! [routes and errors](guide::routes), [database and SQL rules](guide::database),
+//! [routes and errors](guide::routes), [inbound webhooks and signatures](guide::webhooks),
+//! [database and SQL rules](guide::database),
 //! [config](guide::config), [services](guide::services), [UI](guide::ui),
 //! [testing](guide::testing) (with [`testing`], the SDK's test support).
 //!
@@ -117,6 +118,8 @@ mod registrar;
 mod router;
 mod runtime;
 pub mod testing;
+pub mod webhook;
+pub mod webhook_signature;
 
 pub use capability::Capability;
 pub use context::ModuleContext;

@@ -7,7 +7,8 @@ use crate::error::{Error, Result};
 use crate::hook::Hook;
 use crate::logger::Logger;
 use crate::payloads::HookPayload;
-use crate::router::Router;
+use crate::router::{IntoResponse, Request, RouteHandler, Router};
+use crate::webhook::{is_valid_webhook_key, MAX_WEBHOOK_KEY_LEN};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::time::Duration;
@@ -27,6 +28,7 @@ pub struct Registrar<M> {
     pub(crate) mixed_batch_hooks: Vec<(Vec<Hook>, MixedBatchHandler<M>)>,
     pub(crate) router: Router<M>,
     pub(crate) services: Vec<(String, Duration, ServiceHandler<M>)>,
+    pub(crate) webhooks: Vec<(String, RouteHandler<M>)>,
     pub(crate) problems: Vec<String>,
 }
 
@@ -40,6 +42,7 @@ impl<M: 'static> Registrar<M> {
             mixed_batch_hooks: Vec::new(),
             router: Router::new(),
             services: Vec::new(),
+            webhooks: Vec::new(),
             problems: Vec::new(),
         }
     }
@@ -179,7 +182,72 @@ impl<M: 'static> Registrar<M> {
     /// Adds routes, served under `/api/modules/<prefix>` (the manifest's `routes.prefix`).
     /// Calling it again adds more routes after the earlier ones.
     pub fn routes(&mut self, router: Router<M>) -> &mut Self {
+        for pattern in router.reserved_patterns() {
+            self.problems.push(format!(
+                "route `{pattern}` starts with `.`: such paths are reserved for the host (register webhooks with `Registrar::webhook`)"
+            ));
+        }
         self.router.extend(router);
+        self
+    }
+
+    /// Handles the inbound webhook `key`, served by the server at
+    /// `POST /webhooks/<module-id>/<key>` **without an API key** once the manifest's
+    /// `"webhooks"` declares `key` and the operator granted the `webhooks` capability. The
+    /// handler has the shape of a route handler: it gets the raw body ([`Request::body`], the
+    /// exact bytes the sender signed) and the headers ([`Request::header`]), and answers a
+    /// [`crate::Response`] (or `Result<Response>`: a `BadRequest` error answers 400, any other
+    /// 500). Anyone can call it: verify the sender first, e.g. with
+    /// [`crate::webhook_signature::verify_stripe_signature`]. Keys are unique, 1–64 characters
+    /// of `a-z`, `0-9`, `_`, `-`, starting with a letter or digit. See [`crate::webhook`].
+    ///
+    /// ```
+    /// use module_sdk::testing::{TestHost, TestModule};
+    /// use module_sdk::webhook_signature::{sign_stripe_payload, verify_stripe_signature, DEFAULT_TOLERANCE};
+    /// use module_sdk::{Module, Registrar, Request, Response, Result};
+    /// use std::time::SystemTime;
+    ///
+    /// struct Payments;
+    ///
+    /// impl Module for Payments {
+    ///     fn register(r: &mut Registrar<Self>) -> Result<Self> {
+    ///         r.webhook("stripe", |_m: &Self, _ctx, req: &Request| -> Result<Response> {
+    ///             verify_stripe_signature(
+    ///                 req.header("stripe-signature"),
+    ///                 req.body(),
+    ///                 "whsec_test",
+    ///                 DEFAULT_TOLERANCE,
+    ///                 SystemTime::now(),
+    ///             )?; // a bad signature answers 400
+    ///             Ok(Response::status(204))
+    ///         });
+    ///         Ok(Payments)
+    ///     }
+    /// }
+    ///
+    /// let module = TestModule::<Payments>::register(&TestHost::new("payments"), serde_json::json!({})).unwrap();
+    /// let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs() as i64;
+    /// let signed = sign_stripe_payload(b"{}", "whsec_test", now);
+    /// assert_eq!(module.webhook("stripe", Request::new("POST", "/").with_header("Stripe-Signature", &signed).with_body("{}")).status, 204);
+    /// assert_eq!(module.webhook("stripe", Request::new("POST", "/").with_body("{}")).status, 400);
+    /// ```
+    pub fn webhook<R, F>(&mut self, key: &str, handler: F) -> &mut Self
+    where
+        R: IntoResponse,
+        F: Fn(&M, &ModuleContext, &Request) -> R + Send + Sync + 'static,
+    {
+        if !is_valid_webhook_key(key) {
+            self.problems.push(format!(
+                "webhook key `{key}` is invalid: 1-{MAX_WEBHOOK_KEY_LEN} characters of a-z, 0-9, `_`, `-`, starting with a letter or digit"
+            ));
+        } else if self.webhooks.iter().any(|(k, _)| k == key) {
+            self.problems
+                .push(format!("webhook `{key}` is registered twice"));
+        } else {
+            let handler: RouteHandler<M> =
+                Box::new(move |m, ctx, req| handler(m, ctx, req).into_response());
+            self.webhooks.push((key.to_owned(), handler));
+        }
         self
     }
 

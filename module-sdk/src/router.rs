@@ -68,6 +68,15 @@ impl Request {
         self
     }
 
+    /// The same headers and body as a delivery to webhook `key` (`POST /.webhooks/<key>`).
+    pub(crate) fn into_webhook_delivery(self, key: &str) -> Self {
+        Self {
+            method: "POST".into(),
+            path: crate::webhook::webhook_path(key),
+            ..self
+        }
+    }
+
     /// Upper-case method.
     pub fn method(&self) -> &str {
         &self.method
@@ -299,7 +308,8 @@ impl IntoResponse for Result<Response> {
     }
 }
 
-type RouteHandler<M> = Box<dyn Fn(&M, &ModuleContext, &Request) -> Response + Send + Sync>;
+pub(crate) type RouteHandler<M> =
+    Box<dyn Fn(&M, &ModuleContext, &Request) -> Response + Send + Sync>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
@@ -423,6 +433,28 @@ impl<M> Router<M> {
     /// Whether no route was added.
     pub fn is_empty(&self) -> bool {
         self.routes.is_empty()
+    }
+
+    /// The patterns whose first segment starts with `.`: reserved for the host (webhooks are
+    /// delivered under `/.webhooks/<key>`), so a router may not serve them.
+    pub(crate) fn reserved_patterns(&self) -> Vec<String> {
+        self.routes
+            .iter()
+            .filter(|route| {
+                matches!(route.pattern.first(), Some(Segment::Literal(first)) if first.starts_with('.'))
+            })
+            .map(|route| {
+                let segments: Vec<String> = route
+                    .pattern
+                    .iter()
+                    .map(|segment| match segment {
+                        Segment::Literal(lit) => lit.clone(),
+                        Segment::Param(name) => format!(":{name}"),
+                    })
+                    .collect();
+                format!("{} /{}", route.method, segments.join("/"))
+            })
+            .collect()
     }
 
     /// Dispatches `request`: the first route whose method and pattern match handles it (its

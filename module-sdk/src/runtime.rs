@@ -14,7 +14,8 @@ use crate::error::{Error, Result};
 use crate::hook::Hook;
 use crate::module::Module;
 use crate::registrar::{BatchHandler, HookHandler, MixedBatchHandler, Registrar, ServiceHandler};
-use crate::router::{Request, Router};
+use crate::router::{Request, Response, RouteHandler, Router};
+use crate::webhook::{is_reserved_path, webhook_key_of};
 use abi_stable::{
     prefix_type::PrefixTypeTrait,
     std_types::{RResult, RSlice, RStr, RString, RVec},
@@ -53,6 +54,8 @@ struct Loaded<M> {
     mixed_batch_hooks: Vec<(Vec<Hook>, MixedBatchHandler<M>)>,
     router: Router<M>,
     services: HashMap<String, ServiceHandler<M>>,
+    /// Webhook handlers by key, reached only under the reserved path `/.webhooks/<key>`.
+    webhooks: HashMap<String, RouteHandler<M>>,
 }
 
 /// What a caught panic is reported as: `module panicked: <its text>`.
@@ -222,8 +225,26 @@ impl<M: Module> ActiveModule for Loaded<M> {
             .collect()
     }
 
-    fn handle_route(&self, request: Request) -> crate::router::Response {
-        self.router.handle(&self.module, &self.ctx, request)
+    fn handle_route(&self, request: Request) -> Response {
+        // A reserved path (first segment `.…`) is a webhook delivery or nothing: it never
+        // reaches the router, whatever its patterns.
+        if !is_reserved_path(request.path()) {
+            return self.router.handle(&self.module, &self.ctx, request);
+        }
+        let Some(key) = webhook_key_of(request.path()) else {
+            return Response::error(404, &format!("no route for {}", request.path()));
+        };
+        match self.webhooks.get(key) {
+            Some(_) if request.method() != "POST" => {
+                Response::error(405, &format!("webhook `{key}` takes POST only"))
+                    .with_header("allow", "POST")
+            }
+            Some(handler) => handler(&self.module, &self.ctx, &request),
+            None => Response::error(
+                404,
+                &format!("the module registered no handler for webhook `{key}`"),
+            ),
+        }
     }
 
     fn run_service(&self, name: &str) -> Result<()> {
@@ -296,6 +317,7 @@ pub(crate) fn finish<M: Module>(
         mixed_batch_hooks,
         router: registrar.router,
         services,
+        webhooks: registrar.webhooks.into_iter().collect(),
     };
     Ok((Arc::new(loaded), registration))
 }

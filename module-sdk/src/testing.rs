@@ -329,6 +329,13 @@ impl<M: Module> TestModule<M> {
         self.active.handle_route(request)
     }
 
+    /// Delivers `request` to the module's webhook `key`, as the server does for
+    /// `POST /webhooks/<module-id>/<key>` (the request's method and path are replaced by `POST`
+    /// and the reserved path `/.webhooks/<key>`; its headers and body are kept).
+    pub fn webhook(&self, key: &str, request: Request) -> Response {
+        self.active.handle_route(request.into_webhook_delivery(key))
+    }
+
     /// Runs the service `name` once.
     pub fn run_service(&self, name: &str) -> Result<()> {
         self.active.run_service(name)

@@ -51,6 +51,7 @@
 //!   starts it again on the same data dir, database and port.
 //! - [`TestServer::try_start`] returns the [`StartFailure`] (exit status, stderr) of a server
 //!   that refuses to start; [`run_cli`] runs any other `paperclipai` command.
+//! - [`raw_request`] writes one request byte for byte (paths as written, any `Host`).
 //! - [`bench_support`] holds latency statistics for the bench binaries in `tests/benches/`.
 
 #![forbid(unsafe_code)]
@@ -64,6 +65,7 @@ mod direct_db;
 mod fixtures;
 mod isolation;
 mod module_bundles;
+mod raw_http;
 mod server_log;
 mod server_options;
 mod test_server;
@@ -79,6 +81,7 @@ pub use isolation::{
 };
 pub use module_bundles::{copy_dir, dev_signing_key, find_bundle};
 pub use paperclip_test_support::TestDatabase;
+pub use raw_http::{raw_request, RawResponse};
 pub use server_log::strip_ansi;
 pub use server_options::ServerOptions;
 pub use test_server::{StartFailure, TestServer};

@@ -100,6 +100,11 @@ fn a_crash_during_a_burst_loses_no_committed_event() {
         while answered.load(Ordering::Relaxed) < 1500 && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(5));
         }
+        // The best-effort copy's drops are counted in memory only: read them just before the
+        // crash (a loaded machine fills its queue now and then).
+        let dropped_before_kill = module(&server, "probe-best-effort")["counters"]["hookDrops"]
+            .as_u64()
+            .unwrap_or(0);
         server.kill();
         stop.store(true, Ordering::Relaxed);
         for writer in writers {
@@ -137,9 +142,13 @@ fn a_crash_during_a_burst_loses_no_committed_event() {
         let best_effort = received(&mut db, "probe-best-effort").len() as u64;
         let view = module(&server, "probe-best-effort");
         let missed = view["delivery"]["missed"].as_u64().expect("missed");
-        let dropped = view["counters"]["hookDrops"].as_u64().unwrap_or(0);
+        let dropped = view["counters"]["hookDrops"].as_u64().unwrap_or(0) + dropped_before_kill;
+        // A best-effort cursor is the newest event handled: an event committed just before a
+        // later one, whose emitter thread had not handed it over when the process died, is
+        // neither delivered nor counted missed — at most one per writer thread.
+        let in_flight_at_kill = 8;
         assert!(
-            best_effort + missed + dropped >= committed.len() as u64,
+            best_effort + missed + dropped + in_flight_at_kill >= committed.len() as u64,
             "[{}] best-effort got {best_effort}, missed {missed}, dropped {dropped} of {}: {view}",
             server.backend(),
             committed.len()

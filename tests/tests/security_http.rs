@@ -11,63 +11,13 @@
 //! Requests that reqwest would normalise are written by hand on a `TcpStream`.
 
 use paperclip_e2e::{
-    each_backend, json, ApiClient, Method, ServerOptions, StatusCode, TestServer, Value,
+    each_backend, json, raw_request as raw, ApiClient, Method, RawResponse, ServerOptions,
+    StatusCode, TestServer, Value,
 };
-use std::io::{Read, Write};
-use std::net::TcpStream;
 
 const KEY: &str = "k1";
 const MODULE: &str = "kitchen-sink";
 const SENTINEL: &str = "Sentinel Holdings";
-
-/// A response read from a raw connection.
-#[derive(Debug)]
-struct RawResponse {
-    status: u16,
-    head: String,
-    body: String,
-}
-
-/// Sends `method raw_path` exactly as written, with `Host: 127.0.0.1:<port>` unless `headers`
-/// has a `Host`, the given headers and `body` (with its `Content-Length`).
-fn raw(
-    port: u16,
-    method: &str,
-    raw_path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> RawResponse {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
-        .expect("timeout");
-    let mut request = format!("{method} {raw_path} HTTP/1.1\r\n");
-    if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
-        request.push_str(&format!("Host: 127.0.0.1:{port}\r\n"));
-    }
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str(&format!(
-        "Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    ));
-    stream.write_all(request.as_bytes()).expect("write head");
-    stream.write_all(body).expect("write body");
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).expect("read");
-    let text = String::from_utf8_lossy(&response).into_owned();
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .map(|(h, b)| (h.to_string(), b.to_string()))
-        .unwrap_or((text.clone(), String::new()));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or_else(|| panic!("no status line in {text:?}"));
-    RawResponse { status, head, body }
-}
 
 /// The ways a path can be spelled so that a naive prefix check misses it while a router may
 /// still match it. `path` starts with `/api/`; its query string is kept at the end.
@@ -363,7 +313,7 @@ fn no_spelling_of_a_protected_path_reaches_a_handler_without_a_key() {
                             "{what} answered 200 without a key: {response:?}"
                         ),
                         404 | 405 => {
-                            assert!(!response.path_reached_api_handler(), "{what}: {response:?}")
+                            assert!(!path_reached_api_handler(&response), "{what}: {response:?}")
                         }
                         other => panic!("{what} answered {other}: {response:?}"),
                     }
@@ -402,21 +352,14 @@ fn no_spelling_of_a_protected_path_reaches_a_handler_without_a_key() {
     });
 }
 
-impl RawResponse {
-    /// Whether the answer came from an API handler (a JSON body other than the router's
-    /// "no API route" 404).
-    fn path_reached_api_handler(&self) -> bool {
-        let Ok(body) = serde_json::from_str::<Value>(&self.body) else {
-            return false;
-        };
-        let error = body["error"].as_str().unwrap_or_default();
-        !(error.starts_with("no API route") || error.is_empty() && body.is_null())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|_| panic!("not JSON: {} / {}", self.head, self.body))
-    }
+/// Whether the answer came from an API handler (a JSON body other than the router's "no API
+/// route" 404).
+fn path_reached_api_handler(response: &RawResponse) -> bool {
+    let Ok(body) = serde_json::from_str::<Value>(&response.body) else {
+        return false;
+    };
+    let error = body["error"].as_str().unwrap_or_default();
+    !(error.starts_with("no API route") || error.is_empty() && body.is_null())
 }
 
 /// Companies as the keyless loopback server lists them.

@@ -69,19 +69,25 @@ fn health_reports_version_and_backend() {
         let server = TestServer::start(backend.clone(), ServerOptions::new());
         let (status, body) = server.get("/api/health");
         assert_eq!(status, StatusCode::OK, "{body}");
+        let replica = body["replica"].as_str().unwrap_or_default().to_string();
+        assert!(!replica.is_empty(), "a replica id: {body}");
         assert_eq!(
             body,
-            json!({"status": "ok", "version": "0.1.0", "database": backend.name()})
+            json!({"status": "ok", "version": "0.1.0", "database": backend.name(), "replica": replica})
         );
         assert!(
             server.stdout_log().contains(&format!(
-                "paperclipai 0.1.0 listening on {} (database: {})",
+                "paperclipai 0.1.0 listening on {} (database: {}, replica {replica})",
                 server.base_url(),
                 backend.name()
             )),
             "{}",
             server.stdout_log()
         );
+        // The replica keeps its id across a restart (it is kept in the data directory).
+        let mut server = server;
+        server.restart();
+        assert_eq!(server.get_ok("/api/health")["replica"], replica.as_str());
     });
 }
 

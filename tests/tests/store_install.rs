@@ -197,7 +197,9 @@ fn an_upgrade_is_served_at_once_without_a_restart_and_a_downgrade_needs_force() 
         let leftovers: Vec<String> = std::fs::read_dir(server.modules_dir())
             .expect("modules dir")
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-            .filter(|name| name != ".paperclip-libraries")
+            // The host's own folders: library copies, and (on PostgreSQL) which stored bundle
+            // this replica laid out.
+            .filter(|name| name != ".paperclip-libraries" && name != ".paperclip-bundles")
             .collect();
         assert_eq!(
             leftovers,

@@ -1,7 +1,7 @@
 //! Diesel table definitions of the core schema (`migrations/*/…_core/up.sql`, and
 //! `…_hook_outbox/up.sql` for `hook_outbox`, `…_hook_delivery/up.sql` for `hook_readers` and
 //! `hook_dead_letters`, `…_module_policy/up.sql` for `module_policy`, `…_cluster/up.sql` for `replicas`,
-//! `cluster_leases` and `module_bundles`).
+//! `cluster_leases` and `module_bundles`, `…_module_webhooks/up.sql` for `module_webhook_deliveries`).
 #![allow(missing_docs)]
 
 diesel::table! {
@@ -219,6 +219,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    module_webhook_deliveries (id) {
+        id -> BigInt,
+        module_id -> Text,
+        webhook_key -> Text,
+        received_at -> Timestamp,
+        status -> Integer,
+        body_bytes -> BigInt,
+        duration_ms -> BigInt,
+        error -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(agents -> companies (company_id));
 diesel::joinable!(goals -> companies (company_id));
 diesel::joinable!(projects -> companies (company_id));
@@ -245,4 +258,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     replicas,
     cluster_leases,
     module_bundles,
+    module_webhook_deliveries,
 );

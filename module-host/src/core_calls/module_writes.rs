@@ -57,6 +57,12 @@ impl Call<'_> {
                 })?;
                 self.to_json(&issue)?
             }
+            // Not a core method: `core_calls` never gets here with it.
+            Capability::Webhooks => {
+                return Err(CoreCallError::UnknownMethod {
+                    method: self.method.to_string(),
+                })
+            }
             Capability::AgentsPause | Capability::AgentsResume => {
                 let id = self.required_string("id")?;
                 self.no_more_arguments(&["id"])?;

@@ -101,10 +101,9 @@ impl ModuleHost {
         for (id, executor) in &running {
             let holds = self.cluster.take(db, id);
             match (executor.owns_work(), holds) {
-                (false, true) if op.is_some() => {
-                    if !executor.gain_work() {
-                        self.cluster.release(db, id);
-                    }
+                // Taken, but the delivery could not resume: let another replica try.
+                (false, true) if op.is_some() && !executor.gain_work() => {
+                    self.cluster.release(db, id);
                 }
                 (true, false) => executor.lose_work(),
                 _ => {}
@@ -205,9 +204,16 @@ impl ModuleHost {
                     let Some(now) = saved.get(id) else {
                         continue;
                     };
-                    if now.enabled && !record.enabled {
+                    // What changed since this replica last read (or, for a module it never
+                    // saved, what differs from what it runs): retrying a module that fails
+                    // here on every sync would only repeat its failure.
+                    let before = state
+                        .saved
+                        .get(id)
+                        .map_or(record.enabled, |saved| saved.enabled);
+                    if now.enabled && !before {
                         to_enable.push(id.to_string());
-                    } else if !now.enabled && record.enabled {
+                    } else if !now.enabled && before {
                         to_disable.push(id.to_string());
                     } else if record.runtime.is_some() {
                         let before = state.saved.get(id).and_then(|s| s.config_override.clone());

@@ -27,6 +27,8 @@ pub struct CapabilityView {
     pub reason: Option<String>,
     /// Whether the operator granted it.
     pub granted: bool,
+    /// The module runs without it (what it unlocks is off until granted).
+    pub optional: bool,
 }
 
 /// A module's capabilities: asked for, granted, missing; and what its policy counted.
@@ -37,7 +39,8 @@ pub struct GrantsView {
     pub requested: Vec<CapabilityView>,
     /// What is granted (possibly more than asked: granted ahead of an upgrade).
     pub granted: Vec<String>,
-    /// Asked for and not granted: the module waits for approval while any is missing.
+    /// Asked for (not optional) and not granted: the module waits for approval while any is
+    /// missing.
     pub missing: Vec<String>,
     /// Where the grants come from: `api` (saved by the operator), `config`
     /// (`modules.grants.<id>`) or `none`.
@@ -46,13 +49,13 @@ pub struct GrantsView {
     pub counts: Option<PolicyCounts>,
 }
 
-/// Refuses to start a module that asks for capabilities not granted.
+/// Refuses to start a module that asks for capabilities not granted (optional ones aside).
 pub(super) fn awaiting_approval(
     manifest: &Manifest,
     granted: &BTreeSet<Capability>,
 ) -> Result<(), StatusReason> {
     let missing: Vec<&str> = manifest
-        .requested_capabilities()
+        .required_capabilities()
         .difference(granted)
         .map(|c| c.as_str())
         .collect();
@@ -128,12 +131,13 @@ impl ModuleHost {
                 description: c.name.description().to_string(),
                 reason: c.reason.clone(),
                 granted: granted.contains(&c.name),
+                optional: c.optional,
             })
             .collect();
         GrantsView {
             missing: requested
                 .iter()
-                .filter(|c| !c.granted)
+                .filter(|c| !c.granted && !c.optional)
                 .map(|c| c.name.clone())
                 .collect(),
             requested,
@@ -152,13 +156,13 @@ impl ModuleHost {
         Ok(self.grants_view(&state, record))
     }
 
-    /// The capabilities `manifest` asks for that are not granted to its id (a store install
-    /// of a new version refuses those while the old version runs).
+    /// The capabilities `manifest` cannot run without that are not granted to its id (a store
+    /// install of a new version refuses those while the old version runs).
     pub fn missing_grants(&self, manifest: &Manifest) -> Vec<Capability> {
         let state = self.state.lock();
         let granted = self.effective_grants(&state, &manifest.id);
         manifest
-            .requested_capabilities()
+            .required_capabilities()
             .difference(&granted)
             .copied()
             .collect()
@@ -241,5 +245,28 @@ impl ModuleHost {
         tracing::info!(module = id, "module companies saved");
         self.get(id)
             .ok_or_else(|| ModuleOpError::NotFound(id.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_capabilities_that_are_not_optional_keep_a_module_waiting() {
+        let manifest: Manifest = serde_json::from_value(json!({
+            "id": "pay", "name": "Pay", "version": "1.0.0", "library": "pay",
+            "capabilities": [
+                { "name": "webhooks", "optional": true },
+                "issues.create"
+            ]
+        }))
+        .unwrap();
+        let waiting = awaiting_approval(&manifest, &BTreeSet::new()).unwrap_err();
+        assert_eq!(waiting.status, ModuleStatus::AwaitingApproval);
+        assert!(waiting.reason.contains("issues.create"), "{waiting}");
+        assert!(!waiting.reason.contains("webhooks"), "{waiting}");
+        assert!(awaiting_approval(&manifest, &[Capability::IssuesCreate].into()).is_ok());
     }
 }

@@ -28,6 +28,7 @@ const HOST_BOOKKEEPING: &[&str] = &[
     "hook_readers",
     "hook_dead_letters",
     "module_policy",
+    "module_webhook_deliveries",
     "replicas",
     "cluster_leases",
     "module_bundles",

@@ -400,6 +400,8 @@ fn host_bookkeeping_is_refused() {
         "module_state",
         "mod_migrations",
         "__diesel_schema_migrations",
+        "module_policy",
+        "module_webhook_deliveries",
     ] {
         refuse_both(&format!("SELECT * FROM {table}"), &[table, "bookkeeping"]);
     }

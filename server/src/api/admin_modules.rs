@@ -12,6 +12,7 @@
 //! | `POST /api/admin/modules/{id}/dead-letters/{eventId}/replay` | deliver a dead letter again (attempts start over); 409 while it is still retrying |
 //! | `GET`/`PUT /api/admin/modules/{id}/grants` | capabilities asked for, granted, missing ([`super::admin_module_policy`]) |
 //! | `GET`/`PUT /api/admin/modules/{id}/companies` | the companies the module serves |
+//! | `GET /api/admin/modules/{id}/webhooks` | its inbound webhooks and their recent deliveries ([`super::admin_module_webhooks`]) |
 //! | `GET /api/admin/cluster` | this replica, every replica on the database, who holds each module's lease ([`super::admin_cluster`]) |
 //!
 //! Enable, disable, config, grants and companies are saved in the database and announced to
@@ -53,6 +54,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(replay_dead_letter),
         );
     super::admin_module_policy::configure(cfg);
+    super::admin_module_webhooks::configure(cfg);
 }
 
 async fn list_dead_letters(

@@ -3,11 +3,14 @@
 //!
 //! Every route except `GET /api/health` lives in one `web::scope("/api")` wrapped by the
 //! API-key middleware ([`auth::require_api_key`]), module routes (`/api/modules/<prefix>/…`)
-//! included: authentication is decided by the same router that picks the handler.
+//! included: authentication is decided by the same router that picks the handler. Modules'
+//! inbound webhooks (`POST /webhooks/<module-id>/<key>`, [`webhooks`]) are outside that scope,
+//! on purpose: their senders cannot hold an API key, and the module verifies their signature.
 
 mod activity;
 mod admin_cluster;
 mod admin_module_policy;
+mod admin_module_webhooks;
 mod admin_modules;
 mod agents;
 pub mod api_error;
@@ -26,14 +29,16 @@ pub mod module_routes;
 mod projects;
 mod store;
 mod templates;
+pub mod webhooks;
 
 use actix_web::{middleware, web};
 
-/// Registers `GET /api/health` (public) and then the `/api` scope with every other core,
-/// admin, template, store and module route behind the API-key middleware. Call it before the
-/// web UI's fallback.
+/// Registers `GET /api/health` and `POST /webhooks/<module-id>/<key>` (both without a key) and
+/// then the `/api` scope with every other core, admin, template, store and module route behind
+/// the API-key middleware. Call it before the web UI's fallback.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     health::configure(cfg);
+    webhooks::configure(cfg);
     cfg.service(
         web::scope("/api")
             .wrap(middleware::from_fn(auth::require_api_key))

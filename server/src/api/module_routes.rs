@@ -14,6 +14,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
+use module_sdk::webhook::is_reserved_path;
 
 /// Registers the module routes. Called first inside the authenticated `/api` scope
 /// (`api::configure`), so the paths are relative to it and the router tries them before the
@@ -40,6 +41,13 @@ async fn dispatch_module_route(
     let mut path = String::with_capacity(tail.len() + 1);
     path.push('/');
     path.push_str(tail);
+    // A first segment starting with `.` is reserved (`/.webhooks/<key>` is how the SDK receives
+    // a webhook delivery): only `POST /webhooks/<module-id>/<key>` may call it, never a route.
+    if is_reserved_path(&path) {
+        return Err(ApiError::not_found(format!(
+            "no route for {path}: module paths starting with `.` are reserved"
+        )));
+    }
     let request = route_request(
         req.method().as_str(),
         &path,
@@ -55,7 +63,9 @@ async fn dispatch_module_route(
     Ok(to_http(&target.module_id, answer))
 }
 
-fn api_error(failure: RouteFailure) -> ApiError {
+/// The HTTP error of a module call that produced no answer (with `Retry-After` when the module
+/// may get over it).
+pub(super) fn api_error(failure: RouteFailure) -> ApiError {
     let status = StatusCode::from_u16(failure.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let error = ApiError::new(status, failure.message);
     match failure.retry_after {
@@ -66,15 +76,33 @@ fn api_error(failure: RouteFailure) -> ApiError {
 }
 
 /// Reads the request body, refusing more than `limit` bytes with 413.
-async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
+async fn read_body(payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
+    read_body_counted(payload, limit)
+        .await
+        .map_err(|(error, _)| error)
+}
+
+/// Reads the request body, refusing more than `limit` bytes with 413; an error comes with the
+/// number of bytes read until then.
+pub(super) async fn read_body_counted(
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<Vec<u8>, (ApiError, usize)> {
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|e| ApiError::bad_field("body", format!("cannot read body: {e}")))?;
+        let chunk = chunk.map_err(|e| {
+            (
+                ApiError::bad_field("body", format!("cannot read body: {e}")),
+                body.len(),
+            )
+        })?;
         if body.len() + chunk.len() > limit {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("request body is larger than {limit} bytes"),
+            return Err((
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("request body is larger than {limit} bytes"),
+                ),
+                body.len() + chunk.len(),
             ));
         }
         body.extend_from_slice(&chunk);
@@ -83,7 +111,7 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, A
 }
 
 /// The response; headers that are not valid HTTP are dropped (and logged).
-fn to_http(module: &str, answer: RouteAnswer) -> HttpResponse {
+pub(super) fn to_http(module: &str, answer: RouteAnswer) -> HttpResponse {
     // `RouteAnswer::status` is 100–999, which `StatusCode` accepts.
     let status = StatusCode::from_u16(answer.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut http = HttpResponse::build(status);

@@ -69,9 +69,7 @@ pub fn lay_out_new_bundles(db: &Database, modules: &ModuleHost) -> anyhow::Resul
         .load(&mut conn)?;
     let mut newest: HashMap<String, (String, chrono::NaiveDateTime)> = HashMap::new();
     for (sha256, module_id, stored_at) in rows {
-        let newer = newest
-            .get(&module_id)
-            .map_or(true, |(_, at)| stored_at > *at);
+        let newer = !matches!(newest.get(&module_id), Some((_, at)) if stored_at <= *at);
         if newer {
             newest.insert(module_id, (sha256, stored_at));
         }

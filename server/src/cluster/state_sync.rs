@@ -59,7 +59,7 @@ fn run(db: &Database, modules: &ModuleHost, interval: Duration, stop: &AtomicBoo
     let mut last_connect_try: Option<Instant> = None;
     while !stop.load(Ordering::Acquire) {
         if listener.is_none()
-            && last_connect_try.map_or(true, |at| at.elapsed() >= Duration::from_secs(1))
+            && !matches!(last_connect_try, Some(at) if at.elapsed() < Duration::from_secs(1))
         {
             last_connect_try = Some(Instant::now());
             listener = listen(db.url())

@@ -35,9 +35,7 @@ impl ModuleExecutor {
 
     /// Whether the outbox was last read [`PEER_POLL_EVERY`] ago or more.
     pub(super) fn poll_due(&self, queue: &Queue, now: Instant) -> bool {
-        queue.last_fill.map_or(true, |at| {
-            now.saturating_duration_since(at) >= PEER_POLL_EVERY
-        })
+        !matches!(queue.last_fill, Some(at) if now.saturating_duration_since(at) < PEER_POLL_EVERY)
     }
 
     /// This replica took the module's lease: the delivery resumes from the cursor saved in the

@@ -1,6 +1,6 @@
-// The Access section of a module card (Settings → Modules): the capabilities (core writes) the
-// module asks for, each with its own reason, granted or not (a module waits for approval until all
-// are granted); what its policy allowed and refused; and the companies it serves (all, or only
+// The Access section of a module card (Settings → Modules): the capabilities (core writes,
+// webhooks) the module asks for, each with its own reason, granted or not (a module waits for
+// approval until all that are not optional are granted); what its policy allowed and refused; and the companies it serves (all, or only
 // some: hooks of the others do not reach it, its core calls about them are refused).
 
 import { api } from "../api.js";
@@ -56,7 +56,7 @@ function capabilitiesPart(id, module, onSaved, result) {
     h(
       "tr",
       { dataset: { capability: c.name } },
-      h("td", null, h("label", null, boxes[i], " ", h("code", null, c.name))),
+      h("td", null, h("label", null, boxes[i], " ", h("code", null, c.name)), c.optional ? h("span", { class: "muted small", title: "the module runs without it; what it unlocks is off until granted" }, " optional") : null),
       h("td", null, c.description),
       h("td", null, c.reason ? c.reason : h("span", { class: "muted" }, "no reason given")),
     ),

@@ -1,6 +1,7 @@
 // Settings → Modules: every discovered module with its status, reason, version, slot and
 // counters; its isolation level, executor (capacity budget) and, at the process level, its child
-// process; its hook delivery (lag, failed events, replay: module_delivery.js); its access
+// process; its hook delivery (lag, failed events, replay: module_delivery.js); its inbound
+// webhooks (endpoints, recent deliveries: module_webhooks.js); its access
 // (capabilities granted, companies served: module_access.js); enable/disable; its last hot
 // upgrade; a configuration form generated from its configSchema, saved to the server and applied
 // to the running module at once.
@@ -12,6 +13,7 @@ import { count, label } from "../format.js";
 import { configForm } from "../config_form.js";
 import { deliverySection } from "./module_delivery.js";
 import { accessSection } from "./module_access.js";
+import { webhooksSection } from "./module_webhooks.js";
 import { allModules, onRefresh, refreshModules } from "../module_registry.js";
 
 export const APPLY_NOTE = "Saving applies the configuration at once: a running module is registered again with it (its routes may answer 503 for a moment), and a configuration the module refuses is not saved.";
@@ -60,6 +62,7 @@ function moduleCard(initial) {
   const isolationBox = h("span", { class: "module-isolation" });
   const execution = h("section", { class: "module-execution", hidden: true });
   const delivery = deliverySection(id);
+  const webhooks = webhooksSection(id);
   const access = accessSection(id, () => refreshModules().catch(() => {}));
   const message = h("div", { class: "module-message" });
   const formBox = h("div");
@@ -72,6 +75,7 @@ function moduleCard(initial) {
     access.element,
     execution,
     delivery.element,
+    webhooks.element,
     message,
     formBox,
   );
@@ -168,7 +172,7 @@ function moduleCard(initial) {
     );
     replace(isolationBox, isolationBadge(module));
     // Redrawn only when something changed, so a selection in the stderr lines survives polling.
-    const shownExecution = JSON.stringify([module.isolation, module.isolationSource, module.executor, module.process]);
+    const shownExecution = JSON.stringify([module.isolation, module.isolationSource, module.executor, module.process, module.work && [module.work.holder, module.work.thisReplica]]);
     if (shownExecution !== executionKey) {
       executionKey = shownExecution;
       execution.hidden = !module.isolation;
@@ -176,6 +180,7 @@ function moduleCard(initial) {
     }
     access.update(module);
     delivery.update(module);
+    webhooks.update(module);
     const key = JSON.stringify([module.configSchema, module.config]);
     if (key !== formKey && !formBox.contains(document.activeElement)) {
       formKey = key;
@@ -283,6 +288,7 @@ function executionSection(module) {
       { class: "kv" },
       h("dt", null, "Isolation"), h("dd", { class: "module-isolation-level" }, isolationBadge(module), " ", h("span", { class: "muted" }, isolationSourceText(module))),
       e && e.level && e.level !== module.isolation ? [h("dt", null, "Runs now"), h("dd", null, `${e.level}: a call overran its time limit at the ${module.isolation} level, so new calls run ${e.level} until the module is enabled again or the server restarts`)] : null,
+      module.work ? [h("dt", null, "Background work"), h("dd", { class: "module-work" }, workText(module.work))] : null,
     ),
     h("p", { class: "muted small", style: { margin: 0 } }, "To change it, set ", h("code", null, `modules.isolation.${module.id}`), " to ", level("inline"), ", ", level("threaded"), " or ", level("process"), " in ", h("code", null, "paperclip.config.json"), " and restart the server."),
     e
@@ -301,6 +307,14 @@ function executionSection(module) {
       : h("p", { class: "muted small", style: { margin: 0 } }, "No executor: the module is not running."),
     p ? processSection(p) : null,
   ];
+}
+
+/** Where a module's services and hook delivery run: the replica holding its lease. */
+function workText(work) {
+  const what = work.services && work.services.length ? `Services (${work.services.join(", ")}) and hook delivery` : "Hook delivery";
+  if (!work.holder) return `${what}: no replica holds the module's lease yet.`;
+  const where = work.thisReplica ? "this replica" : "another replica";
+  return [`${what} run on ${where}, `, h("code", null, work.holder), work.expiresAt ? ` (lease until ${work.expiresAt})` : ""];
 }
 
 /** The module's child process (process level): state, pid, restarts, last exit, sandbox, stderr. */
