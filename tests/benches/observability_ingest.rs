@@ -25,9 +25,11 @@
 //! `PAPERCLIP_TEST_DATABASE_URL` is set). `PAPERCLIP_BENCH_SECS` sets the total measured time
 //! per backend and module (default 24 s, in 6 phases).
 
+mod heartbeat_load;
 #[path = "../tests/observability_support/mod.rs"]
 mod observability_support;
 
+use heartbeat_load::{post_heartbeats, Phases};
 use observability_support::{options, TestDb};
 use paperclip_e2e::bench_support::{bench_duration, millis, LatencyStats};
 use paperclip_e2e::{
@@ -168,7 +170,7 @@ fn measure(backend: TestBackend, subject: Subject, phase: Duration) -> Measured 
         Subject::NoOpBaseline => wait_for_hook_calls(&server, &module, 2 * posted),
     };
 
-    let warm = runtime.block_on(post_heartbeats(&urls, WARM_UP));
+    let warm = runtime.block_on(post_heartbeats(&urls, WARM_UP, usage));
     let mut recorded = warm.posted;
     drain(recorded);
 
@@ -180,7 +182,7 @@ fn measure(backend: TestBackend, subject: Subject, phase: Duration) -> Measured 
             subject.id(),
             if enabled { "enable" } else { "disable" },
         );
-        let result = runtime.block_on(post_heartbeats(&urls, phase));
+        let result = runtime.block_on(post_heartbeats(&urls, phase, usage));
         if enabled {
             recorded += result.posted;
             drain(recorded);
@@ -238,85 +240,13 @@ fn wait_for_hook_calls(server: &TestServer, module: &str, events: usize) {
     }
 }
 
-/// Heartbeats posted in one phase.
-#[derive(Default)]
-struct Phases {
-    posted: usize,
-    errors: usize,
-    elapsed: Duration,
-    latency: LatencyStats,
-}
-
-impl Phases {
-    fn add(&mut self, other: Phases) {
-        self.posted += other.posted;
-        self.errors += other.errors;
-        self.elapsed += other.elapsed;
-        self.latency.merge(other.latency);
-    }
-
-    fn rate(&self) -> f64 {
-        self.posted as f64 / self.elapsed.as_secs_f64()
-    }
-}
-
-/// One client per URL (agent), posting heartbeats back to back for `duration`.
-async fn post_heartbeats(urls: &[String], duration: Duration) -> Phases {
-    let client = reqwest::Client::new();
-    let started = Instant::now();
-    let deadline = started + duration;
-    let tasks = urls.iter().enumerate().map(|(worker, url)| {
-        let client = client.clone();
-        let url = url.clone();
-        async move {
-            let mut latency = LatencyStats::new();
-            let mut errors = 0;
-            let mut n = 0u64;
-            while Instant::now() < deadline {
-                n += 1;
-                let model = ["gpt-4", "claude"][(n % 2) as usize];
-                let body: Value = json!({"meta": {
-                    "tokensUsed": 100 + n % 900,
-                    "costCents": 1,
-                    "model": model,
-                    "latencyMs": 50 + (n * 7 + worker as u64) % 500,
-                }});
-                let sent = Instant::now();
-                match client.post(&url).json(&body).send().await {
-                    Ok(response) if response.status() == reqwest::StatusCode::CREATED => {
-                        let _ = response.bytes().await;
-                        latency.record(sent.elapsed());
-                    }
-                    Ok(response) => {
-                        errors += 1;
-                        if errors <= 3 {
-                            let status = response.status();
-                            eprintln!(
-                                "error {status}: {}",
-                                response.text().await.unwrap_or_default()
-                            );
-                        }
-                    }
-                    Err(e) => {
-                        errors += 1;
-                        if errors <= 3 {
-                            eprintln!("request failed: {e}");
-                        }
-                    }
-                }
-            }
-            (latency, errors)
-        }
-    });
-    let outcomes = futures_util::future::join_all(tasks).await;
-    let mut phase = Phases {
-        elapsed: started.elapsed(),
-        ..Phases::default()
-    };
-    for (latency, errors) in outcomes {
-        phase.posted += latency.count();
-        phase.errors += errors;
-        phase.latency.merge(latency);
-    }
-    phase
+/// The body of client `worker`'s `n`-th heartbeat: usage that varies a little.
+fn usage(worker: usize, n: u64) -> Value {
+    let model = ["gpt-4", "claude"][(n % 2) as usize];
+    json!({"meta": {
+        "tokensUsed": 100 + n % 900,
+        "costCents": 1,
+        "model": model,
+        "latencyMs": 50 + (n * 7 + worker as u64) % 500,
+    }})
 }
