@@ -124,6 +124,9 @@ pub fn route_request<'a>(
     }
 }
 
+/// When to try again after a call raced its instance being replaced.
+const RETRY_AFTER_REPLACED: Duration = Duration::from_secs(1);
+
 /// Calls the module with `request` through its executor; counts the call and any failure (a
 /// 503 refusal is counted by the executor instead).
 pub async fn dispatch(
@@ -137,6 +140,16 @@ pub async fn dispatch(
             status,
             message,
             retry_after: None,
+        }),
+        // A call that raced its instance going away (a hot upgrade or live configuration
+        // retired it, or a disable) fails because that instance was shut down: the client may
+        // try again — the route table already points at the successor, if any.
+        Err(CallRefusal::Failed(message)) if target.executor.is_closed() => Err(RouteFailure {
+            status: STATUS_UNAVAILABLE,
+            message: format!(
+                "module `{module}` was replaced or stopped while this call ran; try again ({message})"
+            ),
+            retry_after: Some(RETRY_AFTER_REPLACED),
         }),
         Err(refusal) => Err(failure_of(refusal)),
     };
