@@ -132,6 +132,11 @@ const FOREIGN_TABLES: &[(&str, &str)] = &[
     ("hook_outbox", "payload"),
     ("hook_readers", "delivered_seq"),
     ("hook_dead_letters", "state"),
+    ("module_policy", "granted"),
+    ("module_webhook_deliveries", "status"),
+    ("replicas", "host"),
+    ("cluster_leases", "holder"),
+    ("module_bundles", "archive"),
 ];
 
 /// The tables a module may not even read.
@@ -143,6 +148,11 @@ const UNREADABLE: &[&str] = &[
     "hook_outbox",
     "hook_readers",
     "hook_dead_letters",
+    "module_policy",
+    "module_webhook_deliveries",
+    "replicas",
+    "cluster_leases",
+    "module_bundles",
 ];
 
 /// The battery of statements for one backend. `tok` makes the attack file names unique;

@@ -90,19 +90,18 @@ pub fn release_all(conn: &mut DbConnection, holder: &str) -> QueryResult<usize> 
 }
 
 /// Every lease whose name starts with `prefix`, by name (expired ones included: their holder
-/// died or gave up without releasing, and the next taker replaces them).
+/// died or gave up without releasing, and the next taker replaces them). The table holds a
+/// row per module at most, so the prefix is matched here rather than with `LIKE` (whose `_`
+/// and `%` would need escaping).
 pub fn list(conn: &mut DbConnection, prefix: &str) -> QueryResult<Vec<Lease>> {
-    cluster_leases::table
-        .filter(cluster_leases::name.like(format!("{}%", escape_like(prefix))))
+    let all: Vec<Lease> = cluster_leases::table
         .order(cluster_leases::name.asc())
         .select(Lease::as_select())
-        .load(conn)
-}
-
-/// `text` with `%` and `_` taken literally in a `LIKE` pattern (diesel's `like` has no escape
-/// clause, so the few characters are removed from the prefix instead: lease prefixes are ids).
-fn escape_like(text: &str) -> String {
-    text.chars().filter(|c| *c != '%' && *c != '_').collect()
+        .load(conn)?;
+    Ok(all
+        .into_iter()
+        .filter(|lease| lease.name.starts_with(prefix))
+        .collect())
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! time it renews the heartbeat (registering again if another replica removed the row),
 //! removes replicas whose heartbeat is older than the lease time, counts the live ones and
 //! renews the module leases ([`ModuleHost::keep_leases`]). At a clean stop the row and every
-//! lease are removed, so the others take the work over at once.
+//! lease are removed, so the others take the work over at once. On SQLite (one replica, its
+//! file locked) the row is written once at start and no thread runs.
 
 use crate::module_host::ModuleHost;
 use paperclip_core::cluster::{leases, replicas};
@@ -51,6 +52,15 @@ impl ReplicaKeeper {
             replicas::register(&mut conn, &me)?;
         }
         let stop = Arc::new(AtomicBool::new(false));
+        if !cluster.is_coordinated() {
+            // Alone on its database (SQLite, locked): no heartbeat or lease to keep.
+            return Ok(ReplicaKeeper {
+                stop,
+                thread: None,
+                db,
+                replica_id,
+            });
+        }
         let thread = std::thread::Builder::new()
             .name("replica-keeper".to_string())
             .spawn({
