@@ -86,7 +86,7 @@ fn an_upgrade_under_load_loses_no_event_delivers_none_twice_and_serves_the_new_r
 
         let stop = Arc::new(AtomicBool::new(false));
         let created = Arc::new(Mutex::new(Vec::<String>::new()));
-        let answers = Arc::new(Mutex::new(Vec::<(u16, Value)>::new()));
+        let answers = Arc::new(Mutex::new(Vec::<(usize, u16, Value)>::new()));
         let writer = {
             let (client, stop, created, company) = (
                 server.client().clone(),
@@ -110,18 +110,20 @@ fn an_upgrade_under_load_loses_no_event_delivers_none_twice_and_serves_the_new_r
                 }
             })
         };
-        let reader = |client: ApiClient| {
+        // Each reader's answers in its own order: a call one reader started before the swap
+        // may finish after another reader's first answer from v2.
+        let reader = |client: ApiClient, who: usize| {
             let (stop, answers) = (stop.clone(), answers.clone());
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     let (status, body) = client.get("/api/modules/upgrade-probe/version");
-                    answers.lock().unwrap().push((status.as_u16(), body));
+                    answers.lock().unwrap().push((who, status.as_u16(), body));
                 }
             })
         };
         let readers = [
-            reader(server.client().clone()),
-            reader(server.client().clone()),
+            reader(server.client().clone(), 0),
+            reader(server.client().clone(), 1),
         ];
         std::thread::sleep(Duration::from_millis(600));
 
@@ -136,27 +138,35 @@ fn an_upgrade_under_load_loses_no_event_delivers_none_twice_and_serves_the_new_r
         }
 
         let answers = answers.lock().unwrap();
-        let failures: Vec<&(u16, Value)> = answers
+        let failures: Vec<&(usize, u16, Value)> = answers
             .iter()
-            .filter(|(status, _)| *status != 200)
+            .filter(|(_, status, _)| *status != 200)
             .collect();
         assert!(
-            failures.iter().all(|(status, _)| *status == 503),
+            failures.iter().all(|(_, status, _)| *status == 503),
             "only 503 may interrupt the routes: {failures:?}"
         );
         let versions: Vec<&str> = answers
             .iter()
-            .filter_map(|(_, body)| body["version"].as_str())
+            .filter_map(|(_, _, body)| body["version"].as_str())
             .collect();
         let first_v2 = versions
             .iter()
             .position(|v| *v == "2")
             .expect("v2 answered");
         assert!(first_v2 > 0, "v1 answered first");
-        assert!(
-            versions[first_v2..].iter().all(|v| *v == "2"),
-            "once v2 answers, v1 never does again"
-        );
+        for who in 0..2 {
+            let seen: Vec<&str> = answers
+                .iter()
+                .filter(|(reader, _, _)| *reader == who)
+                .filter_map(|(_, _, body)| body["version"].as_str())
+                .collect();
+            let first = seen.iter().position(|v| *v == "2").unwrap_or(seen.len());
+            assert!(
+                seen[first..].iter().all(|v| *v == "2"),
+                "once v2 answers a client, v1 never does again: {seen:?}"
+            );
+        }
         eprintln!(
             "{} route answers ({} 503), {} issues created",
             answers.len(),
